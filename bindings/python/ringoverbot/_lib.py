@@ -1,0 +1,102 @@
+"""Loading libringoverbot and the ABI-wide pieces: result codes, errors, struct checks.
+
+The library is looked up in this order: the file (or folder) named by the environment variable
+RINGOVERBOT_LIBRARY, then the build tree of the checkout this package sits in (build/), then the
+system's library path.
+"""
+import ctypes
+import ctypes.util
+import os
+import pathlib
+
+ROB_OK = 0
+ROB_DONE = 1
+ROB_ERR_INVALID_ARGUMENT = -1
+ROB_ERR_BUFFER_TOO_SMALL = -2
+ROB_ERR_NOMEM = -901
+ROB_ABI_VERSION = 0
+
+_NAMES = ("libringoverbot.so", "libringoverbot.so.0", "libringoverbot.dylib", "ringoverbot.dll")
+
+
+class RobError(Exception):
+    """A ROB_ERR_* code returned by the library."""
+
+    def __init__(self, code, message=None):
+        self.code = code
+        super().__init__(message or f"{strerror(code)} ({code})")
+
+
+def _candidates():
+    env = os.environ.get("RINGOVERBOT_LIBRARY")
+    if env:
+        p = pathlib.Path(env)
+        if p.is_dir():
+            yield from (p / n for n in _NAMES)
+        else:
+            yield p
+        return
+    root = pathlib.Path(__file__).resolve().parents[3]
+    for build in sorted(root.glob("build*")):
+        yield from (build / n for n in _NAMES)
+    found = ctypes.util.find_library("ringoverbot")
+    if found:
+        yield pathlib.Path(found)
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        tried.append(str(path))
+        if path.is_absolute() and not path.exists():
+            continue
+        try:
+            return ctypes.CDLL(str(path))
+        except OSError:
+            continue
+    raise OSError("libringoverbot not found; tried: " + ", ".join(tried)
+                  + " (set RINGOVERBOT_LIBRARY to the library's path)")
+
+
+lib = _load()
+
+
+def fn(name, restype, *argtypes):
+    """Declares one C function's prototype and returns it."""
+    f = getattr(lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
+_strerror = fn("rob_strerror", ctypes.c_char_p, ctypes.c_int)
+_abi = fn("rob_abi_version", ctypes.c_int)
+_version = fn("rob_version_string", ctypes.c_char_p)
+_struct_size = fn("rob_struct_size", ctypes.c_size_t, ctypes.c_int)
+rob_free = fn("rob_free", None, ctypes.c_void_p)
+
+if _abi() != ROB_ABI_VERSION:
+    raise OSError(f"libringoverbot ABI {_abi()} does not match this binding ({ROB_ABI_VERSION})")
+
+
+def strerror(code):
+    return _strerror(code).decode()
+
+
+def version():
+    return _version().decode()
+
+
+def check(code):
+    """Raises RobError for a negative result code; returns the code otherwise."""
+    if code < 0:
+        raise RobError(code)
+    return code
+
+
+def check_struct(struct_id, ctype):
+    """Refuses to run when a mirrored struct's size differs from the library's."""
+    expected = _struct_size(struct_id)
+    if expected != ctypes.sizeof(ctype):
+        raise OSError(f"{ctype.__name__}: library size {expected}, binding size "
+                      f"{ctypes.sizeof(ctype)}")

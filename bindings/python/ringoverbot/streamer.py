@@ -1,0 +1,2 @@
+"""streamer: to be written."""
+__all__ = []

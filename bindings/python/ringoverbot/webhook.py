@@ -1,0 +1,2 @@
+"""webhook: to be written."""
+__all__ = []
