@@ -8,7 +8,7 @@ install(DIRECTORY include/ringoverbot DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES capi/ringoverbot.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT ringoverbotTargets NAMESPACE ringoverbot::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringoverbot)
-configure_package_config_file(cmake/ringoverbotConfig.cmake.in
+configure_package_config_file(src/cmake/ringoverbotConfig.cmake.in
   ${PROJECT_BINARY_DIR}/ringoverbotConfig.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringoverbot)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/ringoverbotConfigVersion.cmake
@@ -16,5 +16,5 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/ringoverbotConfigVersion.
 install(FILES ${PROJECT_BINARY_DIR}/ringoverbotConfig.cmake
               ${PROJECT_BINARY_DIR}/ringoverbotConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringoverbot)
-configure_file(cmake/ringoverbot.pc.in ${PROJECT_BINARY_DIR}/ringoverbot.pc @ONLY)
+configure_file(src/cmake/ringoverbot.pc.in ${PROJECT_BINARY_DIR}/ringoverbot.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ringoverbot.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
