@@ -1,0 +1,43 @@
+// The scripted dialog: the local stand-in for a language model (spec/host.md). A JSON file of
+// a greeting, a fallback and intents; the first intent whose `when` phrase occurs in the
+// caller's words (lowercased, punctuation removed, as a whole-word sequence) gives the reply
+// and its action.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringoverbot/error.hpp"
+
+namespace ringoverbot::agent {
+
+struct DialogIntent {
+    std::vector<std::vector<std::string>> when;  // each phrase as normalized words
+    std::string say;
+    std::optional<std::string> transfer;
+    std::optional<std::string> digits;
+    bool end = false;
+};
+
+struct Dialog {
+    std::string greeting;
+    std::string fallback;
+    std::vector<DialogIntent> intents;
+
+    // The matching intent, or nullptr (then the fallback is said).
+    const DialogIntent* match(std::string_view caller_words) const;
+    // Every word the dialog listens for (for a recognizer's grammar).
+    std::vector<std::vector<std::string>> phrases() const;
+};
+
+// Lowercases, maps punctuation to spaces and splits into words (UTF-8 bytes above 0x7F are
+// kept as word characters).
+std::vector<std::string> normalize_words(std::string_view text);
+
+// Parses and validates a dialog. Errors name the JSON path of the problem, e.g.
+// "$.intents[1].when: expected a non-empty array of strings".
+Result<Dialog> parse_dialog(std::string_view json);
+
+}  // namespace ringoverbot::agent

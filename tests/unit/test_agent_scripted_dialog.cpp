@@ -1,0 +1,62 @@
+#include <doctest/doctest.h>
+
+#include "agent/scripted_dialog.hpp"
+
+using namespace ringoverbot;
+using namespace ringoverbot::agent;
+
+namespace {
+constexpr const char* kBakery = R"({
+  "greeting": "Hello, you have reached the bakery. How can I help?",
+  "fallback": "Sorry, I did not catch that. Could you say it again?",
+  "intents": [
+    {"when": ["opening hours", "open"], "say": "We are open from eight to six, Monday to Saturday."},
+    {"when": ["sales"], "say": "Let me put you through to sales.", "transfer": "33182880001"},
+    {"when": ["extension"], "say": "Dialing the extension now.", "digits": 123},
+    {"when": ["goodbye", "bye"], "say": "Goodbye!", "end": true}
+  ]
+})";
+}
+
+TEST_CASE("agent: dialog parses the bundled format") {
+    auto d = parse_dialog(kBakery);
+    REQUIRE(d.ok());
+    CHECK(d->greeting == "Hello, you have reached the bakery. How can I help?");
+    REQUIRE(d->intents.size() == 4);
+    CHECK(d->intents[1].transfer == "33182880001");
+    CHECK(d->intents[2].digits == "123");
+    CHECK(d->intents[3].end);
+}
+
+TEST_CASE("agent: dialog matches whole-word sequences, first intent wins") {
+    auto d = parse_dialog(kBakery);
+    REQUIRE(d.ok());
+    CHECK(d->match("What are your OPENING hours?") == &d->intents[0]);
+    CHECK(d->match("um when are you open") == &d->intents[0]);
+    CHECK(d->match("put me through to sales please") == &d->intents[1]);
+    CHECK(d->match("Bye!") == &d->intents[3]);
+    CHECK(d->match("reopening") == nullptr);      // not a whole word
+    CHECK(d->match("hours opening") == nullptr);  // not the sequence
+    CHECK(d->match("") == nullptr);
+    // Both intents 0 and 3 match: the first in file order wins.
+    CHECK(d->match("goodbye, are you open") == &d->intents[0]);
+}
+
+TEST_CASE("agent: dialog errors name the JSON path") {
+    auto e1 =
+        parse_dialog(R"({"greeting":"hi","fallback":"what","intents":[{"when":[],"say":"x"}]})");
+    REQUIRE_FALSE(e1.ok());
+    CHECK(e1.error().message.find("$.intents[0].when") == 0);
+    auto e2 = parse_dialog(R"({"greeting":"hi","fallback":"what","intents":[{"when":["a"]}]})");
+    REQUIRE_FALSE(e2.ok());
+    CHECK(e2.error().message == "$.intents[0].say: missing");
+    auto e3 = parse_dialog(R"({"greeting":1,"fallback":"f","intents":[]})");
+    REQUIRE_FALSE(e3.ok());
+    CHECK(e3.error().message == "$.greeting: expected a string");
+    auto e4 = parse_dialog(
+        R"({"greeting":"g","fallback":"f","intents":[{"when":["a"],"say":"b","transfer":"12x"}]})");
+    REQUIRE_FALSE(e4.ok());
+    CHECK(e4.error().message.find("$.intents[0].transfer") == 0);
+    CHECK_FALSE(parse_dialog("not json").ok());
+    CHECK_FALSE(parse_dialog(R"({"greeting":"g","fallback":"f","intents":[],"extra":1})").ok());
+}
