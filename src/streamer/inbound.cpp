@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "common/base64.hpp"
+#include "ringoverbot/audio.hpp"
 #include "ringoverbot/streamer.hpp"
-#include "streamer/g711_tables.hpp"
 
 namespace ringoverbot::streamer {
 
@@ -445,9 +445,12 @@ struct InboundDecoder::Impl {
             }
             n = wire.size();
             ensure(samples, n);
-            const auto& table =
-                fmt.encoding == Encoding::pcmu ? g711::kUlawToLinear : g711::kAlawToLinear;
-            for (std::size_t i = 0; i < n; ++i) samples[i] = table[wire[i]];
+            const std::span<std::int16_t> out(samples.data(), n);
+            if (fmt.encoding == Encoding::pcmu) {
+                audio::ulaw_decode(wire, out);
+            } else {
+                audio::alaw_decode(wire, out);
+            }
         }
         event.samples = {samples.data(), n};
         event.format = fmt;
