@@ -48,11 +48,11 @@ void ReplayCache::erase_slot(std::size_t slot) noexcept {
 }
 
 void ReplayCache::record(const Digest& d, double now) noexcept {
-    // A digest already known (an expired entry) is forgotten and re-added as the newest.
+    // A digest already known (an expired entry): refresh it where it is, so the ring never
+    // holds holes; it keeps its place in the eviction order.
     if (const std::size_t slot = find_slot(d); slot != index_.size()) {
-        ring_[index_[slot] - 1].live = false;
-        erase_slot(slot);
-        --count_;
+        ring_[index_[slot] - 1].time = now;
+        return;
     }
     // The position written next holds the oldest entry once the ring has wrapped: evict it.
     Entry& e = ring_[next_];

@@ -19,7 +19,8 @@ class ReplayCache {
 
     // True when `d` was recorded less than window_s ago (|now - recorded| <= window).
     bool seen(const Digest& d, double now) const noexcept;
-    // Records `d` at `now` (refreshing it if present), evicting the oldest entry when full.
+    // Records `d` at `now`, evicting the oldest entry when full; a known `d` only gets its time
+    // refreshed (it keeps its place in the eviction order).
     void record(const Digest& d, double now) noexcept;
 
     std::size_t size() const noexcept { return count_; }

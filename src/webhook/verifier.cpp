@@ -114,6 +114,7 @@ std::string_view find_header(std::span<const Header> headers, std::string_view n
 // The JWT in an Authorization value: "Bearer <jwt>" (any case) or the bare token. Another
 // scheme ("Basic ...") is not ours: empty.
 std::string_view bearer_token(std::string_view v) {
+    if (iequals(v, "bearer")) return {};
     if (v.size() > 6 && iequals(v.substr(0, 6), "bearer") && (v[6] == ' ' || v[6] == '\t'))
         return trim(v.substr(7));
     if (v.find(' ') != std::string_view::npos) return {};
@@ -337,7 +338,7 @@ struct Verifier::Impl {
         }
         if (!match) match = v3_matches(key, method, config.public_url, ts_text, mac);
         if (!match) return reject(Reason::bad_signature, "V3 signature does not match");
-        if (std::fabs(req->now - ts) > config.v3_window_s)
+        if (!(std::fabs(req->now - ts) <= config.v3_window_s))
             return reject(Reason::stale_timestamp,
                           "V3 timestamp " + std::string(ts_text) + " is outside the window");
         if (!body_valid) return reject(Reason::bad_json, "body: " + body_error);
@@ -400,6 +401,9 @@ struct Verifier::Impl {
             return reject(Reason::body_too_large, "body of " + std::to_string(request.body.size()) +
                                                       " bytes exceeds max_body_bytes " +
                                                       std::to_string(config.max_body_bytes));
+        // Every time check below assumes a real clock reading (NaN compares false).
+        if (!std::isfinite(request.now))
+            return reject(Reason::expired, "now is not a finite time (caller error)");
         const auto jwt = find_header(request.headers, "X-Ringover-Webhook-Signature");
         if (!jwt.empty()) return verify_jwt(jwt);
         const auto v3 = find_header(request.headers, "X-Ringover-Webhook-Signature-V3");
