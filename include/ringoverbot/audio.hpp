@@ -14,9 +14,7 @@
 #include "ringoverbot/error.hpp"
 #include "ringoverbot/export.hpp"
 
-// The C libraries' handle types, declared so this header needs neither opus.h nor samplerate.h.
-struct OpusEncoder;
-struct OpusDecoder;
+// libsamplerate's handle type, declared so this header does not need samplerate.h.
 struct SRC_STATE_tag;
 
 namespace ringoverbot::audio {
@@ -107,15 +105,17 @@ class RINGOVERBOT_API Resampler {
                                     ResampleQuality quality = ResampleQuality::sinc_fastest,
                                     std::size_t chunk_frames = kDefaultChunkFrames);
 
-    // Upper bound on the frames the next process() call can write for `in_frames` input
-    // frames, including the flushed tail when end_of_input is set. It follows the stream's
-    // totals (input seen * ratio - output given + margin), so it is tight and never too small.
+    // The most frames one process() call can write for `in_frames` input frames, whatever
+    // came before (the filter's held-back frames and the flushed tail included). It depends
+    // only on in_frames: size an output buffer once with max_output(largest chunk).
     std::size_t max_output(std::size_t in_frames) const noexcept;
 
     // Consumes all of `in` (whole frames: in.size() % channels == 0) and writes the frames
     // produced into `out`; returns the frame count. end_of_input flushes the filter's tail and
-    // then resets the resampler for a new stream. Errc::buffer_too_small (nothing consumed)
-    // when out holds fewer than max_output(frames) frames.
+    // then resets the resampler for a new stream. Errc::buffer_too_small, with nothing
+    // consumed, when `out` could be too short for this call: the check uses the stream's
+    // totals (ceil(input so far * ratio) - output so far + a few frames), which is at most
+    // max_output(frames).
     Result<std::size_t> process(std::span<const std::int16_t> in, std::span<std::int16_t> out,
                                 bool end_of_input = false);
     // The same, appending to `out` (which only grows when its capacity is short).
@@ -132,6 +132,8 @@ class RINGOVERBOT_API Resampler {
 
   private:
     Resampler() = default;
+    std::size_t needed_output(std::size_t in_frames) const noexcept;
+    double margin_frames() const noexcept;
 
     std::unique_ptr<SRC_STATE_tag, ResamplerDeleter> state_;
     std::uint32_t in_rate_ = 0;
@@ -139,6 +141,7 @@ class RINGOVERBOT_API Resampler {
     unsigned channels_ = 1;
     double ratio_ = 1.0;
     std::size_t chunk_frames_ = kDefaultChunkFrames;
+    std::size_t hold_frames_ = 0;
     std::vector<float> in_buf_;
     std::vector<float> out_buf_;
     std::uint64_t frames_in_ = 0;   // since the last reset
@@ -152,10 +155,16 @@ class RINGOVERBOT_API Resampler {
 // True when `frames` samples per channel are a valid Opus frame at `rate_hz`.
 RINGOVERBOT_API bool opus_frame_size_valid(std::uint32_t rate_hz, std::size_t frames) noexcept;
 
+namespace detail {
+// Stand-ins for libopus's OpusEncoder/OpusDecoder (the same pointers, cast in the .cpp): naming
+// the C types here would make `using namespace ringoverbot::audio` ambiguous for hosts.
+struct OpusEncoderHandle;
+struct OpusDecoderHandle;
 struct OpusCodecDeleter {
-    RINGOVERBOT_API void operator()(::OpusEncoder* e) const noexcept;
-    RINGOVERBOT_API void operator()(::OpusDecoder* d) const noexcept;
+    RINGOVERBOT_API void operator()(OpusEncoderHandle* e) const noexcept;
+    RINGOVERBOT_API void operator()(OpusDecoderHandle* d) const noexcept;
 };
+}  // namespace detail
 
 class RINGOVERBOT_API OpusEncoder {
   public:
@@ -174,7 +183,7 @@ class RINGOVERBOT_API OpusEncoder {
 
   private:
     OpusEncoder() = default;
-    std::unique_ptr<::OpusEncoder, OpusCodecDeleter> enc_;
+    std::unique_ptr<detail::OpusEncoderHandle, detail::OpusCodecDeleter> enc_;
     std::uint32_t rate_ = 0;
     unsigned channels_ = 1;
 };
@@ -194,7 +203,7 @@ class RINGOVERBOT_API OpusDecoder {
 
   private:
     OpusDecoder() = default;
-    std::unique_ptr<::OpusDecoder, OpusCodecDeleter> dec_;
+    std::unique_ptr<detail::OpusDecoderHandle, detail::OpusCodecDeleter> dec_;
     std::uint32_t rate_ = 0;
     unsigned channels_ = 1;
     std::size_t last_frames_ = 0;

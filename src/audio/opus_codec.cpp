@@ -14,6 +14,13 @@ bool opus_rate_valid(std::uint32_t rate) {
     return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
 }
 
+::OpusEncoder* raw(const std::unique_ptr<detail::OpusEncoderHandle, detail::OpusCodecDeleter>& p) {
+    return reinterpret_cast<::OpusEncoder*>(p.get());
+}
+::OpusDecoder* raw(const std::unique_ptr<detail::OpusDecoderHandle, detail::OpusCodecDeleter>& p) {
+    return reinterpret_cast<::OpusDecoder*>(p.get());
+}
+
 Error opus_error(const char* what, int code) {
     return Error{Errc::codec, std::string("opus: ") + what + ": " + opus_strerror(code)};
 }
@@ -30,11 +37,11 @@ bool opus_frame_size_valid(std::uint32_t rate_hz, std::size_t frames) noexcept {
     return false;
 }
 
-void OpusCodecDeleter::operator()(::OpusEncoder* e) const noexcept {
-    if (e != nullptr) opus_encoder_destroy(e);
+void detail::OpusCodecDeleter::operator()(detail::OpusEncoderHandle* e) const noexcept {
+    if (e != nullptr) opus_encoder_destroy(reinterpret_cast<::OpusEncoder*>(e));
 }
-void OpusCodecDeleter::operator()(::OpusDecoder* d) const noexcept {
-    if (d != nullptr) opus_decoder_destroy(d);
+void detail::OpusCodecDeleter::operator()(detail::OpusDecoderHandle* d) const noexcept {
+    if (d != nullptr) opus_decoder_destroy(reinterpret_cast<::OpusDecoder*>(d));
 }
 
 Result<OpusEncoder> OpusEncoder::create(std::uint32_t rate_hz, unsigned channels,
@@ -46,14 +53,14 @@ Result<OpusEncoder> OpusEncoder::create(std::uint32_t rate_hz, unsigned channels
     if (channels != 1 && channels != 2)
         return Error{Errc::invalid_argument, "opus: channels must be 1 or 2"};
     int err = OPUS_OK;
-    ::OpusEncoder* raw = opus_encoder_create(
+    ::OpusEncoder* created = opus_encoder_create(
         static_cast<opus_int32>(rate_hz), static_cast<int>(channels), OPUS_APPLICATION_VOIP, &err);
-    if (raw == nullptr || err != OPUS_OK) {
-        if (raw != nullptr) opus_encoder_destroy(raw);
+    if (created == nullptr || err != OPUS_OK) {
+        if (created != nullptr) opus_encoder_destroy(created);
         return opus_error("encoder_create", err);
     }
     OpusEncoder e;
-    e.enc_.reset(raw);
+    e.enc_.reset(reinterpret_cast<detail::OpusEncoderHandle*>(created));
     e.rate_ = rate_hz;
     e.channels_ = channels;
     if (bitrate_bps != 0) {
@@ -71,7 +78,7 @@ Status OpusEncoder::set_bitrate(std::uint32_t bitrate_bps) {
                          : static_cast<opus_int32>(bitrate_bps > 512000 ? 512000 : bitrate_bps);
     if (bitrate_bps != 0 && bitrate_bps < 500)
         return Status{Errc::invalid_argument, "opus: bitrate below 500 bps"};
-    const int err = opus_encoder_ctl(enc_.get(), OPUS_SET_BITRATE(value));
+    const int err = opus_encoder_ctl(raw(enc_), OPUS_SET_BITRATE(value));
     if (err != OPUS_OK) return opus_error("set_bitrate", err);
     return {};
 }
@@ -79,7 +86,7 @@ Status OpusEncoder::set_bitrate(std::uint32_t bitrate_bps) {
 int OpusEncoder::lookahead() const noexcept {
     if (!enc_) return 0;
     opus_int32 samples = 0;
-    if (opus_encoder_ctl(enc_.get(), OPUS_GET_LOOKAHEAD(&samples)) != OPUS_OK) return 0;
+    if (opus_encoder_ctl(raw(enc_), OPUS_GET_LOOKAHEAD(&samples)) != OPUS_OK) return 0;
     return samples;
 }
 
@@ -95,7 +102,7 @@ Result<std::size_t> OpusEncoder::encode(std::span<const std::int16_t> pcm,
     if (out.empty()) return Error{Errc::buffer_too_small, "opus: empty output buffer"};
     const auto cap = static_cast<opus_int32>(out.size() > 1275 * 3 ? 1275 * 3 : out.size());
     const opus_int32 n =
-        opus_encode(enc_.get(), pcm.data(), static_cast<int>(frames), out.data(), cap);
+        opus_encode(raw(enc_), pcm.data(), static_cast<int>(frames), out.data(), cap);
     if (n == OPUS_BUFFER_TOO_SMALL)
         return Error{Errc::buffer_too_small, "opus: packet does not fit the output buffer"};
     if (n < 0) return opus_error("encode", n);
@@ -110,14 +117,14 @@ Result<OpusDecoder> OpusDecoder::create(std::uint32_t rate_hz, unsigned channels
     if (channels != 1 && channels != 2)
         return Error{Errc::invalid_argument, "opus: channels must be 1 or 2"};
     int err = OPUS_OK;
-    ::OpusDecoder* raw =
+    ::OpusDecoder* created =
         opus_decoder_create(static_cast<opus_int32>(rate_hz), static_cast<int>(channels), &err);
-    if (raw == nullptr || err != OPUS_OK) {
-        if (raw != nullptr) opus_decoder_destroy(raw);
+    if (created == nullptr || err != OPUS_OK) {
+        if (created != nullptr) opus_decoder_destroy(created);
         return opus_error("decoder_create", err);
     }
     OpusDecoder d;
-    d.dec_.reset(raw);
+    d.dec_.reset(reinterpret_cast<detail::OpusDecoderHandle*>(created));
     d.rate_ = rate_hz;
     d.channels_ = channels;
     return d;
@@ -134,21 +141,21 @@ Result<std::size_t> OpusDecoder::decode(std::span<const std::uint8_t> packet,
         if (frames > cap_frames) frames = cap_frames / unit * unit;
         if (frames == 0)
             return Error{Errc::buffer_too_small, "opus: no room for a concealment frame"};
-        const int n = opus_decode(dec_.get(), nullptr, 0, pcm.data(), static_cast<int>(frames), 0);
+        const int n = opus_decode(raw(dec_), nullptr, 0, pcm.data(), static_cast<int>(frames), 0);
         if (n < 0) return opus_error("decode (concealment)", n);
         return static_cast<std::size_t>(n);
     }
     if (packet.size() > 1275 * 48)  // far above any valid packet (120 ms of 1275-byte frames)
         return Error{Errc::codec, "opus: packet too large"};
     const auto len = static_cast<opus_int32>(packet.size());
-    const int needed = opus_decoder_get_nb_samples(dec_.get(), packet.data(), len);
+    const int needed = opus_decoder_get_nb_samples(raw(dec_), packet.data(), len);
     if (needed < 0) return opus_error("decode", needed);
     if (static_cast<std::size_t>(needed) > cap_frames) {
         return Error{Errc::buffer_too_small,
                      "opus: packet holds " + std::to_string(needed) + " frames"};
     }
     const int cap = cap_frames > INT_MAX ? INT_MAX : static_cast<int>(cap_frames);
-    const int n = opus_decode(dec_.get(), packet.data(), len, pcm.data(), cap, 0);
+    const int n = opus_decode(raw(dec_), packet.data(), len, pcm.data(), cap, 0);
     if (n < 0) return opus_error("decode", n);
     last_frames_ = static_cast<std::size_t>(n);
     return static_cast<std::size_t>(n);
