@@ -89,71 +89,6 @@ struct Fields {
     TextField call_id, channel_id, from_number, to_number, direction;
 };
 
-enum class Key {
-    other,
-    event,
-    type,
-    nested,
-    audio_b64_2,
-    audio_b64_1,
-    encoding,
-    sample_rate,
-    channels,
-    digit,
-    reason,
-    call_id_2,
-    call_id_1,
-    channel_id_3,
-    channel_id_2,
-    channel_id_1,
-    from_3,
-    from_2,
-    from_1,
-    to_3,
-    to_2,
-    to_1,
-    direction
-};
-
-Key classify_key(std::string_view k) {
-    struct Entry {
-        std::string_view name;
-        Key key;
-    };
-    static constexpr Entry kKeys[] = {
-        {"event", Key::event},
-        {"type", Key::type},
-        {"data", Key::nested},
-        {"audio", Key::nested},
-        {"media", Key::nested},
-        {"audioData", Key::audio_b64_2},
-        {"audio_data", Key::audio_b64_1},
-        {"payload", Key::audio_b64_1},
-        {"encoding", Key::encoding},
-        {"sampleRate", Key::sample_rate},
-        {"sample_rate", Key::sample_rate},
-        {"channels", Key::channels},
-        {"digit", Key::digit},
-        {"reason", Key::reason},
-        {"call_id", Key::call_id_2},
-        {"callId", Key::call_id_1},
-        {"channel_id", Key::channel_id_3},
-        {"channelId", Key::channel_id_2},
-        {"uuid", Key::channel_id_1},
-        {"from_number", Key::from_3},
-        {"fromNumber", Key::from_2},
-        {"from", Key::from_1},
-        {"to_number", Key::to_3},
-        {"toNumber", Key::to_2},
-        {"to", Key::to_1},
-        {"direction", Key::direction},
-    };
-    for (const auto& e : kKeys) {
-        if (e.name == k) return e.key;
-    }
-    return Key::other;
-}
-
 std::string_view trim_right(std::string_view s) {
     while (!s.empty() &&
            (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
@@ -213,93 +148,103 @@ simdjson::error_code read_number(ondemand::value& v, NumberField& dst) {
     return simdjson::SUCCESS;
 }
 
+// How a key's value is read.
+enum class Read {
+    discriminator,  // `event`/`type`: a string, top level only
+    nested,         // an object walked for more fields (or, for data/audio, a base64 string)
+    string,         // a string; other types are skipped
+    text,           // a string, or a number kept as its JSON text
+    number,         // an unsigned integer, as a number or a numeric string
+};
+
+struct KeySpec {
+    std::string_view name;
+    Read read;
+    TextField Fields::*text = nullptr;
+    NumberField Fields::*number = nullptr;
+    int rank = 1;  // among the aliases of one field
+};
+
+// Every key any event may carry, with its aliases (spec/streamer.md B and C).
+constexpr KeySpec kKeys[] = {
+    {"event", Read::discriminator, &Fields::event},
+    {"type", Read::discriminator, &Fields::type},
+    {"data", Read::nested, &Fields::audio_b64},
+    {"audio", Read::nested, &Fields::audio_b64},
+    {"media", Read::nested},
+    {"audioData", Read::string, &Fields::audio_b64, nullptr, 2},
+    {"audio_data", Read::string, &Fields::audio_b64},
+    {"payload", Read::string, &Fields::audio_b64},
+    {"encoding", Read::string, &Fields::encoding},
+    {"sampleRate", Read::number, nullptr, &Fields::sample_rate},
+    {"sample_rate", Read::number, nullptr, &Fields::sample_rate},
+    {"channels", Read::number, nullptr, &Fields::channels},
+    {"digit", Read::text, &Fields::digit},
+    {"reason", Read::string, &Fields::reason},
+    {"call_id", Read::text, &Fields::call_id, nullptr, 2},
+    {"callId", Read::text, &Fields::call_id},
+    {"channel_id", Read::text, &Fields::channel_id, nullptr, 3},
+    {"channelId", Read::text, &Fields::channel_id, nullptr, 2},
+    {"uuid", Read::text, &Fields::channel_id},
+    {"from_number", Read::text, &Fields::from_number, nullptr, 3},
+    {"fromNumber", Read::text, &Fields::from_number, nullptr, 2},
+    {"from", Read::text, &Fields::from_number},
+    {"to_number", Read::text, &Fields::to_number, nullptr, 3},
+    {"toNumber", Read::text, &Fields::to_number, nullptr, 2},
+    {"to", Read::text, &Fields::to_number},
+    {"direction", Read::text, &Fields::direction},
+};
+
+const KeySpec* find_key(std::string_view name) {
+    for (const auto& k : kKeys) {
+        if (k.name == name) return &k;
+    }
+    return nullptr;
+}
+
 constexpr int kMaxNesting = 2;  // root -> data -> audio
+
+simdjson::error_code walk_object(ondemand::object obj, Fields& f, int depth);
+
+simdjson::error_code read_nested(ondemand::value& v, const KeySpec& k, Fields& f, int depth) {
+    ondemand::json_type t;
+    if (auto e = v.type().get(t)) return e;
+    if (t == ondemand::json_type::object && depth < kMaxNesting) {
+        ondemand::object inner;
+        if (auto e = v.get_object().get(inner)) return e;
+        return walk_object(inner, f, depth + 1);
+    }
+    if (t == ondemand::json_type::string && k.text != nullptr) {
+        return read_string(v, f.*k.text, k.rank);  // "data": "<base64>"
+    }
+    return simdjson::SUCCESS;
+}
 
 simdjson::error_code walk_object(ondemand::object obj, Fields& f, int depth) {
     for (auto item : obj) {
         ondemand::field field;
         if (auto e = std::move(item).get(field)) return e;
-        std::string_view key;
-        if (auto e = field.unescaped_key().get(key)) return e;
+        std::string_view name;
+        if (auto e = field.unescaped_key().get(name)) return e;
+        const KeySpec* k = find_key(name);
+        if (k == nullptr) continue;  // skipped by the iterator
         ondemand::value& v = field.value();
         simdjson::error_code e = simdjson::SUCCESS;
-        switch (classify_key(key)) {
-            case Key::other:
+        switch (k->read) {
+            case Read::discriminator:
+                if (depth == 0) e = read_string(v, f.*k->text, k->rank);
                 break;
-            case Key::event:
-                if (depth == 0) e = read_string(v, f.event, 1);
+            case Read::nested:
+                e = read_nested(v, *k, f, depth);
                 break;
-            case Key::type:
-                if (depth == 0) e = read_string(v, f.type, 1);
+            case Read::string:
+                e = read_string(v, f.*k->text, k->rank);
                 break;
-            case Key::nested: {
-                ondemand::json_type t;
-                if ((e = v.type().get(t))) break;
-                if (t == ondemand::json_type::object && depth < kMaxNesting) {
-                    ondemand::object inner;
-                    if ((e = v.get_object().get(inner))) break;
-                    e = walk_object(inner, f, depth + 1);
-                } else if (t == ondemand::json_type::string && key != "media") {
-                    e = read_string(v, f.audio_b64, 1);  // "data": "<base64>"
-                }
+            case Read::text:
+                e = read_text(v, f.*k->text, k->rank);
                 break;
-            }
-            case Key::audio_b64_2:
-                e = read_string(v, f.audio_b64, 2);
-                break;
-            case Key::audio_b64_1:
-                e = read_string(v, f.audio_b64, 1);
-                break;
-            case Key::encoding:
-                e = read_string(v, f.encoding, 1);
-                break;
-            case Key::sample_rate:
-                e = read_number(v, f.sample_rate);
-                break;
-            case Key::channels:
-                e = read_number(v, f.channels);
-                break;
-            case Key::digit:
-                e = read_text(v, f.digit, 1);
-                break;
-            case Key::reason:
-                e = read_string(v, f.reason, 1);
-                break;
-            case Key::call_id_2:
-                e = read_text(v, f.call_id, 2);
-                break;
-            case Key::call_id_1:
-                e = read_text(v, f.call_id, 1);
-                break;
-            case Key::channel_id_3:
-                e = read_text(v, f.channel_id, 3);
-                break;
-            case Key::channel_id_2:
-                e = read_text(v, f.channel_id, 2);
-                break;
-            case Key::channel_id_1:
-                e = read_text(v, f.channel_id, 1);
-                break;
-            case Key::from_3:
-                e = read_text(v, f.from_number, 3);
-                break;
-            case Key::from_2:
-                e = read_text(v, f.from_number, 2);
-                break;
-            case Key::from_1:
-                e = read_text(v, f.from_number, 1);
-                break;
-            case Key::to_3:
-                e = read_text(v, f.to_number, 3);
-                break;
-            case Key::to_2:
-                e = read_text(v, f.to_number, 2);
-                break;
-            case Key::to_1:
-                e = read_text(v, f.to_number, 1);
-                break;
-            case Key::direction:
-                e = read_text(v, f.direction, 1);
+            case Read::number:
+                e = read_number(v, f.*k->number);
                 break;
         }
         if (e) return e;
@@ -498,6 +443,9 @@ struct InboundDecoder::Impl {
         const std::size_t need = message.size() + simdjson::SIMDJSON_PADDING;
         ensure(padded, need);
         if (!message.empty()) std::memcpy(padded.data(), message.data(), message.size());
+        // simdjson reads the padding but ignores its content; blanking it keeps the decoder's
+        // behaviour a function of this message alone (no stale bytes from a longer one).
+        std::memset(padded.data() + message.size(), ' ', simdjson::SIMDJSON_PADDING);
         const std::size_t capacity_before = parser.capacity();
 
         Fields f;
