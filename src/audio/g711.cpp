@@ -1,8 +1,10 @@
 // G.711 after Sun Microsystems' public-domain g711.c, the reference that SoX and CPython's
 // audioop build on. Decoding is a 256-entry table; encoding looks the sample up in a table
 // indexed by the bits the law keeps (14 for mu-law, 13 for A-law), both computed at compile
-// time from the segment-search algorithm below, so the two can never disagree.
+// time by the constexpr functions below (checked against a literal transcription of Sun's code
+// in the tests).
 #include <array>
+#include <bit>
 #include <cstdint>
 
 #include "ringoverbot/audio.hpp"
@@ -13,17 +15,21 @@ namespace {
 constexpr int kUlawBias = 0x84;  // added to the magnitude so segment 0 starts at 33 (14-bit)
 constexpr int kUlawClip = 8159;  // largest 14-bit magnitude mu-law can represent
 
-// Index of the first segment end >= value, or 8 when above them all.
-constexpr int segment_of(int value, const std::array<int, 8>& ends) {
-    for (int i = 0; i < 8; ++i) {
-        if (value <= ends[static_cast<std::size_t>(i)]) return i;
-    }
-    return 8;
+// Sun's g711.c finds the segment by searching a table of segment ends (0x3F, 0x7F, ... for
+// mu-law's biased magnitude; 0x1F, 0x3F, ... for A-law's). The ends are 2^k - 1, so the search
+// is the bit width of the value: O(1), which keeps the compile-time table generation well under
+// clang's constexpr step limit. 8 means "above the last end".
+constexpr int ulaw_segment(int biased) {
+    const int width = std::bit_width(static_cast<unsigned>(biased));
+    return width <= 6 ? 0 : (width - 6 > 8 ? 8 : width - 6);
+}
+constexpr int alaw_segment(int magnitude) {
+    const int width = std::bit_width(static_cast<unsigned>(magnitude));
+    return width <= 5 ? 0 : (width - 5 > 8 ? 8 : width - 5);
 }
 
 // `sample14` is the sample arithmetically shifted right by 2 (-8192..8191).
 constexpr std::uint8_t ulaw_from_14bit(int sample14) {
-    constexpr std::array<int, 8> seg_end = {0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF};
     int mask = 0xFF;
     int magnitude = sample14;
     if (magnitude < 0) {
@@ -32,7 +38,7 @@ constexpr std::uint8_t ulaw_from_14bit(int sample14) {
     }
     if (magnitude > kUlawClip) magnitude = kUlawClip;
     magnitude += kUlawBias >> 2;
-    const int seg = segment_of(magnitude, seg_end);
+    const int seg = ulaw_segment(magnitude);
     if (seg >= 8) return static_cast<std::uint8_t>(0x7F ^ mask);
     const int code = (seg << 4) | ((magnitude >> (seg + 1)) & 0xF);
     return static_cast<std::uint8_t>(code ^ mask);
@@ -40,14 +46,13 @@ constexpr std::uint8_t ulaw_from_14bit(int sample14) {
 
 // `sample13` is the sample arithmetically shifted right by 3 (-4096..4095).
 constexpr std::uint8_t alaw_from_13bit(int sample13) {
-    constexpr std::array<int, 8> seg_end = {0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF};
     int mask = 0xD5;  // sign bit set, even bits inverted
     int magnitude = sample13;
     if (magnitude < 0) {
         mask = 0x55;
         magnitude = -magnitude - 1;  // one's complement: A-law is symmetric around -0.5
     }
-    const int seg = segment_of(magnitude, seg_end);
+    const int seg = alaw_segment(magnitude);
     if (seg >= 8) return static_cast<std::uint8_t>(0x7F ^ mask);
     int code = seg << 4;
     code |= (seg < 2 ? (magnitude >> 1) : (magnitude >> seg)) & 0xF;
@@ -77,7 +82,8 @@ constexpr std::int16_t alaw_to_linear(std::uint8_t code) {
 template <std::size_t N, class F>
 constexpr auto make_table(F f) {
     std::array<decltype(f(0)), N> table{};
-    for (std::size_t i = 0; i < N; ++i) table[i] = f(static_cast<int>(i));
+    auto* out = table.data();  // raw pointer: fewer constexpr steps than operator[]
+    for (std::size_t i = 0; i < N; ++i) out[i] = f(static_cast<int>(i));
     return table;
 }
 

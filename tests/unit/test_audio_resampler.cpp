@@ -88,7 +88,9 @@ TEST_CASE("audio: resampler output length follows the ratio over a long stream")
 TEST_CASE("audio: resampler keeps a 1 kHz tone's frequency and amplitude") {
     const std::pair<std::uint32_t, std::uint32_t> pairs[] = {
         {8000, 16000}, {16000, 8000}, {22050, 8000}, {24000, 8000}, {48000, 16000}, {8000, 48000}};
-    for (auto [from, to] : pairs) {
+    for (const auto& rates : pairs) {
+        const std::uint32_t from = rates.first;
+        const std::uint32_t to = rates.second;
         CAPTURE(from);
         CAPTURE(to);
         const auto in = tone(1000.0, from, from);  // 1 s at amplitude 16000
