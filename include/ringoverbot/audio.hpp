@@ -281,12 +281,12 @@ class RINGOVERBOT_API DtmfDetector {
     std::uint32_t rate_ = 0;
     std::vector<float> block_;  // one block, preallocated
     std::size_t fill_ = 0;
-    float coeff_[8] = {};     // Goertzel 2cos(w) of the 4 rows then the 4 columns
-    float harmonic_[8] = {};  // the same for their second harmonics
-    char last_block_ = 0;     // key of the previous block (0 = none)
-    unsigned stable_ = 0;     // consecutive blocks with last_block_
-    char held_ = 0;           // the key reported for the current press
-    unsigned missing_ = 0;    // consecutive blocks without held_
+    float coeff_[8] = {};         // Goertzel 2cos(w) of the 4 rows then the 4 columns
+    float col_harmonic_[4] = {};  // the columns' second harmonics
+    char last_block_ = 0;         // key of the previous block (0 = none)
+    unsigned stable_ = 0;         // consecutive blocks with last_block_
+    char held_ = 0;               // the key reported for the current press
+    unsigned missing_ = 0;        // consecutive blocks without held_
 };
 
 }  // namespace ringoverbot::audio

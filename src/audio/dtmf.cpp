@@ -94,8 +94,7 @@ Result<DtmfDetector> DtmfDetector::create(std::uint32_t rate_hz) {
     for (int i = 0; i < 4; ++i) {
         d.coeff_[i] = coeff_for(kRowHz[i], rate_hz);
         d.coeff_[4 + i] = coeff_for(kColHz[i], rate_hz);
-        d.harmonic_[i] = coeff_for(2.0 * kRowHz[i], rate_hz);
-        d.harmonic_[4 + i] = coeff_for(2.0 * kColHz[i], rate_hz);
+        d.col_harmonic_[i] = coeff_for(2.0 * kColHz[i], rate_hz);
     }
     return d;
 }
@@ -140,7 +139,7 @@ char DtmfDetector::classify_block() const noexcept {
     // Speech reaching the column band is rich in harmonics; a DTMF generator is not. (The
     // rows' second harmonics sit within one bin of the column tones, so only columns are
     // checked here; the energy share covers the rest.)
-    if (goertzel(x, n, harmonic_[col]) * db_to_power(kHarmonicDb) > pc) return 0;
+    if (goertzel(x, n, col_harmonic_[col - 4]) * db_to_power(kHarmonicDb) > pc) return 0;
     return kKeys[row][col - 4];
 }
 
