@@ -26,7 +26,9 @@ bool is_claim_name(std::string_view k) {
 // Walks a document once, validating everything and writing the canonical text.
 class Canonicalizer {
   public:
-    explicit Canonicalizer(std::string& detail) : detail_(detail) {}
+    // validate_only: the same walk and checks, but nothing is written (no allocation, no sort).
+    Canonicalizer(std::string& detail, bool validate_only)
+        : detail_(detail), validate_only_(validate_only) {}
 
     bool value(od::value v, std::string& out, int depth, std::string* capture) {
         od::json_type type;
@@ -45,24 +47,26 @@ class Canonicalizer {
             case od::json_type::string: {
                 std::string_view s;
                 if (v.get_string().get(s)) return fail("invalid string");
-                json::append_string(out, s);
+                if (!validate_only_) json::append_string(out, s);
                 if (capture != nullptr) capture->assign(s);
                 return true;
             }
             case od::json_type::number: {
-                if (!normalize_number(trim_token(v.raw_json_token()), out))
+                std::string& dst = validate_only_ ? number_scratch_ : out;
+                if (validate_only_) number_scratch_.clear();
+                if (!normalize_number(trim_token(v.raw_json_token()), dst))
                     return fail("invalid number");
                 return true;
             }
             case od::json_type::boolean: {
                 bool b = false;
                 if (v.get_bool().get(b)) return fail("invalid literal");
-                out += b ? "true" : "false";
+                if (!validate_only_) out += b ? "true" : "false";
                 return true;
             }
             case od::json_type::null: {
                 if (trim_token(v.raw_json_token()) != "null") return fail("invalid literal");
-                out += "null";
+                if (!validate_only_) out += "null";
                 return true;
             }
         }
@@ -81,6 +85,10 @@ class Canonicalizer {
             std::string* capture = nullptr;
             if (route != nullptr && key == "resource") capture = &route->resource;
             if (route != nullptr && key == "event") capture = &route->event;
+            if (validate_only_) {
+                if (!value(v, out, depth, capture)) return false;
+                continue;
+            }
             if (strip_claims && is_claim_name(key)) {
                 skipped.clear();
                 if (!value(v, skipped, depth, nullptr)) return false;
@@ -89,6 +97,7 @@ class Canonicalizer {
             members.emplace_back(std::string(key), std::string());
             if (!value(v, members.back().second, depth, capture)) return false;
         }
+        if (validate_only_) return true;
         std::stable_sort(members.begin(), members.end(),
                          [](const auto& a, const auto& b) { return a.first < b.first; });
         out += '{';
@@ -106,16 +115,16 @@ class Canonicalizer {
 
     bool array(od::array a, std::string& out, int depth) {
         if (depth > max_json_depth) return fail("JSON nested too deeply");
-        out += '[';
+        if (!validate_only_) out += '[';
         bool first = true;
         for (auto element : a) {
             od::value v;
             if (element.get(v)) return fail("invalid array element");
-            if (!first) out += ',';
+            if (!first && !validate_only_) out += ',';
             first = false;
             if (!value(v, out, depth, nullptr)) return false;
         }
-        out += ']';
+        if (!validate_only_) out += ']';
         return true;
     }
 
@@ -125,6 +134,8 @@ class Canonicalizer {
         return false;
     }
     std::string& detail_;
+    bool validate_only_;
+    std::string number_scratch_;
 };
 
 // After the root was walked: anything but whitespace left is an error.
@@ -171,25 +182,27 @@ bool normalize_number(std::string_view t, std::string& out) {
     }
     if (i != t.size()) return false;
 
-    // value = digits(int . frac) * 10^(exponent - frac_len); strip zeros on both ends.
-    std::string digits;
-    digits.reserve(int_end - int_begin + frac_end - frac_begin);
-    digits.append(t.substr(int_begin, int_end - int_begin));
-    digits.append(t.substr(frac_begin, frac_end - frac_begin));
-    exponent -= static_cast<std::int64_t>(frac_end - frac_begin);
+    // value = D * 10^(exponent - frac_len), D = int digits then frac digits; strip zeros on
+    // both ends of D without copying it.
+    const std::size_t int_len = int_end - int_begin, frac_len = frac_end - frac_begin;
+    const std::size_t total = int_len + frac_len;
+    const auto digit = [&](std::size_t k) {
+        return k < int_len ? t[int_begin + k] : t[frac_begin + (k - int_len)];
+    };
+    exponent -= static_cast<std::int64_t>(frac_len);
     std::size_t lead = 0;
-    while (lead < digits.size() && digits[lead] == '0') ++lead;
-    if (lead == digits.size()) {
+    while (lead < total && digit(lead) == '0') ++lead;
+    if (lead == total) {
         out += '0';
         return true;
     }
-    std::size_t end = digits.size();
-    while (digits[end - 1] == '0') {
+    std::size_t end = total;
+    while (digit(end - 1) == '0') {
         --end;
         ++exponent;
     }
     if (negative) out += '-';
-    out.append(digits, lead, end - lead);
+    for (std::size_t k = lead; k < end; ++k) out += digit(k);
     out += 'e';
     json::append_int(out, exponent);
     return true;
@@ -198,9 +211,7 @@ bool normalize_number(std::string_view t, std::string& out) {
 JsonEngine::JsonEngine() : impl_(std::make_unique<Impl>()) {}
 JsonEngine::~JsonEngine() = default;
 
-Status JsonEngine::canonicalize(std::string_view json, std::string& out, Route* route,
-                                bool strip_claims) {
-    out.clear();
+Status JsonEngine::walk(std::string_view json, std::string* out, Route* route, bool strip_claims) {
     if (route != nullptr) {
         route->resource.clear();
         route->event.clear();
@@ -209,17 +220,26 @@ Status JsonEngine::canonicalize(std::string_view json, std::string& out, Route* 
     if (auto e = impl_->load(json, doc)) return {Errc::bad_json, simdjson::error_message(e)};
     od::object root;
     if (doc.get_object().get(root)) return {Errc::bad_json, "not a JSON object"};
-    std::string detail;
-    Canonicalizer canon(detail);
-    if (!canon.object(root, out, 1, strip_claims, route)) return {Errc::bad_json, detail};
+    std::string detail, unused;
+    Canonicalizer canon(detail, out == nullptr);
+    if (!canon.object(root, out != nullptr ? *out : unused, 1, strip_claims, route))
+        return {Errc::bad_json, detail};
     if (!at_document_end(doc)) return {Errc::bad_json, "content after the JSON object"};
     return {};
 }
 
+Status JsonEngine::canonicalize(std::string_view json, std::string& out, Route* route,
+                                bool strip_claims) {
+    out.clear();
+    return walk(json, &out, route, strip_claims);
+}
+
+Status JsonEngine::validate(std::string_view json, Route* route) {
+    return walk(json, nullptr, route, false);
+}
+
 Result<std::optional<std::string>> JsonEngine::read_alg(std::string_view header_json) {
-    Route captured;  // unused; canonicalize validates the whole header
-    std::string scratch;
-    if (auto st = canonicalize(header_json, scratch, &captured, false); !st) return st.error();
+    if (auto st = validate(header_json, nullptr); !st) return st.error();
     od::document doc;
     od::object root;
     if (impl_->load(header_json, doc) || doc.get_object().get(root))

@@ -45,6 +45,9 @@ class JsonEngine {
     // registered claims and `url` (flat-form payloads). `route` receives the top-level
     // resource/event strings when not null.
     Status canonicalize(std::string_view json, std::string& out, Route* route, bool strip_claims);
+    // The same checks as canonicalize without building the canonical text (no allocation
+    // once warm).
+    Status validate(std::string_view json, Route* route);
     // The JWS header's "alg" (nullopt when absent or not a string); bad_json when the header
     // is not a JSON object.
     Result<std::optional<std::string>> read_alg(std::string_view header_json);
@@ -56,6 +59,7 @@ class JsonEngine {
     struct Impl;
 
   private:
+    Status walk(std::string_view json, std::string* out, Route* route, bool strip_claims);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -164,7 +164,7 @@ struct Verifier::Impl {
     detail::Route route, body_route;
     Verdict* out = nullptr;
     const Request* req = nullptr;
-    bool body_parsed = false, body_valid = false;
+    bool body_parsed = false, body_valid = false, body_canonical = false;
     std::string body_error;
 
     explicit Impl(Config c)
@@ -194,11 +194,14 @@ struct Verifier::Impl {
         return config.call_events_key;
     }
 
-    // Validates (once) and canonicalizes the body; remembers its resource/event.
-    bool parse_body() {
-        if (!body_parsed) {
+    // Validates the body (once), remembers its resource/event and, when asked, its canonical
+    // text.
+    bool parse_body(bool canonical = false) {
+        if (!body_parsed || (canonical && !body_canonical && body_valid)) {
             body_parsed = true;
-            auto st = json.canonicalize(req->body, canon_body, &body_route, false);
+            body_canonical = canonical;
+            auto st = canonical ? json.canonicalize(req->body, canon_body, &body_route, false)
+                                : json.validate(req->body, &body_route);
             body_valid = st.ok();
             body_error = body_valid ? std::string() : st.error().message;
         }
@@ -254,8 +257,11 @@ struct Verifier::Impl {
             return reject(Reason::malformed_token, "JWT claims: " + st.error().message);
         if (!base64::decode(s64, signature, Alphabet::url))
             return reject(Reason::malformed_token, "JWT signature is not base64url");
-        // The signed payload, canonical (validated) and routed.
-        auto st = claims.has_payload
+        // The signed payload, validated and routed; canonical unless it is byte-for-byte the
+        // body (what Ringover sends), where equality needs no canonical form.
+        const bool payload_is_body = claims.has_payload && claims.payload == req->body;
+        auto st = payload_is_body ? json.validate(claims.payload, &route)
+                  : claims.has_payload
                       ? json.canonicalize(claims.payload, canon_payload, &route, false)
                       : json.canonicalize(claims_json, canon_payload, &route, true);
         if (!st) return reject(Reason::malformed_token, "signed payload: " + st.error().message);
@@ -285,8 +291,10 @@ struct Verifier::Impl {
         }
 
         std::string_view trusted;
-        if (config.body_policy == BodyPolicy::require_equal) {
-            if (!parse_body()) return reject(Reason::bad_json, "body: " + body_error);
+        if (config.body_policy == BodyPolicy::require_equal && payload_is_body) {
+            trusted = req->body;  // identical bytes, already validated as the payload
+        } else if (config.body_policy == BodyPolicy::require_equal) {
+            if (!parse_body(true)) return reject(Reason::bad_json, "body: " + body_error);
             if (canon_body != canon_payload)
                 return reject(Reason::body_mismatch,
                               "body is not JSON-equal to the signed payload");
@@ -392,7 +400,7 @@ struct Verifier::Impl {
     void verify(const Request& request, Verdict& verdict) {
         out = &verdict;
         req = &request;
-        body_parsed = body_valid = false;
+        body_parsed = body_valid = body_canonical = false;
         verdict.reason = Reason::missing_signature;
         verdict.detail.clear();
         verdict.scheme = Scheme::none;
