@@ -16,5 +16,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/ringoverbotConfigVersion.
 install(FILES ${PROJECT_BINARY_DIR}/ringoverbotConfig.cmake
               ${PROJECT_BINARY_DIR}/ringoverbotConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ringoverbot)
+# The .pc file finds its prefix relative to itself, so an installed tree can move.
+file(RELATIVE_PATH ROB_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(src/cmake/ringoverbot.pc.in ${PROJECT_BINARY_DIR}/ringoverbot.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ringoverbot.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
