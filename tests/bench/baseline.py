@@ -121,7 +121,7 @@ def main():
         "stream_audio_encode_200ms": rate(encode_stream_audio(pcm_200ms)),
         "g711_ulaw_encode_1s": rate(lambda: audioop.lin2ulaw(pcm_1s, 2)),
         "g711_ulaw_decode_1s": rate(lambda: audioop.ulaw2lin(ulaw_1s, 2)),
-        "resample_8k_16k_20ms": rate(resample_8k_16k),
+        "resample_8k_16k_20ms_linear": rate(resample_8k_16k),
     }
     json.dump(results, sys.stdout, indent=1)
     print()

@@ -48,10 +48,11 @@ void g711_ulaw_decode_1s(benchmark::State& state) {
 }
 BENCHMARK(g711_ulaw_decode_1s);
 
-void resample(benchmark::State& state, std::uint32_t in_hz, std::uint32_t out_hz) {
+void resample(benchmark::State& state, std::uint32_t in_hz, std::uint32_t out_hz,
+              audio::ResampleQuality quality = audio::ResampleQuality::sinc_fastest) {
     const std::size_t chunk = in_hz / 50;  // 20 ms
     const auto pcm = tone(chunk, in_hz);
-    auto r = audio::Resampler::create(in_hz, out_hz);
+    auto r = audio::Resampler::create(in_hz, out_hz, 1, quality);
     if (!r) {
         state.SkipWithError("resampler");
         return;
@@ -71,6 +72,11 @@ void resample_8k_16k_20ms(benchmark::State& state) {
     resample(state, 8000, 16000);
 }
 BENCHMARK(resample_8k_16k_20ms);
+// The same work as Python's audioop.ratecv (linear interpolation, no anti-alias filter).
+void resample_8k_16k_20ms_linear(benchmark::State& state) {
+    resample(state, 8000, 16000, audio::ResampleQuality::linear);
+}
+BENCHMARK(resample_8k_16k_20ms_linear);
 void resample_24k_8k_20ms(benchmark::State& state) {
     resample(state, 24000, 8000);
 }
