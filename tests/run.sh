@@ -29,7 +29,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROB_WERROR=ON -DROB_SANITIZE
   { tail -50 build-asan.log; exit 1; }
 
 step "libFuzzer build (clang)"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROB_BUILD_FUZZ=ON \
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROB_BUILD_FUZZ=ON -DROB_WERROR=ON \
   -DROB_BUILD_EXAMPLES=OFF -DROB_BUILD_SHARED=OFF -DROB_BUILD_UNIT_TESTS=OFF >/dev/null &&
   cmake --build build-fuzz -j"$JOBS" >build-fuzz.log 2>&1 || { tail -50 build-fuzz.log; exit 1; }
 
