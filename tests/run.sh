@@ -25,13 +25,13 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROB_WERROR=ON -DROB_BUIL
 step "ASan+UBSan build of the unit tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROB_WERROR=ON -DROB_SANITIZE=ON \
   -DROB_BUILD_EXAMPLES=OFF -DROB_BUILD_SHARED=OFF >/dev/null &&
-  cmake --build build-asan -j"$JOBS" --target unit_tests >build-asan.log 2>&1 ||
-  { tail -50 build-asan.log; exit 1; }
+  cmake --build build-asan -j"$JOBS" --target unit_tests >build-asan/build.log 2>&1 ||
+  { tail -50 build-asan/build.log; exit 1; }
 
 step "libFuzzer build (clang)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROB_BUILD_FUZZ=ON -DROB_WERROR=ON \
   -DROB_BUILD_EXAMPLES=OFF -DROB_BUILD_SHARED=OFF -DROB_BUILD_UNIT_TESTS=OFF >/dev/null &&
-  cmake --build build-fuzz -j"$JOBS" >build-fuzz.log 2>&1 || { tail -50 build-fuzz.log; exit 1; }
+  cmake --build build-fuzz -j"$JOBS" >build-fuzz/build.log 2>&1 || { tail -50 build-fuzz/build.log; exit 1; }
 
 step "ctest: unit, integration, install, ABI, benchmarks smoke"
 (cd build && ctest --output-on-failure -j"$JOBS") || failed+=(ctest)
