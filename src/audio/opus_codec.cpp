@@ -3,6 +3,7 @@
 #include <opus/opus.h>
 
 #include <climits>
+#include <optional>
 #include <string>
 
 #include "ringoverbot/audio.hpp"
@@ -23,6 +24,16 @@ bool opus_rate_valid(std::uint32_t rate) {
 
 Error opus_error(const char* what, int code) {
     return Error{Errc::codec, std::string("opus: ") + what + ": " + opus_strerror(code)};
+}
+
+// The rates and channel counts libopus accepts, checked before it is asked.
+std::optional<Error> check_format(std::uint32_t rate_hz, unsigned channels) {
+    if (!opus_rate_valid(rate_hz))
+        return Error{Errc::invalid_argument, "opus: rate " + std::to_string(rate_hz) +
+                                                 " Hz is not 8000/12000/16000/24000/48000"};
+    if (channels != 1 && channels != 2)
+        return Error{Errc::invalid_argument, "opus: channels must be 1 or 2"};
+    return std::nullopt;
 }
 
 }  // namespace
@@ -46,12 +57,7 @@ void detail::OpusCodecDeleter::operator()(detail::OpusDecoderHandle* d) const no
 
 Result<OpusEncoder> OpusEncoder::create(std::uint32_t rate_hz, unsigned channels,
                                         std::uint32_t bitrate_bps) {
-    if (!opus_rate_valid(rate_hz)) {
-        return Error{Errc::invalid_argument, "opus: rate " + std::to_string(rate_hz) +
-                                                 " Hz is not 8000/12000/16000/24000/48000"};
-    }
-    if (channels != 1 && channels != 2)
-        return Error{Errc::invalid_argument, "opus: channels must be 1 or 2"};
+    if (auto bad = check_format(rate_hz, channels)) return *bad;
     int err = OPUS_OK;
     ::OpusEncoder* created = opus_encoder_create(
         static_cast<opus_int32>(rate_hz), static_cast<int>(channels), OPUS_APPLICATION_VOIP, &err);
@@ -110,12 +116,7 @@ Result<std::size_t> OpusEncoder::encode(std::span<const std::int16_t> pcm,
 }
 
 Result<OpusDecoder> OpusDecoder::create(std::uint32_t rate_hz, unsigned channels) {
-    if (!opus_rate_valid(rate_hz)) {
-        return Error{Errc::invalid_argument, "opus: rate " + std::to_string(rate_hz) +
-                                                 " Hz is not 8000/12000/16000/24000/48000"};
-    }
-    if (channels != 1 && channels != 2)
-        return Error{Errc::invalid_argument, "opus: channels must be 1 or 2"};
+    if (auto bad = check_format(rate_hz, channels)) return *bad;
     int err = OPUS_OK;
     ::OpusDecoder* created =
         opus_decoder_create(static_cast<opus_int32>(rate_hz), static_cast<int>(channels), &err);

@@ -10,12 +10,6 @@ using wh::Reason;
 
 namespace {
 
-wh::Verifier make(wh::Config c = config()) {
-    auto v = wh::Verifier::create(std::move(c));
-    REQUIRE(v.ok());
-    return std::move(v).value();
-}
-
 Reason check_token(const std::string& token, const std::string& body = answered_body,
                    std::string header = "X-Ringover-Webhook-Signature", wh::Config c = config()) {
     auto v = make(std::move(c));

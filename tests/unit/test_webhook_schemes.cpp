@@ -14,12 +14,6 @@ using wh::Reason;
 
 namespace {
 
-wh::Verifier make(wh::Config c = config()) {
-    auto v = wh::Verifier::create(std::move(c));
-    REQUIRE(v.ok());
-    return std::move(v).value();
-}
-
 std::string envelope(std::string_view resource, std::string_view event, int attempt = 1) {
     return R"({"resource":")" + std::string(resource) + R"(","event":")" + std::string(event) +
            R"(","timestamp":1767260000.3,"attempt":)" + std::to_string(attempt) +

@@ -2,6 +2,7 @@
 // independent path from the library's own HMAC code) and request plumbing.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <mbedtls/md.h>
 
 #include <cstdint>
@@ -79,6 +80,13 @@ inline wh::Config config() {
     c.public_url = std::string(public_url);
     c.call_events_key = std::string(key);
     return c;
+}
+
+// A verifier for a test; a config the library refuses fails the test at once.
+inline wh::Verifier make(wh::Config c = config()) {
+    auto v = wh::Verifier::create(std::move(c));
+    REQUIRE(v.ok());
+    return std::move(v).value();
 }
 
 // A request with owned headers.
