@@ -7,7 +7,8 @@ PACKAGES=(
   cmake g++ make pkg-config
   libwebsockets-dev libmbedtls-dev libsimdjson-dev libopus-dev libsamplerate0-dev doctest-dev
   libbenchmark-dev clang libclang-rt-14-dev
-  python3 python3-pytest sox
+  libpocketsphinx-dev pocketsphinx-en-us flite1-dev flite
+  python3 python3-pytest python3-websockets sox
 )
 
 missing=()

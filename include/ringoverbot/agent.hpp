@@ -1,0 +1,165 @@
+// The call engine: one object per call, sans-I/O (the shape of nghttp2's session).
+//
+// The host feeds it the streamer socket's messages, the time, and wakes it when a provider
+// has a result; it hands back the messages to send and when to call it again. It opens no
+// socket, starts no thread and never sleeps, so a test replays a whole call against a virtual
+// clock. Everything but `Waker` runs on the host's one loop thread.
+//
+// Per call: inbound decode -> 16 kHz -> echo-gated VAD -> turn detector -> STT; on a final
+// transcript (or a DTMF key) the LLM streams tokens -> sentence chunker -> TTS -> resample to the
+// stream's rate -> pacer on the playout clock -> streamAudio. Caller speech confirmed while the
+// bot talks sends `break` at once, cancels the LLM/TTS in flight and keeps in the history only
+// the words the caller heard.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringoverbot/error.hpp"
+#include "ringoverbot/export.hpp"
+#include "ringoverbot/providers.hpp"
+#include "ringoverbot/streamer.hpp"
+
+namespace ringoverbot::agent {
+
+// Every setting has a default; times in milliseconds unless named otherwise.
+struct CallConfig {
+    streamer::DecoderConfig decoder;
+    streamer::NumberPolicy numbers;
+
+    std::string greeting;       // said at call start (nothing when empty)
+    std::string fallback;       // said when the reply fails, or when nothing matched
+    std::string system_prompt;  // first message of every LLM request (none when empty)
+    std::vector<std::string> expected_phrases;  // passed to the STT (grammar / hints)
+    std::string voice;                          // passed to the TTS
+
+    // Outbound streamAudio rate: 0 = the stream's rate when Ringover plays it (8000, 16000 or
+    // 24000), else 8000.
+    std::uint32_t output_sample_rate_hz = 0;
+
+    // Turn taking.
+    double vad_margin_db = 9.0;          // speech is this far above the adaptive noise floor
+    double vad_min_speech_dbfs = -50.0;  // never speech below this level
+    double echo_return_loss_db = 12.0;   // the bot's echo is at least this much quieter
+    std::uint32_t speech_start_ms = 120;  // speech needed to open a turn
+    std::uint32_t barge_in_ms = 200;      // speech needed to interrupt the bot
+    std::uint32_t endpoint_silence_ms = 500;
+    std::uint32_t max_turn_ms = 15000;
+    bool allow_barge_in = true;
+
+    // Pacing: streamAudio chunks of `chunk_ms` (100..500), at most `max_lead_ms` ahead.
+    std::uint32_t chunk_ms = 200;
+    std::uint32_t max_lead_ms = 1000;
+    std::size_t max_queued_audio_bytes = std::size_t{4} << 20;  // synthesized, not yet sent
+
+    // Provider deadlines: past them the request is cancelled, the failure counted and the
+    // fallback spoken.
+    std::uint32_t stt_timeout_ms = 5000;          // end of turn -> final transcript
+    std::uint32_t llm_first_token_timeout_ms = 8000;
+    std::uint32_t llm_total_timeout_ms = 30000;
+    std::uint32_t tts_first_audio_timeout_ms = 5000;
+
+    std::size_t max_history_messages = 40;  // user + assistant messages kept for the LLM
+    std::uint32_t hangup_grace_ms = 200;    // after the last word of an `end` reply
+};
+
+// The providers of a call. stt, llm and tts are required; fallback_tts (a cached local voice)
+// says the fallback when tts itself is failing, and defaults to tts.
+struct Providers {
+    std::shared_ptr<providers::SttProvider> stt;
+    std::shared_ptr<providers::LlmProvider> llm;
+    std::shared_ptr<providers::TtsProvider> tts;
+    std::shared_ptr<providers::TtsProvider> fallback_tts;
+};
+
+// One caller turn and the bot's reply. Times are the host clock (microseconds); -1 = did not
+// happen. The latency figures the spec asks for are differences of consecutive stages.
+struct TurnMetrics {
+    std::uint32_t index = 0;
+    std::string caller_text;  // the final transcript, or "[dtmf 5]"
+    std::string bot_text;     // the reply as generated
+    std::string heard_text;   // what the caller heard of it (== bot_text unless interrupted)
+    std::vector<providers::Action> actions;  // run (or pending at the end of the call)
+    bool interrupted = false;                // barge-in cut the reply
+    bool failed = false;                     // a provider failed: the fallback was said
+    std::int64_t speech_end_us = -1;       // the caller stopped speaking (VAD), or a key press
+    std::int64_t stt_final_us = -1;        // final transcript arrived
+    std::int64_t first_token_us = -1;      // first LLM token
+    std::int64_t first_audio_us = -1;      // first TTS audio
+    std::int64_t first_frame_us = -1;      // first streamAudio handed to the host
+    std::int64_t playout_end_us = -1;      // the reply finished playing (or was cut)
+};
+
+struct CallStats {
+    std::uint64_t messages_in = 0, audio_frames_in = 0, protocol_errors = 0;
+    std::uint64_t messages_out = 0, audio_messages_out = 0, audio_bytes_out = 0;
+    std::uint64_t turns = 0, barge_ins = 0, dtmf_in = 0;
+    std::uint64_t stt_errors = 0, llm_errors = 0, tts_errors = 0, timeouts = 0;
+    std::uint64_t fallbacks = 0;
+};
+
+enum class OutputKind : int {
+    text = 0,   // send `data` as a WebSocket text message
+    close = 1,  // close the socket (normal closure); `data` is the reason
+};
+struct Output {
+    OutputKind kind = OutputKind::text;
+    std::string data;
+};
+
+// Called from any thread when a provider result is waiting; the host then calls poll() on its
+// loop thread soon (for libwebsockets: lws_cancel_service). Must not call into the Call.
+using Waker = std::function<void()>;
+
+class RINGOVERBOT_API Call {
+  public:
+    static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+
+    // invalid_argument when a required provider is missing or a setting is out of range.
+    static Result<std::unique_ptr<Call>> create(CallConfig config, Providers providers,
+                                                Waker waker = {});
+    ~Call();
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+
+    // One complete WebSocket message from the media server.
+    void on_message(std::span<const std::uint8_t> message, bool is_binary, std::int64_t now_us);
+    void on_text(std::string_view text, std::int64_t now_us) {
+        on_message({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, false,
+                   now_us);
+    }
+    // The socket closed or dropped; also a `call/hangup` webhook. The call ends (once).
+    void on_closed(std::string_view reason, std::int64_t now_us);
+    // Provider results and timers due at `now_us`. Call it when woken and at next_wakeup_us().
+    void poll(std::int64_t now_us);
+    // When poll() must run next at the latest (kNever when nothing is scheduled).
+    std::int64_t next_wakeup_us() const;
+
+    // Pops the next message to send; false when there is none.
+    bool next_output(Output& out);
+    // Pops a finished turn (for the host's log line); false when there is none.
+    bool next_finished_turn(TurnMetrics& out);
+
+    bool ended() const;     // the call is over (end event, close, or the bot hung up)
+    bool finished() const;  // ended and nothing left to send: the host may destroy it
+    std::string_view end_reason() const;
+
+    const streamer::Metadata& metadata() const;
+    const streamer::AudioFormat& format() const;
+    const CallStats& stats() const;
+    const std::vector<TurnMetrics>& turns() const;  // every turn so far, finished or not
+    const std::vector<providers::Message>& history() const;  // what the LLM will see
+
+  private:
+    struct Impl;
+    explicit Call(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ringoverbot::agent

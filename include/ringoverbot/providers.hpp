@@ -1,0 +1,206 @@
+// The pluggable speech and language providers: streaming STT, streaming LLM and streaming TTS.
+//
+// Every request is a handle that cancels at once (cancel() or destruction). Results arrive
+// through a sink that the caller owns jointly (shared_ptr), from ANY thread, possibly after
+// cancel() returned: a provider need not synchronise with cancellation, and the call engine
+// drops whatever arrives for a request it has cancelled. A sink is never called concurrently for
+// one request; calls for one request arrive in order. Methods of the request handles are called
+// from the host's loop thread and must not block (hand CPU work to a WorkerPool).
+//
+// The local defaults (no network, Debian packages) are made by the make_* factories at the end:
+// pocketsphinx STT, flite TTS, the scripted dialog as the LLM, and a phrase cache for any TTS.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringoverbot/error.hpp"
+#include "ringoverbot/export.hpp"
+
+namespace ringoverbot::providers {
+
+// A request in flight. Cancelling twice, or after completion, is harmless.
+class RINGOVERBOT_API Request {
+  public:
+    virtual ~Request();
+    virtual void cancel() = 0;
+};
+
+// ---- speech to text -------------------------------------------------------------------------
+
+class SttSink {
+  public:
+    virtual ~SttSink() = default;
+    // Interim (is_final false) and final transcripts of the current utterance.
+    virtual void on_transcript(std::string_view text, bool is_final) = 0;
+    // The provider's own voice-activity signals (Deepgram SpeechStarted / UtteranceEnd); the
+    // engine uses them beside its own VAD. Providers without them never call these.
+    virtual void on_speech_started() {}
+    virtual void on_utterance_end() {}
+    virtual void on_error(const Error& error) = 0;
+};
+
+struct SttOptions {
+    std::uint32_t sample_rate_hz = 16000;  // of the audio send_audio() gets (mono s16)
+    std::string language = "en-US";
+    std::vector<std::string> phrases;  // what the caller is expected to say (a grammar or hints)
+    std::string call_id;               // for logs
+};
+
+// One per call, for the call's whole life.
+class SttStream : public Request {
+  public:
+    // Mono signed 16-bit samples at SttOptions::sample_rate_hz, in order, every frame of the
+    // call (silence included). Must be cheap: buffer, or hand to a worker.
+    virtual void send_audio(std::span<const std::int16_t> samples) = 0;
+    // The engine's VAD confirmed the start of the caller's speech (a hint).
+    virtual void speech_started() {}
+    // The engine's endpointing closed the caller's turn: deliver a final transcript (possibly
+    // empty) for what was said since the last one.
+    virtual void end_of_turn() = 0;
+};
+
+class RINGOVERBOT_API SttProvider {
+  public:
+    virtual ~SttProvider();
+    virtual std::string_view name() const = 0;
+    // The rate the provider wants its audio at; 0 = the stream's own rate, unresampled.
+    virtual std::uint32_t sample_rate_hz() const { return 16000; }
+    virtual Result<std::unique_ptr<SttStream>> open(const SttOptions& options,
+                                                    std::shared_ptr<SttSink> sink) = 0;
+};
+
+// ---- language model -------------------------------------------------------------------------
+
+enum class Role : int { system = 0, user = 1, assistant = 2 };
+struct Message {
+    Role role = Role::user;
+    std::string content;
+};
+
+// What the model may ask the call to do (tool calls, or a scripted intent's action). They run
+// after the words before them have played.
+enum class ActionKind : int { transfer = 0, digits = 1, play = 2, end_call = 3 };
+struct Action {
+    ActionKind kind = ActionKind::end_call;
+    std::string value;  // the number, the digits, the URL; empty for end_call
+};
+RINGOVERBOT_API std::string_view action_name(ActionKind kind) noexcept;  // "transfer", ...
+
+struct LlmRequest {
+    std::vector<Message> messages;  // system prompt first, then the history, the new input last
+    std::string call_id;
+};
+
+class LlmSink {
+  public:
+    virtual ~LlmSink() = default;
+    virtual void on_token(std::string_view text) = 0;
+    // Between tokens: the action takes its place after the text streamed so far.
+    virtual void on_action(const Action& action) = 0;
+    virtual void on_done() = 0;
+    virtual void on_error(const Error& error) = 0;
+};
+
+class RINGOVERBOT_API LlmProvider {
+  public:
+    virtual ~LlmProvider();
+    virtual std::string_view name() const = 0;
+    virtual Result<std::unique_ptr<Request>> start(const LlmRequest& request,
+                                                   std::shared_ptr<LlmSink> sink) = 0;
+};
+
+// ---- text to speech -------------------------------------------------------------------------
+
+struct TtsRequest {
+    std::string text;
+    std::uint32_t sample_rate_hz = 16000;  // preferred; the provider may deliver another rate
+    std::string voice;                     // provider-specific; empty = the provider's default
+};
+
+class TtsSink {
+  public:
+    virtual ~TtsSink() = default;
+    // Mono signed 16-bit samples at `sample_rate_hz` (the same for every chunk of a request).
+    virtual void on_audio(std::span<const std::int16_t> samples, std::uint32_t sample_rate_hz) = 0;
+    virtual void on_done() = 0;
+    virtual void on_error(const Error& error) = 0;
+};
+
+class RINGOVERBOT_API TtsProvider {
+  public:
+    virtual ~TtsProvider();
+    virtual std::string_view name() const = 0;
+    virtual Result<std::unique_ptr<Request>> synthesize(const TtsRequest& request,
+                                                        std::shared_ptr<TtsSink> sink) = 0;
+};
+
+// ---- a worker pool for CPU-heavy providers --------------------------------------------------
+
+// A fixed set of threads running posted jobs in FIFO order. Destruction runs no new job, waits
+// for the running ones and drops the rest. post() is thread-safe.
+class RINGOVERBOT_API WorkerPool {
+  public:
+    static std::shared_ptr<WorkerPool> create(std::size_t threads);
+    virtual ~WorkerPool();
+    virtual void post(std::function<void()> job) = 0;
+    virtual std::size_t threads() const = 0;
+    virtual std::size_t pending() const = 0;
+};
+
+// ---- local defaults (no network, no key) ----------------------------------------------------
+
+struct PocketsphinxOptions {
+    std::string model_dir;   // empty = the pocketsphinx-en-us package's folder
+    bool use_grammar = true;  // a JSGF grammar of SttOptions::phrases in a filler loop when any
+    std::uint32_t preroll_ms = 300;  // audio kept before the engine's speech start
+};
+// pocketsphinx (16 kHz model), decoding each turn on the pool; one decoder per call.
+RINGOVERBOT_API Result<std::shared_ptr<SttProvider>> make_pocketsphinx_stt(
+    PocketsphinxOptions options, std::shared_ptr<WorkerPool> pool);
+
+struct FliteOptions {
+    std::string voice = "slt";  // "slt" (female) or "kal" (male), both built into flite
+    double speed = 1.0;         // >1 faster
+};
+// flite, synthesising on the pool; audio in ~100 ms chunks at the voice's rate (16 kHz for
+// slt, 8 kHz for kal).
+RINGOVERBOT_API Result<std::shared_ptr<TtsProvider>> make_flite_tts(
+    FliteOptions options, std::shared_ptr<WorkerPool> pool);
+
+// The scripted dialog of spec/host.md as a language model: the last user message picks the
+// intent; the reply streams word by word, followed by the intent's actions. Errors name the JSON
+// path of the problem.
+RINGOVERBOT_API Result<std::shared_ptr<LlmProvider>> make_scripted_llm(std::string_view dialog_json);
+// What a host needs from a dialog file besides the provider: the greeting and the fallback (the
+// call's own phrases), what callers are expected to say (the recogniser's grammar) and every
+// fixed reply (to prewarm the TTS cache). Same validation as make_scripted_llm.
+struct DialogSummary {
+    std::string greeting, fallback;
+    std::vector<std::string> phrases;  // every `when` phrase, normalized
+    std::vector<std::string> replies;  // every `say`
+};
+RINGOVERBOT_API Result<DialogSummary> describe_dialog(std::string_view dialog_json);
+
+struct TtsCacheOptions {
+    std::size_t max_bytes = std::size_t{16} << 20;  // least recently used entries go first
+};
+// Caches whole syntheses by (text, voice, rate): a cached phrase starts at once. prewarm()
+// synthesises phrases ahead (the greeting, the fallback, fixed replies).
+class RINGOVERBOT_API CachedTts : public TtsProvider {
+  public:
+    static std::shared_ptr<CachedTts> create(std::shared_ptr<TtsProvider> inner,
+                                             TtsCacheOptions options = {});
+    virtual void prewarm(const std::vector<std::string>& texts, std::uint32_t sample_rate_hz) = 0;
+    virtual std::size_t cached_bytes() const = 0;
+    virtual std::uint64_t hits() const = 0;
+    virtual std::uint64_t misses() const = 0;
+};
+
+}  // namespace ringoverbot::providers
