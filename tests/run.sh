@@ -4,7 +4,8 @@
 #   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (ctest),
 #   3. a short smoke run of every libFuzzer target (clang, ctest),
 #   4. a one-iteration smoke run of every benchmark (ctest label "bench"),
-#   5. the Python binding's tests (pytest, Debian's /usr/bin/python3).
+#   5. the Python binding's tests and the loopback integration tests of the example hosts
+#      (pytest, Debian's /usr/bin/python3).
 # Exits non-zero when any step fails; each runner prints its own summary.
 # Environment: ROB_JOBS (build parallelism, default: nproc), ROB_FUZZ_SECONDS (default 10).
 set -uo pipefail
@@ -43,9 +44,9 @@ step "ctest: unit tests under ASan+UBSan"
 step "ctest: fuzz targets, ${ROB_FUZZ_SECONDS}s each"
 (cd build-fuzz && ctest --output-on-failure -L fuzz) || failed+=(fuzz)
 
-step "pytest: Python binding"
+step "pytest: Python binding, loopback integration"
 RINGOVERBOT_LIBRARY="$ROOT/build/libringoverbot.so" /usr/bin/python3 -m pytest -q \
-  -p no:cacheprovider bindings/python/tests
+  -p no:cacheprovider bindings/python/tests tests/integration
 rc=$?
 [[ $rc -eq 0 ]] || failed+=(pytest)
 
