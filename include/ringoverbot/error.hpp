@@ -29,6 +29,10 @@ enum class Errc : int {
     too_large = -104,
     codec = -105,
     bad_wav = -106,
+    // -200..-299: providers (speech and language services)
+    provider_failed = -200,
+    timeout = -201,
+    canceled = -202,
     // below -900: fatal
     fatal = -900,
     nomem = -901,

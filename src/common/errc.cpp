@@ -18,6 +18,9 @@ const char* errc_name(Errc code) noexcept {
         case Errc::too_large: return "too large";
         case Errc::codec: return "codec error";
         case Errc::bad_wav: return "bad WAV file";
+        case Errc::provider_failed: return "provider failed";
+        case Errc::timeout: return "timed out";
+        case Errc::canceled: return "canceled";
         case Errc::fatal: return "fatal error";
         case Errc::nomem: return "out of memory";
         case Errc::internal: return "internal error";
