@@ -11,7 +11,7 @@
 
 #include "ringoverbot/error.hpp"
 
-namespace ringoverbot::agent {
+namespace ringoverbot::providers::local {
 
 struct DialogIntent {
     std::vector<std::vector<std::string>> when;  // each phrase as normalized words
@@ -40,4 +40,4 @@ std::vector<std::string> normalize_words(std::string_view text);
 // "$.intents[1].when: expected a non-empty array of strings".
 Result<Dialog> parse_dialog(std::string_view json);
 
-}  // namespace ringoverbot::agent
+}  // namespace ringoverbot::providers::local

@@ -1,10 +1,10 @@
-#include "agent/scripted_dialog.hpp"
+#include "providers/local/scripted_dialog.hpp"
 
 #include <simdjson.h>
 
 #include <cctype>
 
-namespace ringoverbot::agent {
+namespace ringoverbot::providers::local {
 namespace {
 
 using simdjson::ondemand::json_type;
@@ -172,4 +172,4 @@ Result<Dialog> parse_dialog(std::string_view json) {
     return dialog;
 }
 
-}  // namespace ringoverbot::agent
+}  // namespace ringoverbot::providers::local

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "agent/scripted_dialog.hpp"
+#include "providers/local/scripted_dialog.hpp"
 
 using namespace ringoverbot;
-using namespace ringoverbot::agent;
+using namespace ringoverbot::providers::local;
 
 namespace {
 constexpr const char* kBakery = R"({
@@ -18,7 +18,7 @@ constexpr const char* kBakery = R"({
 })";
 }
 
-TEST_CASE("agent: dialog parses the bundled format") {
+TEST_CASE("providers: dialog parses the bundled format") {
     auto d = parse_dialog(kBakery);
     REQUIRE(d.ok());
     CHECK(d->greeting == "Hello, you have reached the bakery. How can I help?");
@@ -28,7 +28,7 @@ TEST_CASE("agent: dialog parses the bundled format") {
     CHECK(d->intents[3].end);
 }
 
-TEST_CASE("agent: dialog matches whole-word sequences, first intent wins") {
+TEST_CASE("providers: dialog matches whole-word sequences, first intent wins") {
     auto d = parse_dialog(kBakery);
     REQUIRE(d.ok());
     CHECK(d->match("What are your OPENING hours?") == &d->intents[0]);
@@ -42,7 +42,7 @@ TEST_CASE("agent: dialog matches whole-word sequences, first intent wins") {
     CHECK(d->match("goodbye, are you open") == &d->intents[0]);
 }
 
-TEST_CASE("agent: dialog errors name the JSON path") {
+TEST_CASE("providers: dialog errors name the JSON path") {
     auto e1 =
         parse_dialog(R"({"greeting":"hi","fallback":"what","intents":[{"when":[],"say":"x"}]})");
     REQUIRE_FALSE(e1.ok());
