@@ -1,0 +1,246 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "providers/local/scripted_dialog.hpp"
+#include "ringoverbot/audio.hpp"
+#include "ringoverbot/providers.hpp"
+#include "test_providers_util.hpp"
+
+using namespace ringoverbot;
+using namespace ringoverbot::providers;
+using namespace std::chrono_literals;
+using providers_test::SttRecorder;
+using providers_test::TtsRecorder;
+
+namespace {
+
+std::string demo_dialog() {
+    std::ifstream in(ROB_TEST_DATA_DIR "/../../examples/demo-dialog.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<std::int16_t> resample(std::span<const std::int16_t> in, std::uint32_t from,
+                                   std::uint32_t to) {
+    auto r = audio::Resampler::create(from, to);
+    REQUIRE(r.ok());
+    std::vector<std::int16_t> out;
+    REQUIRE(r->process_append(in, out, true).ok());
+    return out;
+}
+
+// flite's slt voice saying `text`, at 16 kHz; through the phone band (8 kHz mu-law) if asked.
+std::vector<std::int16_t> speech(TtsProvider& tts, const std::string& text, bool phone_band) {
+    auto sink = std::make_shared<TtsRecorder>();
+    auto req = tts.synthesize({text, 16000, "slt"}, sink);
+    REQUIRE(req.ok());
+    REQUIRE(sink->wait());
+    REQUIRE(sink->rate() == 16000);
+    auto pcm = sink->audio();
+    if (!phone_band) return pcm;
+    auto narrow = resample(pcm, 16000, 8000);
+    std::vector<std::uint8_t> ulaw(narrow.size());
+    audio::ulaw_encode(narrow, ulaw);
+    audio::ulaw_decode(ulaw, narrow);
+    return resample(narrow, 8000, 16000);
+}
+
+// A quiet line: low noise rather than digital silence, as a phone line has.
+std::vector<std::int16_t> line_noise(std::size_t n, std::uint32_t seed) {
+    std::vector<std::int16_t> out(n);
+    for (auto& s : out) {
+        seed = seed * 1664525u + 1013904223u;
+        s = static_cast<std::int16_t>(static_cast<int>(seed >> 24) % 41 - 20);
+    }
+    return out;
+}
+
+// Feeds 20 ms frames the way the engine does.
+void feed(SttStream& stream, std::span<const std::int16_t> pcm, std::size_t frame = 320) {
+    for (std::size_t at = 0; at < pcm.size(); at += frame)
+        stream.send_audio(pcm.subspan(at, std::min(frame, pcm.size() - at)));
+}
+
+// Waits until every job posted to the (single-thread) pool before this call has run.
+void settle(WorkerPool& pool) {
+    std::promise<void> done;
+    pool.post([&] { done.set_value(); });
+    REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+}
+
+struct Turn {
+    std::string say;
+    std::size_t intent;  // the demo dialog intent it must pick
+};
+
+}  // namespace
+
+TEST_CASE("providers: pocketsphinx rejects a missing model and bad options") {
+    auto pool = WorkerPool::create(1);
+    auto missing = make_pocketsphinx_stt({"/nonexistent/model", true, 300}, pool);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.code() == Errc::not_found);
+    CHECK(missing.error().message.find("/nonexistent/model") != std::string::npos);
+    CHECK(make_pocketsphinx_stt({{}, true, 60000}, pool).code() == Errc::invalid_argument);
+
+    auto stt = make_pocketsphinx_stt({}, pool);
+    REQUIRE(stt.ok());
+    CHECK((*stt)->name() == "pocketsphinx");
+    CHECK((*stt)->sample_rate_hz() == 16000);
+    SttOptions bad;
+    bad.sample_rate_hz = 1000;
+    CHECK((*stt)->open(bad, std::make_shared<SttRecorder>()).code() == Errc::invalid_argument);
+    CHECK((*stt)->open({}, nullptr).code() == Errc::invalid_argument);
+}
+
+TEST_CASE("providers: pocketsphinx hears the demo dialog's phrases said by flite") {
+    auto pool = WorkerPool::create(1);
+    auto tts = make_flite_tts({}, pool);
+    REQUIRE(tts.ok());
+    auto summary = describe_dialog(demo_dialog());
+    REQUIRE(summary.ok());
+    auto dialog = local::parse_dialog(demo_dialog());
+    REQUIRE(dialog.ok());
+    auto stt = make_pocketsphinx_stt({}, pool);
+    REQUIRE(stt.ok());
+
+    // Words the dictionary lacks are dropped from the grammar rather than failing it.
+    auto phrases = summary->phrases;
+    phrases.push_back("xyzzyq frobnicate");
+    phrases.push_back("public holidays 24/7");
+    SttOptions options;
+    options.phrases = phrases;
+    options.call_id = "test";
+    auto sink = std::make_shared<SttRecorder>();
+    auto stream = (*stt)->open(options, sink);
+    REQUIRE(stream.ok());
+
+    const std::vector<Turn> turns = {{"what are your opening hours", 0},
+                                     {"transfer me to sales", 2},
+                                     {"I would like to check my order", 1}};
+    std::uint32_t seed = 1;
+    for (const auto& turn : turns) {
+        feed(**stream, line_noise(16000, seed++));  // a second of the line before
+        (*stream)->speech_started();
+        feed(**stream, speech(**tts, turn.say, false));
+        feed(**stream, line_noise(8000, seed++));  // the engine's endpointing silence
+        (*stream)->end_of_turn();
+    }
+    REQUIRE(sink->wait_finals(turns.size(), 20s));
+    REQUIRE_FALSE(sink->error());
+    const auto finals = sink->finals();
+    REQUIRE(finals.size() == turns.size());
+    for (std::size_t i = 0; i < turns.size(); ++i) {
+        CAPTURE(turns[i].say);
+        CAPTURE(finals[i]);
+        CHECK(dialog->match(finals[i]) == &dialog->intents[turns[i].intent]);
+        if (std::getenv("ROB_TEST_VERBOSE")) MESSAGE(turns[i].say << " -> " << finals[i]);
+    }
+    CHECK(finals[0].find("opening hours") != std::string::npos);
+}
+
+TEST_CASE("providers: pocketsphinx on phone-band speech (8 kHz mu-law, back to 16 kHz)") {
+    auto pool = WorkerPool::create(1);
+    auto tts = make_flite_tts({}, pool);
+    REQUIRE(tts.ok());
+    auto summary = describe_dialog(demo_dialog());
+    REQUIRE(summary.ok());
+    auto dialog = local::parse_dialog(demo_dialog());
+    REQUIRE(dialog.ok());
+    auto stt = make_pocketsphinx_stt({}, pool);
+    REQUIRE(stt.ok());
+    SttOptions options;
+    options.phrases = summary->phrases;
+    auto sink = std::make_shared<SttRecorder>();
+    auto stream = (*stt)->open(options, sink);
+    REQUIRE(stream.ok());
+    // No speech_started hints here: the whole turn since the last one is decoded.
+    const std::vector<Turn> turns = {{"what are your opening hours", 0},
+                                     {"transfer me to sales", 2}};
+    std::uint32_t seed = 7;
+    for (const auto& turn : turns) {
+        feed(**stream, line_noise(8000, seed++));
+        feed(**stream, speech(**tts, turn.say, true));
+        feed(**stream, line_noise(8000, seed++));
+        (*stream)->end_of_turn();
+    }
+    REQUIRE(sink->wait_finals(turns.size(), 20s));
+    const auto finals = sink->finals();
+    REQUIRE(finals.size() == turns.size());
+    for (std::size_t i = 0; i < turns.size(); ++i) {
+        CAPTURE(turns[i].say);
+        CAPTURE(finals[i]);
+        CHECK(dialog->match(finals[i]) == &dialog->intents[turns[i].intent]);
+        if (std::getenv("ROB_TEST_VERBOSE")) MESSAGE(turns[i].say << " -> " << finals[i]);
+    }
+}
+
+TEST_CASE("providers: pocketsphinx turn plumbing: empty turns, rates, cancel, destruction") {
+    auto pool = WorkerPool::create(1);
+    auto stt = make_pocketsphinx_stt({}, pool);
+    REQUIRE(stt.ok());
+    SttOptions options;
+    options.phrases = {"opening hours", "sales"};
+
+    SUBCASE("a turn without audio, or of noise only, is an empty final") {
+        auto sink = std::make_shared<SttRecorder>();
+        auto stream = (*stt)->open(options, sink);
+        REQUIRE(stream.ok());
+        (*stream)->end_of_turn();
+        feed(**stream, line_noise(16000, 3));
+        (*stream)->end_of_turn();
+        REQUIRE(sink->wait_finals(2));
+        CHECK(sink->finals() == std::vector<std::string>{"", ""});
+    }
+    SUBCASE("an 8 kHz stream is resampled; hostile sizes are bounded") {
+        options.sample_rate_hz = 8000;
+        auto sink = std::make_shared<SttRecorder>();
+        auto stream = (*stt)->open(options, sink);
+        REQUIRE(stream.ok());
+        // 40 s in one call: only the newest 30 s are kept, and decoding them ends.
+        const auto big = line_noise(8000 * 40, 5);
+        (*stream)->send_audio(big);
+        (*stream)->speech_started();
+        (*stream)->speech_started();
+        (*stream)->end_of_turn();
+        (*stream)->send_audio({});
+        (*stream)->end_of_turn();
+        REQUIRE(sink->wait_finals(2, 20s));
+        CHECK_FALSE(sink->error());
+    }
+    SUBCASE("cancel drops pending results; destruction during a decode is safe") {
+        auto sink = std::make_shared<SttRecorder>();
+        auto stream = (*stt)->open(options, sink);
+        REQUIRE(stream.ok());
+        feed(**stream, line_noise(16000 * 3, 9));
+        (*stream)->end_of_turn();
+        (*stream)->cancel();
+        (*stream)->cancel();
+        (*stream)->end_of_turn();  // ignored after cancel
+        settle(*pool);
+        CHECK(sink->finals().empty());
+
+        auto sink2 = std::make_shared<SttRecorder>();
+        auto stream2 = (*stt)->open(options, sink2);
+        REQUIRE(stream2.ok());
+        feed(**stream2, line_noise(16000 * 3, 11));
+        (*stream2)->end_of_turn();
+        stream2->reset();  // the queued decode still holds the call's state
+        settle(*pool);
+        CHECK(sink2->finals().empty());
+    }
+    SUBCASE("without phrases the open language model decodes") {
+        auto sink = std::make_shared<SttRecorder>();
+        auto stream = (*stt)->open(SttOptions{}, sink);
+        REQUIRE(stream.ok());
+        feed(**stream, line_noise(16000, 13));
+        (*stream)->end_of_turn();
+        REQUIRE(sink->wait_finals(1, 20s));
+        CHECK_FALSE(sink->error());
+    }
+}
