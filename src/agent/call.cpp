@@ -1,0 +1,990 @@
+// The call engine's orchestration (include/ringoverbot/agent.hpp). The pieces it drives each
+// live in their own file: CallerAudio (inbound audio -> VAD frames and STT audio), EnergyVad +
+// TurnDetector (turn taking), ProviderInbox (provider results, any thread -> loop thread),
+// SentenceChunker, ReplyAudio (TTS audio waiting for the pacer), PlayoutClock + Pacer +
+// SpokenText (what is played when, and which words were heard) and EchoReference (the echo
+// gate's reference level).
+//
+// Decisions this file makes (the header leaves them open):
+// - The call starts with the first metadata, audio or DTMF event: the outbound rate is fixed
+//   then, the STT stream opened and the greeting (if any) started. The greeting is turn 0 with an
+//   empty caller_text and only TTS stages in its metrics; caller turns follow. CallStats::turns
+//   counts caller turns (the greeting is not one).
+// - One reply at a time. Input that arrives while a reply runs and barge-in is off (or while
+//   the caller is still talking, or a transcript is still due) waits and is answered after.
+//   Unanswered user input (a reply cut before anything was heard) merges with the next input
+//   into one user message.
+// - The STT stream gets every frame. Its finals accumulate; the answer starts when the final
+//   that answers end_of_turn() arrives and the caller is not talking again. An empty final with
+//   nothing accumulated is nothing to answer: no turn. Interim results and the provider's own
+//   speech signals are not used (the engine's VAD decides).
+// - DTMF: the key reaches the LLM as the user text "[dtmf 5]" at once (a key press is a whole
+//   turn); while the bot talks it is a barge-in like speech (when barge-in is allowed).
+// - Barge-in: confirmed caller speech (TurnDetector's barge_in_ms) or a key while a reply is
+//   generated or played. If audio is playing, `break` is queued in the same on_message() call
+//   that decided; the LLM/TTS requests are cancelled, queued audio and pending actions dropped,
+//   and the history keeps only SpokenText::heard() of the playout clock's position.
+// - Sentences are synthesized one at a time, in order (synthesis is faster than playout, so this
+//   adds no gap after the first sentence; it keeps audio and text trivially aligned).
+// - Actions take the position of the end of the text before them (the chunker is flushed there)
+//   and run when the playout clock reaches that position; end_call closes the stream
+//   hangup_grace_ms later and ignores whatever the LLM says after it.
+// - Failures (provider error, deadline passed, a request refused at start): the request is
+//   cancelled, counted (*_errors, plus timeouts for a deadline), what was already synthesized
+//   still plays, then CallConfig::fallback is said with fallback_tts (the greeting's failure says
+//   the greeting again with it). A failure of that last synthesis just ends the turn. TTS has a
+//   first-audio deadline and the same deadline between chunks (a stream that stalls).
+//   An STT failure or timeout reopens the stream (at most once a second) so late results of
+//   the old one are recognisably stale.
+// - The call ends once: call_end (a close Output is queued so the host closes the socket),
+//   on_closed (nothing more to send), or the bot's end_call (close Output after the grace).
+//   Everything in flight is cancelled; the reply being played is recorded as cut there.
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "agent/caller_audio.hpp"
+#include "agent/echo_reference.hpp"
+#include "agent/playout_clock.hpp"
+#include "agent/provider_inbox.hpp"
+#include "agent/reply_audio.hpp"
+#include "agent/sentence_chunker.hpp"
+#include "agent/voice_activity.hpp"
+#include "ringoverbot/agent.hpp"
+
+namespace ringoverbot::agent {
+namespace {
+
+using providers::Action;
+using providers::ActionKind;
+using providers::Message;
+using providers::Role;
+
+constexpr std::int64_t kNever = Call::kNever;
+constexpr std::int64_t kSttReopenBackoffUs = 1000000;
+// Speech runs at about 14 characters a second: the length a sentence still being synthesized
+// is assumed to have when a barge-in cuts it (so the words credited as heard are not
+// overstated by a short partial synthesis).
+constexpr std::uint64_t kCharsPerSecond = 14;
+
+std::int64_t ms_to_us(std::uint32_t ms) {
+    return std::int64_t{ms} * 1000;
+}
+
+void append_words(std::string& to, std::string_view text) {
+    if (text.empty()) return;
+    if (!to.empty() && to.back() != ' ') to.push_back(' ');
+    to.append(text);
+}
+
+std::string trimmed(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    const auto e = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+Status validate(const CallConfig& c, const Providers& p) {
+    if (!p.stt || !p.llm || !p.tts)
+        return Status(Errc::invalid_argument, "providers: stt, llm and tts are required");
+    if (auto st = streamer::validate(c.decoder); !st) return st;
+    if (c.output_sample_rate_hz != 0 && !streamer::accepted_outbound_rate(c.output_sample_rate_hz))
+        return Status(Errc::invalid_argument, "output_sample_rate_hz: 0, 8000, 16000 or 24000");
+    if (c.chunk_ms < streamer::kMinChunkMs || c.chunk_ms > streamer::kMaxChunkMs)
+        return Status(Errc::invalid_argument, "chunk_ms: 100..500");
+    if (c.max_lead_ms < c.chunk_ms || c.max_lead_ms > 10000)
+        return Status(Errc::invalid_argument, "max_lead_ms: chunk_ms..10000");
+    if (c.speech_start_ms == 0 || c.barge_in_ms == 0 || c.endpoint_silence_ms == 0 ||
+        c.max_turn_ms == 0)
+        return Status(Errc::invalid_argument, "turn-taking times must be positive");
+    if (c.stt_timeout_ms == 0 || c.llm_first_token_timeout_ms == 0 || c.llm_total_timeout_ms == 0 ||
+        c.tts_first_audio_timeout_ms == 0)
+        return Status(Errc::invalid_argument, "provider timeouts must be positive");
+    if (c.max_queued_audio_bytes < 2 * 24000 * streamer::kMaxChunkMs / 1000)
+        return Status(Errc::invalid_argument, "max_queued_audio_bytes: at least one 500 ms chunk");
+    if (c.max_history_messages == 0)
+        return Status(Errc::invalid_argument, "max_history_messages must be positive");
+    return {};
+}
+
+// An item of a reply waiting for the TTS: text to say, or an action to anchor after it.
+struct ReplyItem {
+    bool is_action = false;
+    std::string text;
+    Action action;
+};
+
+struct PlacedAction {
+    Action action;
+    std::uint64_t position = 0;  // reply samples before it
+    bool armed = false;          // its audio is all sent: `due_us` is known
+    std::int64_t due_us = kNever;
+};
+
+// The reply in progress. Kept as one member and reset, so its buffers are reused.
+struct Reply {
+    bool active = false;
+    bool greeting = false;
+    bool fallback_phase = false;  // saying the fallback after a failure (no second one)
+    bool ending = false;          // an end_call was placed: later LLM output is ignored
+    std::size_t turn = 0;
+    std::uint64_t start_abs = 0;  // playout-clock position of the reply's first sample
+
+    std::unique_ptr<providers::Request> llm;
+    std::uint64_t llm_id = 0;
+    bool llm_done = true;
+    std::int64_t llm_first_deadline = kNever, llm_total_deadline = kNever;
+
+    SentenceChunker chunker;
+    std::deque<ReplyItem> items;
+
+    std::unique_ptr<providers::Request> tts;
+    std::uint64_t tts_id = 0;
+    bool tts_active = false;
+    std::string tts_text;
+    std::uint64_t tts_samples = 0;  // of the sentence being synthesized
+    std::int64_t tts_deadline = kNever;
+
+    SpokenText spoken;
+    std::vector<PlacedAction> actions;
+
+    void reset() {
+        active = greeting = fallback_phase = ending = false;
+        turn = 0;
+        start_abs = 0;
+        llm.reset();
+        llm_id = 0;
+        llm_done = true;
+        llm_first_deadline = llm_total_deadline = kNever;
+        chunker.clear();
+        items.clear();
+        tts.reset();
+        tts_id = 0;
+        tts_active = false;
+        tts_text.clear();
+        tts_samples = 0;
+        tts_deadline = kNever;
+        spoken.clear();
+        actions.clear();
+    }
+    // Nothing more will be synthesized.
+    bool synthesis_complete() const { return llm_done && items.empty() && !tts_active; }
+};
+
+}  // namespace
+
+struct Call::Impl {
+    Impl(CallConfig c, Providers p, Waker waker)
+        : cfg(std::move(c)),
+          prov(std::move(p)),
+          inbox(std::make_shared<ProviderInbox>(std::move(waker))),
+          decoder(cfg.decoder),
+          vad(VadConfig{.margin_db = cfg.vad_margin_db,
+                        .min_speech_dbfs = cfg.vad_min_speech_dbfs,
+                        .echo_return_loss_db = cfg.echo_return_loss_db}),
+          detector(TurnConfig{.start_ms = cfg.speech_start_ms,
+                              .barge_in_ms = cfg.barge_in_ms,
+                              .silence_ms = cfg.endpoint_silence_ms,
+                              .max_turn_ms = cfg.max_turn_ms}),
+          pacer(PacerConfig{.chunk_ms = cfg.chunk_ms, .max_lead_ms = cfg.max_lead_ms}),
+          queued(cfg.max_queued_audio_bytes / 2) {
+        if (!prov.fallback_tts) prov.fallback_tts = prov.tts;
+    }
+
+    ~Impl() {
+        // Close first: whatever a provider says while its request is torn down is dropped.
+        inbox->close();
+        cancel_reply_work();
+        stt.reset();
+    }
+
+    // ---- configuration and parts --------------------------------------------------------
+    CallConfig cfg;
+    Providers prov;
+    std::shared_ptr<ProviderInbox> inbox;
+    streamer::InboundDecoder decoder;
+    streamer::OutboundEncoder encoder;
+    EnergyVad vad;
+    TurnDetector detector;
+    Pacer pacer;
+    PlayoutClock clock{8000};
+    std::optional<EchoReference> echo;
+    std::optional<CallerAudio> caller;
+    ReplyAudio queued;
+    std::optional<audio::Resampler> tts_resampler;
+
+    // ---- state ---------------------------------------------------------------------------
+    bool started = false;
+    bool ended = false;
+    std::string end_reason;
+    std::uint32_t out_rate = 8000;
+    std::uint64_t next_id = 1;
+    std::int64_t close_at = kNever;
+
+    std::unique_ptr<providers::SttStream> stt;
+    std::uint64_t stt_id = 0;
+    std::int64_t stt_retry_at = 0;
+    bool awaiting_final = false;
+    std::int64_t stt_deadline = kNever;
+
+    std::string pending_text;  // caller input not answered yet
+    std::int64_t pending_speech_end = -1, pending_stt_final = -1;
+
+    Reply reply;
+    std::deque<Output> outputs;
+    CallStats stats;
+    std::vector<TurnMetrics> turns;
+    std::deque<std::size_t> finished_turns;
+    std::vector<Message> history;
+    std::vector<InboxEvent> events;
+    std::vector<std::string> sentences;
+    std::vector<std::int16_t> pad;
+
+    // ---- small helpers -------------------------------------------------------------------
+    void emit_text(std::string_view text) {
+        outputs.push_back(Output{OutputKind::text, std::string(text)});
+        ++stats.messages_out;
+    }
+
+    void add_history(Role role, std::string text) {
+        if (text.empty()) return;
+        if (role == Role::user && !history.empty() && history.back().role == Role::user) {
+            append_words(history.back().content, text);  // unanswered input merges
+        } else {
+            history.push_back(Message{role, std::move(text)});
+        }
+        if (history.size() > cfg.max_history_messages)
+            history.erase(history.begin(),
+                          history.begin() + static_cast<std::ptrdiff_t>(history.size() -
+                                                                        cfg.max_history_messages));
+    }
+
+    bool bot_busy(std::int64_t now) const { return reply.active || clock.playing(now); }
+
+    std::uint64_t heard_in_reply(std::int64_t now) const {
+        const std::uint64_t heard = clock.heard_samples(now);
+        return heard > reply.start_abs ? heard - reply.start_abs : 0;
+    }
+
+    // ---- start ---------------------------------------------------------------------------
+    void ensure_started(const streamer::AudioFormat& format, std::int64_t now) {
+        if (started) return;
+        started = true;
+        const std::uint32_t native = format.sample_rate_hz;
+        out_rate = cfg.output_sample_rate_hz != 0             ? cfg.output_sample_rate_hz
+                   : streamer::accepted_outbound_rate(native) ? native
+                                                              : 8000;
+        clock = PlayoutClock(out_rate);
+        echo.emplace(out_rate, cfg.max_lead_ms + cfg.chunk_ms);
+        const std::uint32_t stt_rate =
+            prov.stt->sample_rate_hz() != 0 ? prov.stt->sample_rate_hz() : native;
+        caller.emplace(stt_rate);
+        open_stt(now);
+        if (!cfg.greeting.empty()) {
+            TurnMetrics t;
+            t.bot_text = cfg.greeting;
+            const std::size_t index = push_turn(std::move(t));
+            begin_reply(index, now);
+            reply.greeting = true;
+            queue_speech(cfg.greeting);
+            advance_tts(now);
+        }
+    }
+
+    std::size_t push_turn(TurnMetrics t) {
+        t.index = static_cast<std::uint32_t>(turns.size());
+        turns.push_back(std::move(t));
+        return turns.size() - 1;
+    }
+
+    void open_stt(std::int64_t now) {
+        providers::SttOptions opt;
+        opt.sample_rate_hz = caller->stt_rate_hz();
+        opt.phrases = cfg.expected_phrases;
+        if (decoder_metadata().call_id) opt.call_id = *decoder_metadata().call_id;
+        const std::uint64_t id = next_id++;
+        auto r = prov.stt->open(opt, std::make_shared<InboxSttSink>(inbox, id));
+        if (!r || !r.value()) {
+            ++stats.stt_errors;
+            stt_retry_at = now + kSttReopenBackoffUs;
+            return;
+        }
+        stt = std::move(r.value());
+        stt_id = id;
+    }
+
+    // Drops the STT stream (an error, a timeout): its late results become stale.
+    void drop_stt(std::int64_t now) {
+        stt_id = 0;
+        if (stt) stt->cancel();
+        stt.reset();
+        awaiting_final = false;
+        stt_deadline = kNever;
+        stt_retry_at = now + kSttReopenBackoffUs;
+    }
+
+    streamer::Metadata metadata;
+    const streamer::Metadata& decoder_metadata() const { return metadata; }
+
+    // ---- inbound -------------------------------------------------------------------------
+    void on_message(std::span<const std::uint8_t> message, bool is_binary, std::int64_t now) {
+        ++stats.messages_in;
+        if (ended) return;
+        const streamer::InboundEvent& ev = decoder.decode(message, is_binary);
+        switch (ev.kind) {
+            case streamer::EventKind::audio:
+                ++stats.audio_frames_in;
+                ensure_started(ev.format, now);
+                on_audio(ev, now);
+                break;
+            case streamer::EventKind::metadata:
+                metadata = ev.metadata;
+                ensure_started(ev.format, now);
+                break;
+            case streamer::EventKind::dtmf:
+                ensure_started(decoder.format(), now);
+                on_dtmf(ev.digit, now);
+                break;
+            case streamer::EventKind::end:
+                end_call(ev.reason.empty() ? std::string("hangup") : ev.reason, now, false);
+                return;
+            case streamer::EventKind::error:
+                ++stats.protocol_errors;
+                break;
+            case streamer::EventKind::none:
+                break;
+        }
+        service(now);
+    }
+
+    void on_audio(const streamer::InboundEvent& ev, std::int64_t now) {
+        if (!caller->push(ev.samples, ev.format)) {
+            ++stats.protocol_errors;  // a rate the resampler refuses: the frame is dropped
+            return;
+        }
+        if (!stt && now >= stt_retry_at) open_stt(now);
+        if (stt) stt->send_audio(caller->stt_samples());
+
+        std::span<const std::int16_t> frame;
+        while (caller->next_vad_frame(frame)) {
+            const double bot_level = echo->level_at(now);
+            const bool speech = vad.is_speech(frame, CallerAudio::kFrameMs / 1000.0, bot_level);
+            switch (detector.feed(speech, CallerAudio::kFrameMs, bot_busy(now))) {
+                case TurnEvent::speech_started:
+                    on_speech_started(now);
+                    break;
+                case TurnEvent::speech_ended:
+                case TurnEvent::turn_too_long:
+                    on_speech_ended(now);
+                    break;
+                case TurnEvent::none:
+                    break;
+            }
+            if (ended) return;
+        }
+    }
+
+    void on_speech_started(std::int64_t now) {
+        if (stt) stt->speech_started();
+        if (close_at != kNever) return;  // the bot is hanging up
+        if (cfg.allow_barge_in && bot_busy(now)) barge_in(now);
+    }
+
+    void on_speech_ended(std::int64_t now) {
+        const std::uint64_t silence_ms = caller->vad_ms() - detector.last_speech_end_ms();
+        pending_speech_end = now - static_cast<std::int64_t>(silence_ms) * 1000;
+        if (stt) {
+            stt->end_of_turn();
+            awaiting_final = true;
+            stt_deadline = now + ms_to_us(cfg.stt_timeout_ms);
+        } else {
+            fallback_turn(now);  // nothing can transcribe it (the open failure was counted)
+        }
+    }
+
+    void on_dtmf(char digit, std::int64_t now) {
+        ++stats.dtmf_in;
+        if (close_at != kNever) return;
+        if (cfg.allow_barge_in && bot_busy(now)) barge_in(now);
+        std::string text = "[dtmf ";
+        text.push_back(digit);
+        text.push_back(']');
+        append_words(pending_text, text);
+        pending_speech_end = now;
+        pending_stt_final = -1;
+        maybe_answer(now);
+    }
+
+    // ---- provider results ----------------------------------------------------------------
+    void drain(std::int64_t now) {
+        while (inbox->drain(events)) {
+            for (auto& e : events) {
+                if (ended) break;
+                dispatch(e, now);
+            }
+            inbox->recycle(events);
+        }
+    }
+
+    void dispatch(InboxEvent& e, std::int64_t now) {
+        switch (e.kind) {
+            case InboxEventKind::stt_transcript:
+                if (e.request == stt_id && e.is_final) on_final(e.text, now);
+                return;
+            case InboxEventKind::stt_speech_started:
+            case InboxEventKind::stt_utterance_end:
+                return;
+            case InboxEventKind::stt_error:
+                if (e.request == stt_id) on_stt_failure(now, false);
+                return;
+            case InboxEventKind::llm_token:
+                if (reply.active && e.request == reply.llm_id) on_token(e.text, now);
+                return;
+            case InboxEventKind::llm_action:
+                if (reply.active && e.request == reply.llm_id) on_action(e.action, now);
+                return;
+            case InboxEventKind::llm_done:
+                if (reply.active && e.request == reply.llm_id) on_llm_done(now);
+                return;
+            case InboxEventKind::llm_error:
+                if (reply.active && e.request == reply.llm_id) {
+                    ++stats.llm_errors;
+                    fail_reply(now);
+                }
+                return;
+            case InboxEventKind::tts_audio:
+                if (reply.active && e.request == reply.tts_id)
+                    on_tts_audio(e.samples, e.sample_rate_hz, now);
+                return;
+            case InboxEventKind::tts_done:
+                if (reply.active && e.request == reply.tts_id) on_tts_done(now);
+                return;
+            case InboxEventKind::tts_error:
+                if (reply.active && e.request == reply.tts_id) on_tts_failure(now, false);
+                return;
+        }
+    }
+
+    void on_final(std::string_view text, std::int64_t now) {
+        const std::string t = trimmed(text);
+        if (!t.empty()) {
+            append_words(pending_text, t);
+            pending_stt_final = now;
+        }
+        if (awaiting_final) {
+            awaiting_final = false;
+            stt_deadline = kNever;
+        }
+        maybe_answer(now);
+    }
+
+    void on_stt_failure(std::int64_t now, bool timeout) {
+        ++stats.stt_errors;
+        if (timeout) ++stats.timeouts;
+        const bool was_waiting = awaiting_final;
+        drop_stt(now);
+        if (was_waiting) fallback_turn(now);
+    }
+
+    // ---- answering -----------------------------------------------------------------------
+    void maybe_answer(std::int64_t now) {
+        if (pending_text.empty() || reply.active || awaiting_final || detector.in_turn() ||
+            close_at != kNever || ended)
+            return;
+        TurnMetrics t;
+        t.caller_text = std::move(pending_text);
+        pending_text.clear();
+        t.speech_end_us = pending_speech_end;
+        t.stt_final_us = pending_stt_final;
+        pending_speech_end = pending_stt_final = -1;
+        add_history(Role::user, t.caller_text);
+        ++stats.turns;
+        const std::size_t index = push_turn(std::move(t));
+        begin_reply(index, now);
+
+        providers::LlmRequest req;
+        if (!cfg.system_prompt.empty()) req.messages.push_back({Role::system, cfg.system_prompt});
+        req.messages.insert(req.messages.end(), history.begin(), history.end());
+        if (metadata.call_id) req.call_id = *metadata.call_id;
+        const std::uint64_t id = next_id++;
+        reply.llm_id = id;
+        reply.llm_done = false;
+        reply.llm_first_deadline = now + ms_to_us(cfg.llm_first_token_timeout_ms);
+        reply.llm_total_deadline = now + ms_to_us(cfg.llm_total_timeout_ms);
+        auto r = prov.llm->start(req, std::make_shared<InboxLlmSink>(inbox, id));
+        if (!r || !r.value()) {
+            ++stats.llm_errors;
+            fail_reply(now);
+            return;
+        }
+        reply.llm = std::move(r.value());
+    }
+
+    // A turn whose input could not be understood (STT failure): only the fallback.
+    void fallback_turn(std::int64_t now) {
+        pending_text.clear();
+        TurnMetrics t;
+        t.speech_end_us = pending_speech_end;
+        t.failed = true;
+        pending_speech_end = pending_stt_final = -1;
+        if (reply.active || close_at != kNever) {  // the bot is busy: nothing more to say
+            finished_turns.push_back(push_turn(std::move(t)));
+            return;
+        }
+        ++stats.turns;
+        begin_reply(push_turn(std::move(t)), now);
+        reply.fallback_phase = true;
+        say_fallback(now);
+    }
+
+    void begin_reply(std::size_t turn, std::int64_t /*now*/) {
+        reply.reset();
+        queued.reset();
+        if (tts_resampler) (void)tts_resampler->reset();
+        reply.active = true;
+        reply.turn = turn;
+        reply.start_abs = clock.sent_samples();
+    }
+
+    void queue_speech(std::string text) {
+        if (text.empty()) return;
+        reply.items.push_back(ReplyItem{false, std::move(text), {}});
+    }
+
+    void say_fallback(std::int64_t now) {
+        const std::string& text = reply.greeting ? cfg.greeting : cfg.fallback;
+        if (!text.empty()) {
+            ++stats.fallbacks;
+            if (!reply.greeting) append_words(turns[reply.turn].bot_text, text);
+            queue_speech(text);
+        }
+        advance_tts(now);
+    }
+
+    void on_token(std::string_view token, std::int64_t now) {
+        if (reply.ending) return;
+        TurnMetrics& t = turns[reply.turn];
+        if (t.first_token_us < 0) t.first_token_us = now;
+        reply.llm_first_deadline = kNever;
+        t.bot_text.append(token);
+        sentences.clear();
+        reply.chunker.push(token, sentences);
+        for (auto& s : sentences) queue_speech(std::move(s));
+        advance_tts(now);
+    }
+
+    void on_action(const Action& action, std::int64_t now) {
+        if (reply.ending) return;
+        TurnMetrics& t = turns[reply.turn];
+        if (t.first_token_us < 0) t.first_token_us = now;
+        reply.llm_first_deadline = kNever;
+        queue_speech(reply.chunker.flush());  // the words before it are a unit of their own
+        reply.items.push_back(ReplyItem{true, {}, action});
+        if (action.kind == ActionKind::end_call) {
+            // Nothing the model says after hanging up would be heard.
+            reply.ending = true;
+            close_llm();
+        }
+        advance_tts(now);
+    }
+
+    void on_llm_done(std::int64_t now) {
+        queue_speech(reply.chunker.flush());
+        close_llm();
+        // A reply with neither words nor actions: "nothing matched", say the fallback.
+        const TurnMetrics& t = turns[reply.turn];
+        if (trimmed(t.bot_text).empty() && reply.items.empty() && reply.actions.empty() &&
+            !reply.tts_active && queued.synthesized() == 0 && !reply.fallback_phase) {
+            reply.fallback_phase = true;
+            say_fallback(now);
+            return;
+        }
+        advance_tts(now);
+    }
+
+    void close_llm() {
+        reply.llm_id = 0;
+        reply.llm_done = true;
+        reply.llm_first_deadline = reply.llm_total_deadline = kNever;
+        if (reply.llm) reply.llm->cancel();
+        reply.llm.reset();
+    }
+
+    void cancel_tts() {
+        reply.tts_id = 0;
+        reply.tts_active = false;
+        reply.tts_deadline = kNever;
+        if (reply.tts) reply.tts->cancel();
+        reply.tts.reset();
+        if (tts_resampler) (void)tts_resampler->reset();
+    }
+
+    void cancel_reply_work() {
+        close_llm();
+        cancel_tts();
+        reply.items.clear();
+        reply.chunker.clear();
+    }
+
+    // The reply failed: stop it, keep what is synthesized, then say the fallback once.
+    void fail_reply(std::int64_t now) {
+        turns[reply.turn].failed = true;
+        if (reply.tts_active) reply.spoken.add({}, reply.tts_samples);  // keep positions aligned
+        cancel_reply_work();
+        if (reply.fallback_phase) return;  // the fallback itself failed: the turn just ends
+        reply.fallback_phase = true;
+        say_fallback(now);
+    }
+
+    // Starts the next synthesis, or places the actions that come before it.
+    void advance_tts(std::int64_t now) {
+        while (!reply.tts_active && !reply.items.empty()) {
+            ReplyItem& item = reply.items.front();
+            if (item.is_action) {
+                reply.actions.push_back(PlacedAction{std::move(item.action), queued.synthesized()});
+                reply.items.pop_front();
+                if (reply.actions.back().action.kind == ActionKind::end_call) reply.items.clear();
+                continue;
+            }
+            if (queued.full()) return;  // resumes when the pacer has taken some
+            providers::TtsRequest req;
+            req.text = std::move(item.text);
+            reply.items.pop_front();
+            req.sample_rate_hz = out_rate;
+            req.voice = cfg.voice;
+            const std::uint64_t id = next_id++;
+            reply.tts_id = id;
+            reply.tts_active = true;
+            reply.tts_text = req.text;
+            reply.tts_samples = 0;
+            reply.tts_deadline = now + ms_to_us(cfg.tts_first_audio_timeout_ms);
+            auto& provider = reply.fallback_phase ? prov.fallback_tts : prov.tts;
+            auto r = provider->synthesize(req, std::make_shared<InboxTtsSink>(inbox, id));
+            if (!r || !r.value()) {
+                on_tts_failure(now, false);
+                return;
+            }
+            reply.tts = std::move(r.value());
+        }
+        arm_actions(now);
+    }
+
+    void on_tts_audio(std::span<const std::int16_t> samples, std::uint32_t rate, std::int64_t now) {
+        TurnMetrics& t = turns[reply.turn];
+        if (rate == 0) {
+            on_tts_failure(now, false);
+            return;
+        }
+        if (t.first_audio_us < 0) t.first_audio_us = now;
+        reply.tts_deadline = now + ms_to_us(cfg.tts_first_audio_timeout_ms);
+        if (rate == out_rate) {
+            reply.tts_samples += queued.append(samples);
+        } else {
+            if (!tts_resampler || tts_resampler->in_rate() != rate) {
+                auto r = audio::Resampler::create(rate, out_rate);
+                if (!r) {
+                    on_tts_failure(now, false);
+                    return;
+                }
+                tts_resampler.emplace(std::move(r.value()));
+            }
+            const std::size_t before = queued.buffer().size();
+            if (!tts_resampler->process_append(samples, queued.buffer())) {
+                queued.buffer().resize(before);
+                on_tts_failure(now, false);
+                return;
+            }
+            reply.tts_samples += queued.commit(before);
+        }
+        pump(now);
+    }
+
+    void on_tts_done(std::int64_t now) {
+        if (tts_resampler && tts_resampler->in_rate() != out_rate) {
+            const std::size_t before = queued.buffer().size();
+            if (tts_resampler->process_append({}, queued.buffer(), true))
+                reply.tts_samples += queued.commit(before);
+            else
+                queued.buffer().resize(before);
+        }
+        reply.spoken.add(reply.tts_text, reply.tts_samples);
+        reply.tts_id = 0;
+        reply.tts_active = false;
+        reply.tts_deadline = kNever;
+        reply.tts.reset();
+        advance_tts(now);
+        pump(now);
+    }
+
+    void on_tts_failure(std::int64_t now, bool timeout) {
+        ++stats.tts_errors;
+        if (timeout) ++stats.timeouts;
+        fail_reply(now);
+    }
+
+    // ---- outbound ------------------------------------------------------------------------
+    // Sends what the pacer allows: whole chunks, and the last partial chunk once the reply is
+    // fully synthesized (padded with silence to the 100 ms the spec asks of every chunk).
+    void pump(std::int64_t now) {
+        if (!reply.active) return;
+        const std::size_t chunk = pacer.chunk_samples(out_rate);
+        const std::size_t min_chunk = streamer::samples_per_chunk(out_rate, streamer::kMinChunkMs);
+        bool sent_any = false;
+        while (queued.queued() > 0 && pacer.may_send(clock, now)) {
+            const bool complete = reply.synthesis_complete();
+            if (queued.queued() < chunk && !complete) break;
+            const std::size_t n = std::min(chunk, queued.queued());
+            std::span<const std::int16_t> pcm = queued.peek(n);
+            if (n < min_chunk) {
+                pad.assign(pcm.begin(), pcm.end());
+                pad.resize(min_chunk, 0);
+                pcm = pad;
+            }
+            auto msg = encoder.stream_audio(pcm, out_rate);
+            if (!msg) {  // cannot happen with a validated rate; never loop on it
+                queued.consume(n);
+                continue;
+            }
+            emit_text(*msg);
+            ++stats.audio_messages_out;
+            stats.audio_bytes_out += pcm.size() * 2;
+            echo->on_sent(std::max(now, clock.playout_end_us()), pcm);
+            clock.on_sent(pcm.size(), now);
+            queued.consume(n);
+            TurnMetrics& t = turns[reply.turn];
+            if (t.first_frame_us < 0) t.first_frame_us = now;
+            sent_any = true;
+        }
+        if (sent_any) advance_tts(now);  // the queue limit may have held a synthesis back
+        arm_actions(now);
+    }
+
+    // An action whose preceding audio is all sent is due when that audio has played.
+    void arm_actions(std::int64_t now) {
+        for (auto& a : reply.actions) {
+            if (a.armed || a.position > queued.sent()) continue;
+            a.armed = true;
+            const std::uint64_t abs = reply.start_abs + a.position;
+            const std::uint64_t after = clock.sent_samples() > abs ? clock.sent_samples() - abs : 0;
+            const auto lag_us = static_cast<std::int64_t>(after * 1000000 / out_rate);
+            a.due_us = std::max(now, clock.playout_end_us() - lag_us);
+        }
+    }
+
+    void run_due_actions(std::int64_t now) {
+        for (auto& a : reply.actions) {
+            if (!a.armed || a.due_us == kNever) continue;
+            if (a.due_us > now) break;  // in order
+            a.due_us = kNever;          // ran
+            run_action(a.action, now);
+            if (ended) return;
+        }
+    }
+
+    void run_action(const Action& action, std::int64_t now) {
+        TurnMetrics& t = turns[reply.turn];
+        Result<std::string_view> msg = Errc::ok;
+        switch (action.kind) {
+            case ActionKind::transfer:
+                msg = encoder.transfer(action.value, cfg.numbers);
+                break;
+            case ActionKind::digits:
+                msg = encoder.digits(action.value, cfg.numbers);
+                break;
+            case ActionKind::play:
+                msg = encoder.play(action.value);
+                break;
+            case ActionKind::end_call:
+                t.actions.push_back(action);
+                close_at = now + ms_to_us(cfg.hangup_grace_ms);
+                return;
+        }
+        if (!msg) {
+            ++stats.llm_errors;  // the model asked for something the protocol cannot carry
+            return;
+        }
+        emit_text(*msg);
+        t.actions.push_back(action);
+    }
+
+    bool reply_settled() const {
+        if (!reply.synthesis_complete() || queued.queued() > 0) return false;
+        for (const auto& a : reply.actions)
+            if (!a.armed || a.due_us != kNever) return false;
+        return true;
+    }
+
+    void finish_reply_if_played(std::int64_t now) {
+        if (!reply.active || !reply_settled() || clock.playout_end_us() > now) return;
+        TurnMetrics& t = turns[reply.turn];
+        t.heard_text = reply.spoken.full();
+        if (queued.sent() > 0) t.playout_end_us = clock.playout_end_us();
+        add_history(Role::assistant, t.heard_text);
+        finished_turns.push_back(reply.turn);
+        reply.reset();
+        queued.reset();
+        maybe_answer(now);
+    }
+
+    // ---- barge-in and the end ------------------------------------------------------------
+    // Cuts the reply where the playout clock is: returns what of it was heard.
+    void cut_reply(std::int64_t now, bool keep_pending_actions) {
+        TurnMetrics& t = turns[reply.turn];
+        if (reply.tts_active && !reply.tts_text.empty()) {
+            const std::uint64_t estimate = reply.tts_text.size() * out_rate / kCharsPerSecond;
+            reply.spoken.add(reply.tts_text, std::max(reply.tts_samples, estimate));
+        }
+        t.heard_text = reply.spoken.heard(heard_in_reply(now));
+        if (queued.sent() > 0) t.playout_end_us = std::min(now, clock.playout_end_us());
+        if (keep_pending_actions) {
+            for (const auto& a : reply.actions)
+                if (!a.armed || a.due_us != kNever) t.actions.push_back(a.action);
+            for (const auto& item : reply.items)
+                if (item.is_action) t.actions.push_back(item.action);
+        }
+        add_history(Role::assistant, t.heard_text);
+        cancel_reply_work();
+        finished_turns.push_back(reply.turn);
+        reply.reset();
+        queued.reset();
+    }
+
+    void barge_in(std::int64_t now) {
+        ++stats.barge_ins;
+        if (clock.playing(now)) {
+            emit_text(encoder.break_playback());
+            clock.on_break(now);
+            echo->on_break(now);
+        }
+        if (reply.active) {
+            turns[reply.turn].interrupted = true;
+            cut_reply(now, false);
+        }
+    }
+
+    void end_call(std::string reason, std::int64_t now, bool peer_gone) {
+        if (ended) return;
+        if (reply.active) cut_reply(now, true);
+        ended = true;
+        end_reason = std::move(reason);
+        drop_stt(now);
+        close_at = kNever;
+        pending_text.clear();
+        inbox->close();  // nothing a provider says matters any more
+        if (peer_gone)
+            outputs.clear();
+        else
+            outputs.push_back(Output{OutputKind::close, end_reason});
+    }
+
+    // ---- the clock -----------------------------------------------------------------------
+    void service(std::int64_t now) {
+        if (ended) return;
+        drain(now);
+        if (ended) return;
+        if (stt_deadline <= now) on_stt_failure(now, true);
+        if (reply.active && (reply.llm_first_deadline <= now || reply.llm_total_deadline <= now)) {
+            ++stats.llm_errors;
+            ++stats.timeouts;
+            fail_reply(now);
+        }
+        if (reply.active && reply.tts_active && reply.tts_deadline <= now)
+            on_tts_failure(now, true);
+        pump(now);
+        run_due_actions(now);
+        if (ended) return;
+        finish_reply_if_played(now);
+        if (close_at <= now) end_call("end_call", now, false);
+    }
+
+    std::int64_t next_wakeup() const {
+        if (ended) return kNever;
+        std::int64_t w = std::min(stt_deadline, close_at);
+        if (!reply.active) return w;
+        w = std::min({w, reply.llm_first_deadline, reply.llm_total_deadline});
+        if (reply.tts_active) w = std::min(w, reply.tts_deadline);
+        const std::size_t chunk = pacer.chunk_samples(out_rate);
+        if (queued.queued() >= chunk || (queued.queued() > 0 && reply.synthesis_complete())) {
+            const std::int64_t chunk_us = ms_to_us(cfg.chunk_ms);
+            w = std::min(w, clock.playout_end_us() + chunk_us - ms_to_us(cfg.max_lead_ms));
+        }
+        for (const auto& a : reply.actions)
+            if (a.armed && a.due_us != kNever) w = std::min(w, a.due_us);
+        if (reply_settled()) w = std::min(w, clock.playout_end_us());
+        return w;
+    }
+};
+
+// ---- the public face ----------------------------------------------------------------------
+
+Result<std::unique_ptr<Call>> Call::create(CallConfig config, Providers providers, Waker waker) {
+    if (auto st = validate(config, providers); !st) return st.error();
+    return std::unique_ptr<Call>(new Call(
+        std::make_unique<Impl>(std::move(config), std::move(providers), std::move(waker))));
+}
+
+Call::Call(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Call::~Call() = default;
+
+void Call::on_message(std::span<const std::uint8_t> message, bool is_binary, std::int64_t now_us) {
+    impl_->on_message(message, is_binary, now_us);
+}
+
+void Call::on_closed(std::string_view reason, std::int64_t now_us) {
+    if (impl_->ended) return;
+    const streamer::InboundEvent& ev = impl_->decoder.close(reason);
+    std::string why = ev.kind == streamer::EventKind::end && !ev.reason.empty()
+                          ? ev.reason
+                          : std::string(reason.empty() ? "close" : reason);
+    impl_->end_call(std::move(why), now_us, true);
+}
+
+void Call::poll(std::int64_t now_us) {
+    impl_->service(now_us);
+}
+std::int64_t Call::next_wakeup_us() const {
+    return impl_->next_wakeup();
+}
+
+bool Call::next_output(Output& out) {
+    if (impl_->outputs.empty()) return false;
+    out = std::move(impl_->outputs.front());
+    impl_->outputs.pop_front();
+    return true;
+}
+
+bool Call::next_finished_turn(TurnMetrics& out) {
+    if (impl_->finished_turns.empty()) return false;
+    out = impl_->turns[impl_->finished_turns.front()];
+    impl_->finished_turns.pop_front();
+    return true;
+}
+
+bool Call::ended() const {
+    return impl_->ended;
+}
+bool Call::finished() const {
+    return impl_->ended && impl_->outputs.empty();
+}
+std::string_view Call::end_reason() const {
+    return impl_->end_reason;
+}
+const streamer::Metadata& Call::metadata() const {
+    return impl_->metadata;
+}
+const streamer::AudioFormat& Call::format() const {
+    return impl_->decoder.format();
+}
+const CallStats& Call::stats() const {
+    return impl_->stats;
+}
+const std::vector<TurnMetrics>& Call::turns() const {
+    return impl_->turns;
+}
+const std::vector<providers::Message>& Call::history() const {
+    return impl_->history;
+}
+
+}  // namespace ringoverbot::agent

@@ -1,0 +1,60 @@
+// The caller's side of the stream, ready for the engine: one channel (the caller's: left when
+// the stream is stereo), cut into 20 ms frames at 16 kHz for the VAD, and the same audio at
+// the rate the STT asked for. Whatever size the inbound messages have, the VAD sees whole 20 ms
+// frames. Buffers are kept between messages, so nothing is allocated per frame once warm (a new
+// inbound rate creates a resampler: that happens once per stream, not per frame).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ringoverbot/audio.hpp"
+#include "ringoverbot/error.hpp"
+#include "ringoverbot/streamer.hpp"
+
+namespace ringoverbot::agent {
+
+class CallerAudio {
+  public:
+    static constexpr std::uint32_t kVadRateHz = 16000;
+    static constexpr std::uint32_t kFrameMs = 20;
+    static constexpr std::size_t kFrameSamples = kVadRateHz * kFrameMs / 1000;
+
+    // `stt_rate_hz`: the rate stt_samples() is at (fixed for the call).
+    explicit CallerAudio(std::uint32_t stt_rate_hz) : stt_rate_(stt_rate_hz) {}
+
+    // One inbound audio event: interleaved samples in `format`. Afterwards stt_samples() holds
+    // this message's audio at the STT rate and next_vad_frame() yields the complete frames.
+    // An error (a rate libsamplerate refuses) leaves the message unused.
+    Status push(std::span<const std::int16_t> interleaved, const streamer::AudioFormat& format);
+
+    // This message's caller audio at the STT rate; valid until the next push().
+    std::span<const std::int16_t> stt_samples() const;
+    // Pops the next complete 20 ms VAD frame; the span is valid until the next push().
+    bool next_vad_frame(std::span<const std::int16_t>& frame);
+
+    std::uint32_t stt_rate_hz() const { return stt_rate_; }
+    // Milliseconds of caller audio handed to the VAD so far.
+    std::uint64_t vad_ms() const { return vad_ms_; }
+
+  private:
+    Status ensure_resamplers(std::uint32_t in_rate);
+
+    std::uint32_t stt_rate_;
+    std::uint32_t in_rate_ = 0;
+    std::optional<audio::Resampler> to_vad_;  // absent when the stream is at 16 kHz
+    std::optional<audio::Resampler> to_stt_;  // absent when the STT takes the stream's rate
+    bool stt_uses_vad_ = false;               // the STT rate is 16 kHz: share the VAD audio
+
+    std::vector<std::int16_t> mono_;
+    std::vector<std::int16_t> vad_;  // 16 kHz audio not yet cut into frames, from vad_read_
+    std::size_t vad_read_ = 0;
+    std::size_t vad_new_from_ = 0;  // where this message's 16 kHz audio starts in vad_
+    std::vector<std::int16_t> stt_;
+    std::uint64_t vad_ms_ = 0;
+};
+
+}  // namespace ringoverbot::agent

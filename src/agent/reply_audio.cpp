@@ -1,0 +1,46 @@
+#include "agent/reply_audio.hpp"
+
+#include <algorithm>
+
+namespace ringoverbot::agent {
+
+std::size_t ReplyAudio::append(std::span<const std::int16_t> samples) {
+    const std::size_t before = buf_.size();
+    const std::size_t room = max_queued_ > queued() ? max_queued_ - queued() : 0;
+    const std::size_t n = std::min(room, samples.size());
+    buf_.insert(buf_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(n));
+    return commit(before);
+}
+
+std::size_t ReplyAudio::commit(std::size_t size_before) {
+    const std::size_t queued_before = size_before - read_;
+    const std::size_t room = max_queued_ > queued_before ? max_queued_ - queued_before : 0;
+    if (buf_.size() - size_before > room) buf_.resize(size_before + room);
+    const std::size_t added = buf_.size() - size_before;
+    synthesized_ += added;
+    return added;
+}
+
+void ReplyAudio::consume(std::size_t n) {
+    n = std::min(n, queued());
+    read_ += n;
+    sent_ += n;
+    // Compact once the consumed prefix is at least half the buffer: amortised O(1) per sample,
+    // and a move within the existing capacity.
+    if (read_ == buf_.size()) {
+        buf_.clear();
+        read_ = 0;
+    } else if (read_ * 2 >= buf_.size()) {
+        buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(read_));
+        read_ = 0;
+    }
+}
+
+void ReplyAudio::reset() {
+    buf_.clear();
+    read_ = 0;
+    synthesized_ = 0;
+    sent_ = 0;
+}
+
+}  // namespace ringoverbot::agent

@@ -1,0 +1,45 @@
+// The synthesized audio of one reply, at the outbound rate, between the TTS and the pacer: a
+// FIFO whose positions count from the reply's first sample. Positions are what actions and the
+// spoken text are anchored to. The buffer is kept from reply to reply (no allocation once warm).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace ringoverbot::agent {
+
+class ReplyAudio {
+  public:
+    explicit ReplyAudio(std::size_t max_queued_samples) : max_queued_(max_queued_samples) {}
+
+    // Appends what fits under the queue limit; returns the samples kept (the rest of a runaway
+    // synthesis is dropped rather than held without bound).
+    std::size_t append(std::span<const std::int16_t> samples);
+    // The buffer to append to directly (e.g. a resampler's output); call commit() after.
+    std::vector<std::int16_t>& buffer() { return buf_; }
+    // Accounts for samples appended to buffer(), trimming what is over the limit.
+    std::size_t commit(std::size_t size_before);
+
+    std::size_t queued() const { return buf_.size() - read_; }
+    bool full() const { return queued() >= max_queued_; }
+    // The next `n` queued samples (n <= queued()), then consume(n).
+    std::span<const std::int16_t> peek(std::size_t n) const {
+        return std::span<const std::int16_t>(buf_).subspan(read_, n);
+    }
+    void consume(std::size_t n);
+
+    std::uint64_t synthesized() const { return synthesized_; }  // reply samples so far
+    std::uint64_t sent() const { return sent_; }                // of which handed to the pacer
+    void reset();
+
+  private:
+    std::size_t max_queued_;
+    std::vector<std::int16_t> buf_;
+    std::size_t read_ = 0;
+    std::uint64_t synthesized_ = 0;
+    std::uint64_t sent_ = 0;
+};
+
+}  // namespace ringoverbot::agent
