@@ -4,6 +4,7 @@
 #pragma once
 
 #include <new>
+#include <string_view>
 
 #include "ringoverbot.h"
 #include "ringoverbot/error.hpp"
@@ -21,7 +22,18 @@ int guard(F&& body) noexcept {
     }
 }
 
-inline int to_code(Errc e) noexcept { return static_cast<int>(e); }
+inline int to_code(Errc e) noexcept {
+    return static_cast<int>(e);
+}
+
+// rob_last_error_message's text on this thread (an errno-like slot, the one piece of state
+// per thread a C ABI must keep to report *why* a create failed).
+void set_last_error(std::string_view message) noexcept;
+// Records `error`'s message and returns its code.
+inline int fail(const Error& error) noexcept {
+    set_last_error(error.message);
+    return to_code(error.code);
+}
 
 // Reads a caller's params struct of `struct_size` bytes into a full-size struct with defaults.
 template <class T, class InitFn>

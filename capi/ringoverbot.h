@@ -83,6 +83,10 @@ ROB_API int rob_abi_version(void);
 #define ROB_ERR_CODEC (-105)
 #define ROB_ERR_BAD_WAV (-106)
 
+#define ROB_ERR_PROVIDER_FAILED (-200) /* a speech or language provider failed */
+#define ROB_ERR_TIMEOUT (-201)
+#define ROB_ERR_CANCELED (-202)
+
 #define ROB_ERR_FATAL (-900)
 #define ROB_ERR_NOMEM (-901)
 #define ROB_ERR_INTERNAL (-902)
@@ -91,6 +95,11 @@ ROB_API int rob_abi_version(void);
 ROB_API const char *rob_strerror(int code);
 /* Non-zero when `code` is fatal for the handle that returned it. Any thread. */
 ROB_API int rob_is_fatal(int code);
+/* Detail text of the last failure of a function documented as setting it (the *_create
+ * functions of providers, calls and servers: e.g. the JSON path of a bad dialog, the setting
+ * that is out of range, "port 8765 in use"); "" when there is none. Per thread: valid until
+ * the next such failure on the same thread. Any thread. */
+ROB_API const char *rob_last_error_message(void);
 
 /* Releases memory that the library allocated for the caller (NULL is a no-op). Any thread. */
 ROB_API void rob_free(void *p);
@@ -101,6 +110,22 @@ ROB_API void rob_free(void *p);
 #define ROB_STRUCT_WEBHOOK_REQUEST 2
 #define ROB_STRUCT_STREAM_DECODER_PARAMS 3
 #define ROB_STRUCT_STREAM_EVENT 4
+#define ROB_STRUCT_STT_OPTIONS 5
+#define ROB_STRUCT_STT_PROVIDER_VTABLE 6
+#define ROB_STRUCT_LLM_MESSAGE 7
+#define ROB_STRUCT_LLM_REQUEST 8
+#define ROB_STRUCT_LLM_PROVIDER_VTABLE 9
+#define ROB_STRUCT_TTS_REQUEST 10
+#define ROB_STRUCT_TTS_PROVIDER_VTABLE 11
+#define ROB_STRUCT_POCKETSPHINX_PARAMS 12
+#define ROB_STRUCT_FLITE_PARAMS 13
+#define ROB_STRUCT_PROVIDERS 14
+#define ROB_STRUCT_CALL_PARAMS 15
+#define ROB_STRUCT_ACTION 16
+#define ROB_STRUCT_TURN_METRICS 17
+#define ROB_STRUCT_CALL_COUNTERS 18
+#define ROB_STRUCT_SERVER_PARAMS 19
+#define ROB_STRUCT_SERVER_COUNTERS 20
 ROB_API size_t rob_struct_size(int which);
 
 /* ==== webhooks ============================================================================
@@ -438,6 +463,504 @@ ROB_API void rob_dtmf_detector_destroy(rob_dtmf_detector *d);
  * stores the count in *n_digits. */
 ROB_API int rob_dtmf_detector_feed(rob_dtmf_detector *d, const int16_t *pcm, size_t n,
                                    char *digits, size_t cap, size_t *n_digits);
+
+/* ==== providers ===========================================================================
+ * Streaming speech-to-text (STT), language model (LLM) and text-to-speech (TTS), pluggable.
+ *
+ * A provider handle holds one reference to a provider. Calls and servers take their own
+ * references, so a handle may be destroyed as soon as it has been passed to them. Providers
+ * are either the built-in local ones (further below) or made by the host from a vtable of C
+ * callbacks; handles of both kinds mix freely in one rob_providers.
+ *
+ * Vtable callbacks (the host's code, called by the library):
+ *  - run on the thread that drives the call (the rob_call's owner, or the thread inside
+ *    rob_server_run), from inside a rob_ call; they must return quickly (hand slow work to a
+ *    thread of your own) and must not call rob_call_* or rob_server_* (rob_server_stop
+ *    excepted); the sink functions may be called from inside them;
+ *  - get the vtable's `user_data` as their last argument; it must stay valid until `release`
+ *    has run (or, without `release`, until no call or server uses the provider any more);
+ *  - `start`/`open` return ROB_OK, or a negative ROB_ERR_* code: the request then fails at
+ *    once (the call counts the error and says its fallback) and the provider must not use
+ *    the sink it was given;
+ *  - after a successful `start`/`open`, `cancel` runs at most once (when the call no longer
+ *    wants the result: barge-in, timeout, end of the call; it may race with the provider's own
+ *    completion) and `free_request` exactly once, last, after which the library never passes
+ *    that `request_data` again;
+ *  - `release` runs once, when the last reference to the provider is dropped, on the thread
+ *    that drops it.
+ * Input structs given to a callback, and every pointer in them, are valid during the callback
+ * only.
+ *
+ * Sinks (the library's half of one request, given to `start`/`open`):
+ *  - every rob_*_sink_* function may be called from any thread, also from inside a callback;
+ *    calls for one sink are serialised and reach the call in the order they were made;
+ *  - the provider receives one reference to the sink and gives it back with exactly one
+ *    terminal call: `*_done` or `*_error` (the outcome) or `*_release` (stop without one, e.g.
+ *    after `cancel`). After its terminal call the provider must not use the sink again;
+ *  - the sink stays valid for the provider until then whatever happens to the call: once the
+ *    request was cancelled or its call destroyed, the functions accept the data, drop it and
+ *    return ROB_DONE, a hint that the provider may stop (its terminal call is still owed);
+ *  - they return ROB_OK when delivered, ROB_DONE as above, ROB_ERR_INVALID_ARGUMENT for a
+ *    NULL sink or bad arguments (which do not count as the terminal call). */
+
+typedef struct rob_stt_provider rob_stt_provider;
+typedef struct rob_llm_provider rob_llm_provider;
+typedef struct rob_tts_provider rob_tts_provider;
+typedef struct rob_stt_sink rob_stt_sink;
+typedef struct rob_llm_sink rob_llm_sink;
+typedef struct rob_tts_sink rob_tts_sink;
+
+/* ---- speech to text: one stream per call, for the call's whole life ---- */
+
+typedef struct rob_stt_options {
+    uint32_t struct_size;
+    uint32_t sample_rate_hz; /* of the audio push_audio gets: mono signed 16-bit */
+    const char *language;    /* e.g. "en-US" */
+    const char *const *phrases; /* phrase_count phrases the caller is expected to say */
+    size_t phrase_count;
+    const char *call_id; /* for logs ("" when unknown) */
+} rob_stt_options;
+
+typedef struct rob_stt_provider_vtable {
+    uint32_t struct_size;
+    const char *name; /* for logs; copied; NULL = "c-stt" */
+    void *user_data;
+    /* The rate the provider wants its audio at (mono); 0 = the stream's own rate.
+     * Default 16000. */
+    uint32_t sample_rate_hz;
+    /* Required. Opens the stream of one call; stores the provider's per-stream pointer in
+     * *stream_data (passed back to the other callbacks). */
+    int (*open)(const rob_stt_options *options, rob_stt_sink *sink, void **stream_data,
+                void *user_data);
+    /* Required. Every 20 ms or so, `count` samples (silence included), in order. Must be
+     * cheap: buffer them, or hand them to a thread. */
+    void (*push_audio)(void *stream_data, const int16_t *samples, size_t count,
+                       void *user_data);
+    /* May be NULL. The call's own VAD heard the caller start speaking (a hint). */
+    void (*speech_started)(void *stream_data, void *user_data);
+    /* Required. The caller's turn ended: deliver a final transcript (possibly empty) of what
+     * was said since the last final one. */
+    void (*end_of_turn)(void *stream_data, void *user_data);
+    void (*cancel)(void *stream_data, void *user_data);      /* may be NULL */
+    void (*free_stream)(void *stream_data, void *user_data); /* may be NULL */
+    void (*release)(void *user_data);                        /* may be NULL */
+} rob_stt_provider_vtable;
+
+/* Zeroes the vtable, sets struct_size and the defaults. Any thread. */
+ROB_API void rob_stt_provider_vtable_init(rob_stt_provider_vtable *vt, size_t size);
+/* Copies the vtable into a new provider. ROB_ERR_INVALID_ARGUMENT when a required callback
+ * is NULL. Owner of *out: the caller (rob_stt_provider_destroy). Any thread. */
+ROB_API int rob_stt_provider_create(const rob_stt_provider_vtable *vt, rob_stt_provider **out);
+/* Drops the handle's reference (NULL is a no-op). Any thread. */
+ROB_API void rob_stt_provider_destroy(rob_stt_provider *p);
+/* The provider's name (valid while the handle lives). Any thread. */
+ROB_API const char *rob_stt_provider_name(const rob_stt_provider *p);
+
+/* An interim (is_final 0) or final (is_final 1) transcript of the current utterance; `text`
+ * is UTF-8, `len` bytes (copied). */
+ROB_API int rob_stt_sink_transcript(rob_stt_sink *sink, const char *text, size_t len,
+                                    int is_final);
+/* The provider's own voice-activity events (optional, used beside the call's VAD). */
+ROB_API int rob_stt_sink_speech_started(rob_stt_sink *sink);
+ROB_API int rob_stt_sink_utterance_end(rob_stt_sink *sink);
+/* Terminal. The stream failed: `code` is a negative ROB_ERR_* code (others become
+ * ROB_ERR_PROVIDER_FAILED), `message` may be NULL (copied). */
+ROB_API int rob_stt_sink_error(rob_stt_sink *sink, int code, const char *message);
+/* Terminal. Gives the sink back without an event. */
+ROB_API int rob_stt_sink_release(rob_stt_sink *sink);
+
+/* ---- language model: messages in, tokens and actions out ---- */
+
+#define ROB_ROLE_SYSTEM 0
+#define ROB_ROLE_USER 1
+#define ROB_ROLE_ASSISTANT 2
+
+/* What the model asks the call to do; runs after the words before it have played. */
+#define ROB_ACTION_TRANSFER 0 /* value: the number */
+#define ROB_ACTION_DIGITS 1   /* value: the DTMF digits */
+#define ROB_ACTION_PLAY 2     /* value: the URL of an audio file */
+#define ROB_ACTION_END_CALL 3 /* value: "" */
+
+typedef struct rob_llm_message {
+    int32_t role;        /* ROB_ROLE_* */
+    const char *content; /* UTF-8, NUL-terminated, content_len bytes */
+    size_t content_len;
+} rob_llm_message;
+
+typedef struct rob_llm_request {
+    uint32_t struct_size;
+    const rob_llm_message *messages; /* system prompt first, the history, the new input last */
+    size_t message_count;
+    const char *call_id;             /* for logs ("" when unknown) */
+} rob_llm_request;
+
+typedef struct rob_llm_provider_vtable {
+    uint32_t struct_size;
+    const char *name; /* for logs; copied; NULL = "c-llm" */
+    void *user_data;
+    /* Required. Starts one request (copy what you need from `request`); stores the provider's
+     * per-request pointer in *request_data. */
+    int (*start)(const rob_llm_request *request, rob_llm_sink *sink, void **request_data,
+                 void *user_data);
+    void (*cancel)(void *request_data, void *user_data);       /* may be NULL */
+    void (*free_request)(void *request_data, void *user_data); /* may be NULL */
+    void (*release)(void *user_data);                          /* may be NULL */
+} rob_llm_provider_vtable;
+
+/* Same rules as the STT functions above. */
+ROB_API void rob_llm_provider_vtable_init(rob_llm_provider_vtable *vt, size_t size);
+ROB_API int rob_llm_provider_create(const rob_llm_provider_vtable *vt, rob_llm_provider **out);
+ROB_API void rob_llm_provider_destroy(rob_llm_provider *p);
+ROB_API const char *rob_llm_provider_name(const rob_llm_provider *p);
+
+/* A piece of the reply (UTF-8, `len` bytes, copied; any split, even inside a character). */
+ROB_API int rob_llm_sink_token(rob_llm_sink *sink, const char *text, size_t len);
+/* An action (ROB_ACTION_*), placed after the text streamed so far. `value` may be NULL for
+ * ROB_ACTION_END_CALL; ROB_ERR_INVALID_ARGUMENT for an unknown kind. */
+ROB_API int rob_llm_sink_action(rob_llm_sink *sink, int kind, const char *value);
+/* Terminal: the reply is complete. */
+ROB_API int rob_llm_sink_done(rob_llm_sink *sink);
+/* Terminal: the request failed (code and message as for rob_stt_sink_error). */
+ROB_API int rob_llm_sink_error(rob_llm_sink *sink, int code, const char *message);
+/* Terminal: gives the sink back without an event. */
+ROB_API int rob_llm_sink_release(rob_llm_sink *sink);
+
+/* ---- text to speech: text in, audio chunks out ---- */
+
+typedef struct rob_tts_request {
+    uint32_t struct_size;
+    const char *text; /* UTF-8, NUL-terminated, text_len bytes: usually one sentence */
+    size_t text_len;
+    uint32_t sample_rate_hz; /* preferred; the provider may deliver another rate */
+    const char *voice;       /* provider-specific; "" = the provider's default */
+} rob_tts_request;
+
+typedef struct rob_tts_provider_vtable {
+    uint32_t struct_size;
+    const char *name; /* for logs; copied; NULL = "c-tts" */
+    void *user_data;
+    /* Required. Starts one synthesis; stores the per-request pointer in *request_data. */
+    int (*start)(const rob_tts_request *request, rob_tts_sink *sink, void **request_data,
+                 void *user_data);
+    void (*cancel)(void *request_data, void *user_data);       /* may be NULL */
+    void (*free_request)(void *request_data, void *user_data); /* may be NULL */
+    void (*release)(void *user_data);                          /* may be NULL */
+} rob_tts_provider_vtable;
+
+ROB_API void rob_tts_provider_vtable_init(rob_tts_provider_vtable *vt, size_t size);
+ROB_API int rob_tts_provider_create(const rob_tts_provider_vtable *vt, rob_tts_provider **out);
+ROB_API void rob_tts_provider_destroy(rob_tts_provider *p);
+ROB_API const char *rob_tts_provider_name(const rob_tts_provider *p);
+
+/* `count` mono signed 16-bit samples at `sample_rate_hz` (8000..48000, the same for every
+ * chunk of a request; copied). ROB_ERR_INVALID_ARGUMENT for another rate or a change. */
+ROB_API int rob_tts_sink_audio(rob_tts_sink *sink, const int16_t *samples, size_t count,
+                               uint32_t sample_rate_hz);
+ROB_API int rob_tts_sink_done(rob_tts_sink *sink);
+ROB_API int rob_tts_sink_error(rob_tts_sink *sink, int code, const char *message);
+ROB_API int rob_tts_sink_release(rob_tts_sink *sink);
+
+/* ---- the local providers (no network, no key) ---- */
+
+/* A fixed set of threads for the CPU-heavy local providers, shared by all of them. The
+ * providers keep their own reference: destroying the handle while they live only drops it;
+ * the threads stop (running jobs finish, queued ones are dropped) with the last reference. */
+typedef struct rob_worker_pool rob_worker_pool;
+/* threads: 1..256. Any thread. */
+ROB_API int rob_worker_pool_create(uint32_t threads, rob_worker_pool **out);
+ROB_API void rob_worker_pool_destroy(rob_worker_pool *pool);
+
+typedef struct rob_pocketsphinx_params {
+    uint32_t struct_size;
+    const char *model_dir; /* NULL or "" = the pocketsphinx-en-us package's folder */
+    int32_t use_grammar;   /* default 1: the call's expected phrases as a grammar, when any */
+    uint32_t preroll_ms;   /* audio kept before the speech start; default 300 */
+} rob_pocketsphinx_params;
+ROB_API void rob_pocketsphinx_params_init(rob_pocketsphinx_params *p, size_t size);
+/* pocketsphinx STT (16 kHz), decoding on `pool` (required). Sets rob_last_error_message. */
+ROB_API int rob_stt_provider_create_pocketsphinx(const rob_pocketsphinx_params *params,
+                                                 rob_worker_pool *pool,
+                                                 rob_stt_provider **out);
+
+typedef struct rob_flite_params {
+    uint32_t struct_size;
+    const char *voice; /* "slt" (default, female, 16 kHz) or "kal" (male, 8 kHz) */
+    double speed;      /* default 1.0; > 1 is faster */
+} rob_flite_params;
+ROB_API void rob_flite_params_init(rob_flite_params *p, size_t size);
+/* flite TTS, synthesising on `pool` (required). Sets rob_last_error_message. */
+ROB_API int rob_tts_provider_create_flite(const rob_flite_params *params, rob_worker_pool *pool,
+                                          rob_tts_provider **out);
+
+/* The scripted dialog (spec/host.md) as a language model, from the JSON text of a dialog
+ * file (`len` bytes). ROB_ERR_BAD_JSON / ROB_ERR_INVALID_ARGUMENT for a bad dialog, whose
+ * JSON path rob_last_error_message names. */
+ROB_API int rob_llm_provider_create_scripted(const char *dialog_json, size_t len,
+                                             rob_llm_provider **out);
+
+/* A cache of whole syntheses by (text, voice, rate) in front of `inner` (which it keeps a
+ * reference to): a cached phrase starts at once. max_bytes 0 = 16 MiB. */
+ROB_API int rob_tts_provider_create_cached(rob_tts_provider *inner, uint64_t max_bytes,
+                                           rob_tts_provider **out);
+/* Synthesises `count` phrases ahead into a cache made by rob_tts_provider_create_cached
+ * (ROB_ERR_INVALID_ARGUMENT for another provider). Returns at once; owner thread. */
+ROB_API int rob_tts_provider_prewarm(rob_tts_provider *cached, const char *const *texts,
+                                     size_t count, uint32_t sample_rate_hz);
+/* The cache's bytes held, hits and misses; any pointer may be NULL. Any thread. */
+ROB_API int rob_tts_provider_cache_stats(const rob_tts_provider *cached, uint64_t *bytes,
+                                         uint64_t *hits, uint64_t *misses);
+
+/* What a host needs from a dialog file besides the provider: greeting, fallback, the phrases
+ * callers are expected to say (for the STT) and every fixed reply (to prewarm a TTS cache). */
+typedef struct rob_dialog rob_dialog;
+/* Same validation as rob_llm_provider_create_scripted; sets rob_last_error_message. */
+ROB_API int rob_dialog_parse(const char *dialog_json, size_t len, rob_dialog **out);
+ROB_API void rob_dialog_destroy(rob_dialog *d);
+/* Strings valid while `d` lives; never NULL for a valid `d`. */
+ROB_API const char *rob_dialog_greeting(const rob_dialog *d);
+ROB_API const char *rob_dialog_fallback(const rob_dialog *d);
+ROB_API size_t rob_dialog_phrase_count(const rob_dialog *d);
+ROB_API const char *rob_dialog_phrase(const rob_dialog *d, size_t index); /* NULL past end */
+ROB_API size_t rob_dialog_reply_count(const rob_dialog *d);
+ROB_API const char *rob_dialog_reply(const rob_dialog *d, size_t index); /* NULL past end */
+
+/* The providers of a call or server. stt, llm and tts are required; fallback_tts (NULL =
+ * tts) says the fallback when tts itself fails. Borrowed: the receiver takes references. */
+typedef struct rob_providers {
+    uint32_t struct_size;
+    rob_stt_provider *stt;
+    rob_llm_provider *llm;
+    rob_tts_provider *tts;
+    rob_tts_provider *fallback_tts;
+} rob_providers;
+ROB_API void rob_providers_init(rob_providers *p, size_t size);
+
+/* ==== call engine =========================================================================
+ * One call's conversation, sans I/O, for a host that owns its sockets: the host gives it the
+ * streamer socket's messages (spec/streamer.md) and the time; it gives back the messages to
+ * send and when it must run next. It opens no socket, starts no thread and reads no clock, so
+ * a call can be replayed against a virtual clock. Times are the host's monotonic clock in
+ * microseconds (any origin; a clock going backwards is treated as standing still).
+ *
+ * Threads: a rob_call and the provider callbacks it makes run on one thread at a time (the
+ * owner). Only the waker is called from other threads. The rob_call_* functions must not be
+ * called from inside a provider callback (they return ROB_ERR_INVALID_STATE), except
+ * rob_call_destroy, which is then deferred to the end of the outer rob_call_* function. */
+
+typedef struct rob_call rob_call;
+
+/* Called from any thread (a provider's) when a provider result is waiting: the host should
+ * call rob_call_poll on the owner thread soon. It must not call into the call nor block
+ * (signal an eventfd, a pipe, a condition variable). Never called after rob_call_destroy
+ * returned. */
+typedef void (*rob_waker_fn)(void *user_data);
+
+typedef struct rob_call_params {
+    uint32_t struct_size;
+    /* Inbound decoding, until the stream's metadata says otherwise. */
+    uint32_t default_sample_rate_hz; /* default 8000 */
+    uint32_t default_channels;       /* default 1 */
+    uint64_t max_message_bytes;      /* default 1 MiB */
+    int32_t number_policy; /* ROB_NUMBER_* for digits/transfer commands; default AUTO */
+
+    /* Conversation (UTF-8, copied; NULL = empty). */
+    const char *greeting;      /* said at call start; nothing when empty */
+    const char *fallback;      /* said when the reply fails or nothing matched */
+    const char *system_prompt; /* first message of every LLM request; none when empty */
+    const char *const *expected_phrases; /* expected_phrase_count phrases, for the STT */
+    size_t expected_phrase_count;
+    const char *voice; /* for the TTS; "" = its default */
+
+    /* Outbound streamAudio rate: 0 = the stream's rate when 8000, 16000 or 24000, else 8000. */
+    uint32_t output_sample_rate_hz;
+
+    /* Turn taking. */
+    double vad_margin_db;        /* speech is this far above the noise floor; default 9 */
+    double vad_min_speech_dbfs;  /* never speech below this level; default -50 */
+    double echo_return_loss_db;  /* the bot's echo is at least this much quieter; default 12 */
+    uint32_t speech_start_ms;    /* speech that opens a turn; default 120 */
+    uint32_t barge_in_ms;        /* speech that interrupts the bot; default 200 */
+    uint32_t endpoint_silence_ms; /* silence that ends a turn; default 500 */
+    uint32_t max_turn_ms;        /* default 15000 */
+    int32_t allow_barge_in;      /* default 1 */
+
+    /* Pacing: streamAudio chunks of chunk_ms (100..500), at most max_lead_ms ahead. */
+    uint32_t chunk_ms;              /* default 200 */
+    uint32_t max_lead_ms;           /* default 1000 */
+    uint64_t max_queued_audio_bytes; /* synthesized, not yet sent; default 4 MiB */
+
+    /* Provider deadlines: past them the request is cancelled and the fallback said. */
+    uint32_t stt_timeout_ms;             /* end of turn -> final transcript; default 5000 */
+    uint32_t llm_first_token_timeout_ms; /* default 8000 */
+    uint32_t llm_total_timeout_ms;       /* default 30000 */
+    uint32_t tts_first_audio_timeout_ms; /* default 5000 */
+
+    uint32_t max_history_messages; /* user + assistant messages kept; default 40 */
+    uint32_t hangup_grace_ms;      /* after the last word of an `end` reply; default 200 */
+
+    rob_waker_fn waker; /* may be NULL (then poll at rob_call_next_wakeup and after input) */
+    void *waker_user_data;
+} rob_call_params;
+
+ROB_API void rob_call_params_init(rob_call_params *p, size_t size);
+/* A new call (owner: the caller, rob_call_destroy). ROB_ERR_INVALID_ARGUMENT for a missing
+ * provider or a setting out of range (named by rob_last_error_message). Any thread; the
+ * thread that uses the call afterwards is its owner. */
+ROB_API int rob_call_create(const rob_call_params *params, const rob_providers *providers,
+                            rob_call **out);
+/* Ends the call if it has not ended (cancelling the providers' requests) and frees it. NULL is
+ * a no-op. Owner thread. */
+ROB_API void rob_call_destroy(rob_call *c);
+
+/* One complete WebSocket message from the media server (text: is_binary 0). Bad messages are
+ * counted, not errors. Owner thread. */
+ROB_API int rob_call_on_message(rob_call *c, const uint8_t *data, size_t len, int is_binary,
+                                int64_t now_us);
+/* The socket closed or dropped (or a call/hangup webhook arrived): the call ends, once.
+ * `reason` may be NULL ("close"). Owner thread. */
+ROB_API int rob_call_on_closed(rob_call *c, const char *reason, int64_t now_us);
+/* Takes in the provider results and runs the timers due at now_us. Call it when woken and at
+ * the time rob_call_next_wakeup gives. Owner thread. */
+ROB_API int rob_call_poll(rob_call *c, int64_t now_us);
+/* ROB_OK and *wakeup_us = when rob_call_poll must run next at the latest, or ROB_DONE when
+ * nothing is scheduled. Ask again after every call: any input can move it. Owner thread. */
+ROB_API int rob_call_next_wakeup(const rob_call *c, int64_t *wakeup_us);
+
+#define ROB_OUTPUT_TEXT 0  /* send the bytes as one WebSocket text message */
+#define ROB_OUTPUT_CLOSE 1 /* close the socket (normal closure); the bytes are the reason */
+/* Pops the next message to send into `out` (capacity `cap`; NUL-terminated when there is
+ * room), with its ROB_OUTPUT_* kind in *kind and its length in *out_len. ROB_DONE when there
+ * is none. ROB_ERR_BUFFER_TOO_SMALL stores the size needed in *out_len and keeps the message
+ * first in line. kind may be NULL. Owner thread. */
+ROB_API int rob_call_next_output(rob_call *c, int32_t *kind, char *out, size_t cap,
+                                 size_t *out_len);
+
+typedef struct rob_action {
+    int32_t kind;      /* ROB_ACTION_* */
+    const char *value; /* NUL-terminated, value_len bytes */
+    size_t value_len;
+} rob_action;
+
+/* One caller turn and the bot's reply. Times are the host clock, -1 = did not happen; the
+ * latency stages are the differences of consecutive times. */
+typedef struct rob_turn_metrics {
+    uint32_t struct_size;
+    uint32_t index;
+    /* NUL-terminated UTF-8, *_len bytes, valid until the next rob_call_* call on the call. */
+    const char *caller_text; /* the final transcript, or "[dtmf 5]" */
+    size_t caller_text_len;
+    const char *bot_text;    /* the reply as generated */
+    size_t bot_text_len;
+    const char *heard_text;  /* what the caller heard of it (bot_text unless interrupted) */
+    size_t heard_text_len;
+    const rob_action *actions; /* action_count actions, same lifetime */
+    size_t action_count;
+    int32_t interrupted; /* barge-in cut the reply */
+    int32_t failed;      /* a provider failed: the fallback was said */
+    int64_t speech_end_us;  /* the caller stopped speaking, or pressed a key */
+    int64_t stt_final_us;   /* final transcript */
+    int64_t first_token_us; /* first LLM token */
+    int64_t first_audio_us; /* first TTS audio */
+    int64_t first_frame_us; /* first streamAudio handed to the host */
+    int64_t playout_end_us; /* the reply finished playing (or was cut) */
+} rob_turn_metrics;
+/* Pops a finished turn into *out (whose struct_size the caller sets): ROB_OK, or ROB_DONE
+ * when there is none. Owner thread. */
+ROB_API int rob_call_next_turn(rob_call *c, rob_turn_metrics *out);
+
+typedef struct rob_call_counters {
+    uint32_t struct_size;
+    uint64_t messages_in, audio_frames_in, protocol_errors;
+    uint64_t messages_out, audio_messages_out, audio_bytes_out;
+    uint64_t turns, barge_ins, dtmf_in;
+    uint64_t stt_errors, llm_errors, tts_errors, timeouts, fallbacks;
+} rob_call_counters;
+/* Fills *out (whose struct_size the caller sets). Owner thread. */
+ROB_API int rob_call_stats(const rob_call *c, rob_call_counters *out);
+
+/* 1 when the call is over (end event, close, or the bot hung up), else 0. Owner thread. */
+ROB_API int rob_call_ended(const rob_call *c);
+/* 1 when the call ended and nothing is left to send: the host may destroy it. */
+ROB_API int rob_call_finished(const rob_call *c);
+/* Why the call ended ("" while it runs); valid until the next rob_call_* call. */
+ROB_API const char *rob_call_end_reason(const rob_call *c);
+/* A field of the stream's metadata: "call_id", "channel_id", "from_number", "to_number",
+ * "direction"; NULL when absent. Valid until the next rob_call_* call. Owner thread. */
+ROB_API const char *rob_call_metadata(const rob_call *c, const char *name);
+/* Message `index` of the history the LLM will see next (ROB_ROLE_* in *role, the text in
+ * *text and *len, valid until the next rob_call_* call); ROB_DONE past the end. */
+ROB_API int rob_call_history(const rob_call *c, size_t index, int32_t *role, const char **text,
+                             size_t *len);
+
+/* ==== server ==============================================================================
+ * The whole agent as a network service (spec/host.md): one port serving the streamer
+ * WebSocket (one call per connection), the webhook endpoint, GET /health and GET /metrics,
+ * on the thread that calls rob_server_run. */
+
+typedef struct rob_server rob_server;
+
+#define ROB_LOG_DEBUG 0
+#define ROB_LOG_INFO 1
+#define ROB_LOG_WARN 2
+#define ROB_LOG_ERROR 3
+/* One JSON object (no newline), `len` bytes, NUL-terminated, valid during the call only.
+ * Runs on the thread inside rob_server_run. */
+typedef void (*rob_log_fn)(int32_t level, const char *line, size_t len, void *user_data);
+
+typedef struct rob_server_params {
+    uint32_t struct_size;
+    const char *host;         /* interface to bind (IPv4/IPv6 literal); default "127.0.0.1" */
+    uint32_t port;            /* default 8765; 0 = an ephemeral port (rob_server_port) */
+    const char *ws_path;      /* the streamer socket; default "/ws" */
+    const char *webhook_path; /* default "/webhooks/ringover" */
+    /* Base URL the outside world uses; the URL checked against a webhook's signed `url` is
+     * public_url + webhook_path. NULL = "http://HOST:PORT". */
+    const char *public_url;
+    const char *stream_token; /* required on the streamer socket; NULL = none */
+    /* Webhook keys and policies (its public_url and max_body_bytes are ignored: the fields
+     * here rule). NULL = no key: every webhook is refused with 401 no_key. */
+    const rob_webhook_verifier_params *webhook;
+    /* The template of every call (its waker is ignored). NULL = the defaults. */
+    const rob_call_params *call;
+    uint64_t max_calls;         /* concurrent streamer sockets; default 200 */
+    uint64_t max_message_bytes; /* one WebSocket message; default 1 MiB */
+    uint64_t max_body_bytes;    /* one webhook body; default 1 MiB */
+    uint64_t max_header_bytes;  /* all request headers; default 16384 */
+    uint32_t ping_interval_s;   /* default 20 */
+    uint32_t idle_timeout_s;    /* default 60 */
+    uint32_t http_timeout_s;    /* default 10 */
+    int32_t permessage_deflate; /* default 0 (declined) */
+    double drain_timeout_s;     /* after rob_server_stop; default 30 */
+    double link_window_s;       /* stream <-> webhook matching by numbers; default 10 */
+    int32_t min_log_level;      /* ROB_LOG_*; default ROB_LOG_INFO */
+    rob_log_fn log;             /* NULL = JSON lines on stderr */
+    void *log_user_data;        /* valid until rob_server_destroy */
+} rob_server_params;
+
+/* Creates the server and binds its port. ROB_ERR_INVALID_ARGUMENT for a bad setting,
+ * ROB_ERR_IO when the address cannot be bound; rob_last_error_message says which. Any
+ * thread. */
+/* The bound port. Any thread. */
+/* Serves on the calling thread until rob_server_stop, then drains: new calls are refused and
+ * live ones end within drain_timeout_s. Returns ROB_OK once no call is left;
+ * ROB_ERR_INVALID_STATE when called twice. */
+/* Asks rob_server_run to stop and return. Any thread, and async-signal-safe (an atomic store
+ * and a write to a pipe). Repeating it is harmless. NULL is a no-op. */
+
+typedef struct rob_server_counters {
+    uint32_t struct_size;
+    uint64_t calls_active, calls_total, calls_refused;
+    uint64_t frames_in, frames_out, bytes_in, bytes_out;
+    uint64_t protocol_errors;
+    uint64_t webhooks_accepted, webhooks_rejected;
+    uint64_t turns, barge_ins, provider_errors;
+    int32_t draining;
+} rob_server_counters;
+/* A snapshot of the counters behind /health and /metrics. Any thread. */
+/* The /metrics page (Prometheus text), allocated for the caller: release *out with rob_free.
+ * Any thread. */
+/* Closes every socket and frees the server (NULL is a no-op). On the thread that ran
+ * rob_server_run, or after it returned; never while it runs on another thread. */
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "guard.hpp"
+#include "handles.hpp"
 #include "ringoverbot.h"
 #include "ringoverbot/streamer.hpp"
 #include "streamer/outbound.hpp"
@@ -85,22 +86,6 @@ int deliver(std::string_view msg, char* out, size_t cap, size_t* out_len) {
     return ROB_OK;
 }
 
-bool read_policy(int policy, streamer::NumberPolicy& out) {
-    if ((policy & ~(0xFF | ROB_NUMBER_KEEP_PLUS)) != 0) return false;
-    switch (policy & 0xFF) {
-        case ROB_NUMBER_AUTO:
-            out.mode = streamer::NumberMode::automatic;
-            break;
-        case ROB_NUMBER_STRING:
-            out.mode = streamer::NumberMode::string;
-            break;
-        default:
-            return false;
-    }
-    out.keep_plus = (policy & ROB_NUMBER_KEEP_PLUS) != 0;
-    return true;
-}
-
 // Writes a streamAudio message straight into the caller's buffer: the size is known exactly
 // beforehand, so nothing is allocated.
 template <class PutData>
@@ -119,6 +104,26 @@ int write_audio(streamer::AudioDataType type, std::size_t data_bytes, uint32_t r
 }
 
 }  // namespace
+
+namespace ringoverbot::capi {
+
+bool read_number_policy(int policy, streamer::NumberPolicy& out) {
+    if ((policy & ~(0xFF | ROB_NUMBER_KEEP_PLUS)) != 0) return false;
+    switch (policy & 0xFF) {
+        case ROB_NUMBER_AUTO:
+            out.mode = streamer::NumberMode::automatic;
+            break;
+        case ROB_NUMBER_STRING:
+            out.mode = streamer::NumberMode::string;
+            break;
+        default:
+            return false;
+    }
+    out.keep_plus = (policy & ROB_NUMBER_KEEP_PLUS) != 0;
+    return true;
+}
+
+}  // namespace ringoverbot::capi
 
 extern "C" {
 
@@ -209,7 +214,7 @@ ROB_API int rob_stream_encode_digits(const char* digits, int policy, char* out, 
                                      size_t* out_len) {
     return guard([&] {
         streamer::NumberPolicy p;
-        if (digits == nullptr || out_len == nullptr || !read_policy(policy, p)) {
+        if (digits == nullptr || out_len == nullptr || !ringoverbot::capi::read_number_policy(policy, p)) {
             return ROB_ERR_INVALID_ARGUMENT;
         }
         streamer::OutboundEncoder enc;
@@ -223,7 +228,7 @@ ROB_API int rob_stream_encode_transfer(const char* number, int policy, char* out
                                        size_t* out_len) {
     return guard([&] {
         streamer::NumberPolicy p;
-        if (number == nullptr || out_len == nullptr || !read_policy(policy, p)) {
+        if (number == nullptr || out_len == nullptr || !ringoverbot::capi::read_number_policy(policy, p)) {
             return ROB_ERR_INVALID_ARGUMENT;
         }
         streamer::OutboundEncoder enc;

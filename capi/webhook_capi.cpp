@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "guard.hpp"
+#include "handles.hpp"
 #include "ringoverbot.h"
 #include "ringoverbot/webhook.hpp"
 
@@ -52,6 +53,32 @@ int hand_out(const ringoverbot::Result<std::string>& r, char** out, size_t* out_
 
 }  // namespace
 
+namespace ringoverbot::capi {
+
+int read_webhook_config(const rob_webhook_verifier_params* params, wh::Config& c) {
+    rob_webhook_verifier_params p;
+    if (!read_params(params, p, rob_webhook_verifier_params_init)) return ROB_ERR_INVALID_ARGUMENT;
+    if (p.body_policy != ROB_WH_BODY_REQUIRE_EQUAL && p.body_policy != ROB_WH_BODY_USE_SIGNED)
+        return ROB_ERR_INVALID_ARGUMENT;
+    c.public_url = text_or_empty(p.public_url);
+    c.call_events_key = text_or_empty(p.call_events_key);
+    c.contact_call_key = text_or_empty(p.contact_call_key);
+    c.contact_search_key = text_or_empty(p.contact_search_key);
+    c.routing_key = text_or_empty(p.routing_key);
+    c.ivr_token = text_or_empty(p.ivr_token);
+    c.body_policy = static_cast<wh::BodyPolicy>(p.body_policy);
+    c.accept_legacy_hmac = p.accept_legacy_hmac != 0;
+    c.reject_replays = p.reject_replays != 0;
+    c.replay_cache_size = p.replay_cache_size;
+    c.replay_window_s = p.replay_window_s;
+    c.leeway_s = p.leeway_s;
+    c.v3_window_s = p.v3_window_s;
+    c.max_body_bytes = p.max_body_bytes;
+    return ROB_OK;
+}
+
+}  // namespace ringoverbot::capi
+
 extern "C" {
 
 ROB_API void rob_webhook_verifier_params_init(rob_webhook_verifier_params* p, size_t size) {
@@ -85,26 +112,9 @@ ROB_API int rob_webhook_verifier_create(const rob_webhook_verifier_params* param
                                         rob_webhook_verifier** out) {
     return guard([&]() -> int {
         if (params == nullptr || out == nullptr) return ROB_ERR_INVALID_ARGUMENT;
-        rob_webhook_verifier_params p;
-        if (!ringoverbot::capi::read_params(params, p, rob_webhook_verifier_params_init))
-            return ROB_ERR_INVALID_ARGUMENT;
-        if (p.body_policy != ROB_WH_BODY_REQUIRE_EQUAL && p.body_policy != ROB_WH_BODY_USE_SIGNED)
-            return ROB_ERR_INVALID_ARGUMENT;
         wh::Config c;
-        c.public_url = text_or_empty(p.public_url);
-        c.call_events_key = text_or_empty(p.call_events_key);
-        c.contact_call_key = text_or_empty(p.contact_call_key);
-        c.contact_search_key = text_or_empty(p.contact_search_key);
-        c.routing_key = text_or_empty(p.routing_key);
-        c.ivr_token = text_or_empty(p.ivr_token);
-        c.body_policy = static_cast<wh::BodyPolicy>(p.body_policy);
-        c.accept_legacy_hmac = p.accept_legacy_hmac != 0;
-        c.reject_replays = p.reject_replays != 0;
-        c.replay_cache_size = p.replay_cache_size;
-        c.replay_window_s = p.replay_window_s;
-        c.leeway_s = p.leeway_s;
-        c.v3_window_s = p.v3_window_s;
-        c.max_body_bytes = p.max_body_bytes;
+        if (const int rc = ringoverbot::capi::read_webhook_config(params, c); rc != ROB_OK)
+            return rc;
         auto v = wh::Verifier::create(std::move(c));
         if (!v.ok()) return to_code(v.code());
         *out = new rob_webhook_verifier(std::move(v.value()));

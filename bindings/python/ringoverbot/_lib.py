@@ -13,6 +13,10 @@ ROB_OK = 0
 ROB_DONE = 1
 ROB_ERR_INVALID_ARGUMENT = -1
 ROB_ERR_BUFFER_TOO_SMALL = -2
+ROB_ERR_INVALID_STATE = -3
+ROB_ERR_PROVIDER_FAILED = -200
+ROB_ERR_TIMEOUT = -201
+ROB_ERR_CANCELED = -202
 ROB_ERR_NOMEM = -901
 ROB_ABI_VERSION = 0
 
@@ -73,6 +77,7 @@ _strerror = fn("rob_strerror", ctypes.c_char_p, ctypes.c_int)
 _abi = fn("rob_abi_version", ctypes.c_int)
 _version = fn("rob_version_string", ctypes.c_char_p)
 _struct_size = fn("rob_struct_size", ctypes.c_size_t, ctypes.c_int)
+_last_error = fn("rob_last_error_message", ctypes.c_char_p)
 rob_free = fn("rob_free", None, ctypes.c_void_p)
 
 if _abi() != ROB_ABI_VERSION:
@@ -92,6 +97,29 @@ def check(code):
     if code < 0:
         raise RobError(code)
     return code
+
+
+def check_create(code):
+    """check() for the *_create functions: the error carries rob_last_error_message's detail
+    (the setting out of range, the JSON path of a bad dialog, the port in use)."""
+    if code < 0:
+        detail = _last_error().decode("utf-8", "replace")
+        raise RobError(code, f"{strerror(code)} ({code})" + (f": {detail}" if detail else ""))
+    return code
+
+
+def text_arg(value):
+    """str/bytes/None -> bytes/None for a const char* (NUL bytes refused)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    elif not isinstance(value, (bytes, bytearray)):
+        raise TypeError(f"expected str or bytes, got {type(value).__name__}")
+    value = bytes(value)
+    if b"\0" in value:
+        raise ValueError("text must not contain NUL")
+    return value
 
 
 def check_struct(struct_id, ctype):

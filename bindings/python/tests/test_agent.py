@@ -1,0 +1,344 @@
+"""The call engine driven from Python through the C ABI, with Python providers.
+
+A host loop on a virtual clock plays the media server: call_start, then 20 ms L16 frames of a
+quiet room or of the caller's "voice" (a tone), rob_call_poll at rob_call_next_wakeup and
+whenever the waker fired. The STT, the LLM and the TTS are Python classes.
+"""
+import base64
+import json
+import math
+import struct
+import threading
+
+import pytest
+
+import ringoverbot
+from ringoverbot import (Action, Call, CallParams, LlmProvider, OutputKind, Role, RobError,
+                         SttProvider, TtsProvider)
+
+RATE = 8000
+FRAME_US = 20_000
+TTS_RATE = 16000
+MS_PER_CHAR = 50
+
+
+def tone(n, rate, hz, amplitude, phase=0):
+    return struct.pack(f"<{n}h", *(int(amplitude * math.sin(2 * math.pi * hz * (phase + i) / rate))
+                                   for i in range(n)))
+
+
+class PyStt(SttProvider):
+    """Counts the audio; each end of turn answers the next scripted transcript."""
+
+    name = "py-stt"
+
+    def __init__(self, transcripts=(), fail_push=False):
+        self.transcripts = list(transcripts)
+        self.samples = 0
+        self.turns = 0
+        self.options = None
+        self.fail_push = fail_push
+
+    def open(self, options, sink):
+        self.options = options
+        provider = self
+
+        class Stream:
+            def push_audio(self, pcm):
+                if provider.fail_push:
+                    raise RuntimeError("the recogniser crashed")
+                provider.samples += len(pcm) // 2
+
+            def end_of_turn(self):
+                provider.turns += 1
+                text = provider.transcripts.pop(0) if provider.transcripts else ""
+                sink.transcript(text[:3], final=False)
+                sink.transcript(text, final=True)
+
+            def close(self):
+                sink.release()
+
+        return Stream()
+
+
+class PyLlm(LlmProvider):
+    """Streams `reply` word by word from a thread of its own, then `action`."""
+
+    name = "py-llm"
+
+    def __init__(self, reply="Let me put you through.", action=(Action.TRANSFER, "33182880001"),
+                 raise_on_start=False):
+        self.reply = reply
+        self.action = action
+        self.raise_on_start = raise_on_start
+        self.requests = []
+        self.threads = []
+        self.cancelled = 0
+
+    def start(self, request, sink):
+        self.requests.append(request)
+        if self.raise_on_start:
+            raise ValueError("the model is down")
+
+        def run():
+            words = self.reply.split(" ")
+            for i, w in enumerate(words):
+                sink.token(w if i == 0 else " " + w)
+            if self.action is not None:
+                sink.action(*self.action)
+            sink.done()
+
+        t = threading.Thread(target=run)
+        self.threads.append(t)
+        t.start()
+        provider = self
+
+        class Request:
+            def cancel(self):
+                provider.cancelled += 1
+
+        return Request()
+
+    def join(self):
+        for t in self.threads:
+            t.join()
+        self.threads.clear()
+
+
+class PyTts(TtsProvider):
+    """A 440 Hz tone, MS_PER_CHAR per character, at 16 kHz, in 100 ms chunks (inside start)."""
+
+    name = "py-tts"
+
+    def __init__(self, fail_for=()):
+        self.texts = []
+        self.fail_for = set(fail_for)
+
+    def start(self, request, sink):
+        self.texts.append(request.text)
+        if request.text in self.fail_for:
+            raise RuntimeError("no voice for that")
+        n = TTS_RATE * MS_PER_CHAR * len(request.text) // 1000
+        pcm = tone(n, TTS_RATE, 440, 8000)
+        chunk = TTS_RATE // 10 * 2
+        for off in range(0, len(pcm), chunk):
+            assert sink.audio(pcm[off:off + chunk], TTS_RATE)
+        assert sink.done()
+        assert sink.finished
+        assert not sink.done()  # a second terminal call is refused, harmlessly
+        return None
+
+
+CALL_START = json.dumps({"event": "call_start", "call_id": 18446744073709551615,
+                         "from_number": "33600000001", "to_number": "33100000002",
+                         "audio": {"encoding": "L16", "sampleRate": RATE, "channels": 1}})
+
+
+class Host:
+    def __init__(self, stt=None, llm=None, tts=None, **settings):
+        self.stt = stt or PyStt(["I want sales"])
+        self.llm = llm or PyLlm()
+        self.tts = tts or PyTts()
+        self.wakes = 0
+        self.wake_lock = threading.Lock()
+        settings.setdefault("greeting", "Hello, bakery.")
+        settings.setdefault("fallback", "Pardon?")
+        settings.setdefault("system_prompt", "Be brief.")
+        self.call = Call(self.stt, self.llm, self.tts, waker=self.wake, **settings)
+        self.now = 7_000_000
+        self.sent = []      # (time, kind, text, samples)
+        self.turns = []
+        self.phase = 0
+
+    def wake(self):
+        with self.wake_lock:
+            self.wakes += 1
+
+    def collect(self):
+        for kind, data in self.call.outputs():
+            samples = 0
+            if kind == OutputKind.TEXT and '"streamAudio"' in data:
+                msg = json.loads(data)
+                assert msg["data"]["audioDataType"] == "raw"
+                assert msg["data"]["sampleRate"] == RATE
+                samples = len(base64.b64decode(msg["data"]["audioData"])) // 2
+            self.sent.append((self.now, kind, data, samples))
+        while True:
+            t = self.call.next_turn()
+            if t is None:
+                break
+            self.turns.append(t)
+
+    def advance_to(self, t):
+        if isinstance(self.llm, PyLlm):
+            self.llm.join()  # deterministic: the model's thread has spoken before time moves
+        with self.wake_lock:
+            woken, self.wakes = self.wakes, 0
+        if woken:
+            self.call.poll(self.now)
+            self.collect()
+        for _ in range(10000):
+            w = self.call.next_wakeup()
+            if w is None or w > t:
+                break
+            self.now = max(self.now, w)
+            self.call.poll(self.now)
+            self.collect()
+        self.now = max(self.now, t)
+
+    def text(self, message):
+        self.advance_to(self.now)
+        self.call.on_message(message, self.now)
+        self.collect()
+
+    def frame(self, speech):
+        self.advance_to(self.now + FRAME_US)
+        n = RATE // 50
+        pcm = tone(n, RATE, 300, 6000, self.phase) if speech else bytes(2 * n)
+        self.phase += n
+        self.call.on_message(pcm, self.now)
+        self.collect()
+
+    def run(self, ms, speech=False, until=None):
+        for _ in range(0, ms, 20):
+            if until is not None and until():
+                return True
+            self.frame(speech)
+        return until() if until is not None else True
+
+    def of_kind(self, needle):
+        return [s for s in self.sent if needle in s[2]]
+
+
+def test_python_providers_drive_a_call():
+    h = Host()
+    h.text(CALL_START)
+    assert h.call.metadata("call_id") == "18446744073709551615"
+    assert h.call.metadata("direction") is None
+
+    # The greeting streams from the first frame on, in the Python TTS's voice.
+    h.run(40)
+    assert h.tts.texts[0] == "Hello, bakery."
+    assert h.of_kind("streamAudio"), h.sent
+    assert h.run(3000, until=lambda: len(h.turns) == 1)
+    g = h.turns[0]
+    assert (g.caller_text, g.bot_text, g.heard_text) == ("", "Hello, bakery.", "Hello, bakery.")
+    greeting_samples = sum(s[3] for s in h.of_kind("streamAudio"))
+    assert greeting_samples == pytest.approx(RATE * MS_PER_CHAR * 14 / 1000, rel=0.05)
+    assert h.stt.options.sample_rate == 16000
+    assert h.stt.samples > 0
+
+    # The caller speaks; the Python STT's transcript is the Python LLM's user message.
+    h.run(800, speech=True)
+    assert h.run(8000, until=lambda: h.of_kind('"transfer"'))
+    assert h.stt.turns == 1
+    assert len(h.llm.requests) == 1
+    req = h.llm.requests[0]
+    assert req.messages[0] == (Role.SYSTEM, "Be brief.")
+    assert req.messages[1] == (Role.ASSISTANT, "Hello, bakery.")
+    assert req.messages[-1] == (Role.USER, "I want sales")
+    assert req.call_id == "18446744073709551615"
+
+    # The LLM's tokens became the Python TTS's audio, streamed; the transfer came after it.
+    assert h.tts.texts[-1] == "Let me put you through."
+    transfer = h.of_kind('"transfer"')[0]
+    assert transfer[2] == '{"event":"transfer","data":33182880001}'
+    reply_audio = [s for s in h.of_kind("streamAudio") if s[0] > h.turns[0].playout_end_us]
+    assert reply_audio
+    assert h.sent.index(transfer) > h.sent.index(reply_audio[-1])
+    reply_samples = sum(s[3] for s in reply_audio)
+    assert reply_samples == pytest.approx(RATE * MS_PER_CHAR * 23 / 1000, rel=0.05)
+    # It waited for the audio to play: from the first reply frame, the reply's duration.
+    assert transfer[0] >= reply_audio[0][0] + reply_samples * 1_000_000 // RATE - FRAME_US
+
+    assert h.run(3000, until=lambda: len(h.turns) == 2)
+    t = h.turns[1]
+    assert t.caller_text == "I want sales"
+    assert t.bot_text == t.heard_text == "Let me put you through."
+    assert t.actions == [(Action.TRANSFER, "33182880001")]
+    assert not t.interrupted and not t.failed
+    assert t.stt_final_us - t.speech_end_us >= 500_000
+    assert t.speech_end_us <= t.stt_final_us <= t.first_token_us <= t.first_audio_us
+    assert t.first_audio_us <= t.first_frame_us < t.playout_end_us
+    assert h.call.history()[-2:] == [(Role.USER, "I want sales"),
+                                     (Role.ASSISTANT, "Let me put you through.")]
+    s = h.call.stats
+    assert s.turns == 1 and s.llm_errors == 0 and s.fallbacks == 0
+    assert s.audio_messages_out == len(h.of_kind("streamAudio"))
+
+    h.text('{"event":"call_end","reason":"hangup"}')
+    assert h.call.ended and h.call.end_reason == "hangup"
+    h.advance_to(h.now + 1_000_000)
+    h.collect()
+    assert h.call.finished
+    h.call.close()
+    h.call.close()  # harmless
+    with pytest.raises(RobError):
+        h.call.poll(h.now)
+
+
+def test_a_raising_llm_degrades_to_the_fallback(caplog):
+    h = Host(llm=PyLlm(raise_on_start=True), stt=PyStt(["hello"]))
+    h.text(CALL_START)
+    assert h.run(3000, until=lambda: len(h.turns) == 1)
+    h.run(600, speech=True)
+    assert h.run(8000, until=lambda: len(h.turns) == 2)
+    assert h.turns[1].failed
+    assert h.tts.texts[-1] == "Pardon?"
+    assert h.call.stats.llm_errors == 1
+    assert h.call.stats.fallbacks == 1
+    assert "the model is down" in caplog.text
+    assert not h.call.ended  # the call goes on
+
+
+def test_a_raising_tts_and_stt_never_crash(caplog):
+    # The TTS fails on the greeting; the STT crashes on its first audio: both are reported as
+    # provider errors and the call keeps running.
+    h = Host(tts=PyTts(fail_for={"Hello, bakery."}), stt=PyStt(["hello"], fail_push=True))
+    h.text(CALL_START)
+    h.run(2000)
+    s = h.call.stats
+    assert s.tts_errors >= 1
+    assert s.stt_errors >= 1
+    assert "no voice for that" in caplog.text
+    assert "the recogniser crashed" in caplog.text
+    h.run(600, speech=True)
+    h.run(2000)
+    assert not h.call.ended
+    h.text('{"event":"call_end","reason":"hangup"}')
+    assert h.call.ended
+
+
+def test_call_settings_and_refusals():
+    p = CallParams()
+    assert p.chunk_ms == 200 and p.default_sample_rate_hz == 8000
+    with pytest.raises(TypeError):
+        Call(PyStt(), PyLlm(), PyTts(), no_such_setting=1)
+    with pytest.raises(RobError) as e:
+        Call(PyStt(), PyLlm(), PyTts(), chunk_ms=5)
+    assert e.value.code == -1 and "chunk_ms" in str(e.value)
+    with pytest.raises(ValueError):
+        Call(PyStt(), None, PyTts())
+    with pytest.raises(TypeError):
+        Call(PyStt(), object(), PyTts())
+
+
+def test_builtin_scripted_llm_mixes_with_python_providers(tmp_path):
+    dialog = {"greeting": "Hi.", "fallback": "Pardon?",
+              "intents": [{"when": ["extension"], "say": "Dialing now.", "digits": "123"}]}
+    llm = ringoverbot.ScriptedLlm(json.dumps(dialog))
+    assert llm.name == "scripted"
+    d = ringoverbot.Dialog(json.dumps(dialog))
+    assert (d.greeting, d.fallback, d.phrases) == ("Hi.", "Pardon?", ["extension"])
+    h = Host(llm=llm, stt=PyStt(["the extension please"]), greeting=d.greeting,
+             fallback=d.fallback, expected_phrases=d.phrases)
+    h.text(CALL_START)
+    assert h.run(3000, until=lambda: len(h.turns) == 1)
+    assert h.stt.options.phrases == ["extension"]
+    h.run(700, speech=True)
+    assert h.run(8000, until=lambda: h.of_kind('"digits"'))
+    assert h.of_kind('"digits"')[0][2] == '{"event":"digits","data":123}'
+    assert h.tts.texts[-1] == "Dialing now."
+    with pytest.raises(RobError) as e:
+        ringoverbot.ScriptedLlm('{"greeting": 3}')
+    assert "greeting" in str(e.value)
