@@ -1,0 +1,467 @@
+#include "net/host_config.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "net/routing.hpp"
+
+namespace ringoverbot::net {
+
+namespace {
+
+using simdjson::ondemand::json_type;
+using simdjson::ondemand::object;
+using simdjson::ondemand::value;
+
+Error bad(std::string message) {
+    return Error{Errc::invalid_argument, std::move(message)};
+}
+
+// ---- typed readers of config values ---------------------------------------------------------
+
+Status read_string(value v, const std::string& path, std::string& out) {
+    std::string_view s;
+    if (v.get_string().get(s)) return bad("config " + path + ": expected a string");
+    out.assign(s);
+    return {};
+}
+
+Status read_bool(value v, const std::string& path, bool& out) {
+    if (v.get_bool().get(out)) return bad("config " + path + ": expected true or false");
+    return {};
+}
+
+template <class T>
+Status read_uint(value v, const std::string& path, T& out, std::uint64_t lo, std::uint64_t hi) {
+    std::uint64_t n = 0;
+    if (v.get_uint64().get(n) || n < lo || n > hi)
+        return bad("config " + path + ": expected an integer within " + std::to_string(lo) + ".." +
+                   std::to_string(hi));
+    out = static_cast<T>(n);
+    return {};
+}
+
+Status read_double(value v, const std::string& path, double& out, double lo, double hi) {
+    double d = 0;
+    if (v.get_double().get(d) || !std::isfinite(d) || d < lo || d > hi)
+        return bad("config " + path + ": expected a number within " + std::to_string(lo) + ".." +
+                   std::to_string(hi));
+    out = d;
+    return {};
+}
+
+Status check_choice(std::string_view flag, std::string_view value_text,
+                    std::initializer_list<std::string_view> choices) {
+    for (auto c : choices)
+        if (value_text == c) return {};
+    std::string list;
+    for (auto c : choices) list.append(list.empty() ? "" : "|").append(c);
+    return bad(std::string(flag) + ": expected " + list + ", got '" + std::string(value_text) +
+               "'");
+}
+
+constexpr std::uint64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 40;
+
+// ---- sections -------------------------------------------------------------------------------
+
+Status apply_webhook_keys(object obj, const std::string& base, webhook::Config& wh) {
+    for (auto field : obj) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) return bad("config " + base + ": bad key");
+        const std::string path = base + "." + std::string(k);
+        value v;
+        if (field.value().get(v)) return bad("config " + path + ": bad value");
+        std::string* dst = k == "call_events"      ? &wh.call_events_key
+                           : k == "contact_call"   ? &wh.contact_call_key
+                           : k == "contact_search" ? &wh.contact_search_key
+                           : k == "routing"        ? &wh.routing_key
+                                                   : nullptr;
+        if (dst == nullptr)
+            return bad("config " + path +
+                       ": unknown section (call_events, contact_call, contact_search, routing)");
+        if (auto s = read_string(v, path, *dst); !s) return s;
+    }
+    return {};
+}
+
+Status apply_webhook(object obj, const std::string& base, HostOptions& o) {
+    webhook::Config& wh = o.server.webhook;
+    for (auto field : obj) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) return bad("config " + base + ": bad key");
+        const std::string path = base + "." + std::string(k);
+        value v;
+        if (field.value().get(v)) return bad("config " + path + ": bad value");
+        Status s;
+        if (k == "body_policy") {
+            std::string p;
+            s = read_string(v, path, p);
+            if (s && p == "require_equal")
+                wh.body_policy = webhook::BodyPolicy::require_equal;
+            else if (s && p == "use_signed")
+                wh.body_policy = webhook::BodyPolicy::use_signed;
+            else if (s)
+                s = bad("config " + path + ": expected require_equal or use_signed");
+        } else if (k == "accept_legacy_hmac") {
+            s = read_bool(v, path, wh.accept_legacy_hmac);
+        } else if (k == "reject_replays") {
+            s = read_bool(v, path, wh.reject_replays);
+        } else if (k == "replay_cache_size") {
+            s = read_uint(v, path, wh.replay_cache_size, 1, 1u << 24);
+        } else if (k == "replay_window_s") {
+            s = read_double(v, path, wh.replay_window_s, 0, 86400 * 7);
+        } else if (k == "leeway_s") {
+            s = read_double(v, path, wh.leeway_s, 0, 86400);
+        } else if (k == "v3_window_s") {
+            s = read_double(v, path, wh.v3_window_s, 0, 86400);
+        } else if (k == "clock") {
+            double t = 0;
+            s = read_double(v, path, t, 0, 1e11);
+            if (s) o.webhook_clock = t;
+        } else {
+            return bad("config " + path + ": unknown key");
+        }
+        if (!s) return s;
+    }
+    return {};
+}
+
+Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
+    for (auto field : obj) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) return bad("config " + base + ": bad key");
+        const std::string path = base + "." + std::string(k);
+        value v;
+        if (field.value().get(v)) return bad("config " + path + ": bad value");
+        Status s;
+        if (k == "greeting")
+            s = read_string(v, path, c.greeting);
+        else if (k == "fallback")
+            s = read_string(v, path, c.fallback);
+        else if (k == "system_prompt")
+            s = read_string(v, path, c.system_prompt);
+        else if (k == "language")
+            s = bad("config " + path + ": not supported yet");
+        else if (k == "output_sample_rate_hz") {
+            s = read_uint(v, path, c.output_sample_rate_hz, 0, 24000);
+            if (s && c.output_sample_rate_hz != 0 && c.output_sample_rate_hz != 8000 &&
+                c.output_sample_rate_hz != 16000 && c.output_sample_rate_hz != 24000)
+                s = bad("config " + path + ": expected 0, 8000, 16000 or 24000");
+        } else if (k == "inbound_sample_rate_hz") {
+            s = read_uint(v, path, c.decoder.default_sample_rate_hz, 8000, 48000);
+        } else if (k == "inbound_channels") {
+            s = read_uint(v, path, c.decoder.default_channels, 1, 2);
+        } else if (k == "number_mode") {
+            std::string m;
+            s = read_string(v, path, m);
+            if (s && m == "automatic")
+                c.numbers.mode = streamer::NumberMode::automatic;
+            else if (s && m == "string")
+                c.numbers.mode = streamer::NumberMode::string;
+            else if (s)
+                s = bad("config " + path + ": expected automatic or string");
+        } else if (k == "chunk_ms")
+            s = read_uint(v, path, c.chunk_ms, 100, 500);
+        else if (k == "max_lead_ms")
+            s = read_uint(v, path, c.max_lead_ms, 100, 10000);
+        else if (k == "speech_start_ms")
+            s = read_uint(v, path, c.speech_start_ms, 20, 5000);
+        else if (k == "barge_in_ms")
+            s = read_uint(v, path, c.barge_in_ms, 20, 5000);
+        else if (k == "endpoint_silence_ms")
+            s = read_uint(v, path, c.endpoint_silence_ms, 100, 10000);
+        else if (k == "max_turn_ms")
+            s = read_uint(v, path, c.max_turn_ms, 1000, 600000);
+        else if (k == "allow_barge_in")
+            s = read_bool(v, path, c.allow_barge_in);
+        else if (k == "vad_margin_db")
+            s = read_double(v, path, c.vad_margin_db, 0, 60);
+        else if (k == "vad_min_speech_dbfs")
+            s = read_double(v, path, c.vad_min_speech_dbfs, -120, 0);
+        else if (k == "echo_return_loss_db")
+            s = read_double(v, path, c.echo_return_loss_db, 0, 80);
+        else if (k == "stt_timeout_ms")
+            s = read_uint(v, path, c.stt_timeout_ms, 1, kMaxU32);
+        else if (k == "llm_first_token_timeout_ms")
+            s = read_uint(v, path, c.llm_first_token_timeout_ms, 1, kMaxU32);
+        else if (k == "llm_total_timeout_ms")
+            s = read_uint(v, path, c.llm_total_timeout_ms, 1, kMaxU32);
+        else if (k == "tts_first_audio_timeout_ms")
+            s = read_uint(v, path, c.tts_first_audio_timeout_ms, 1, kMaxU32);
+        else if (k == "max_history_messages")
+            s = read_uint(v, path, c.max_history_messages, 0, 100000);
+        else if (k == "hangup_grace_ms")
+            s = read_uint(v, path, c.hangup_grace_ms, 0, 60000);
+        else if (k == "max_queued_audio_bytes")
+            s = read_uint(v, path, c.max_queued_audio_bytes, 4096, kMaxSize);
+        else
+            return bad("config " + path + ": unknown key");
+        if (!s) return s;
+    }
+    return {};
+}
+
+// The value of --log-level / "log_level".
+Status set_log_level(std::string_view where, std::string_view text, HostOptions& o) {
+    const auto level = parse_log_level(text);
+    if (!level)
+        return bad(std::string(where) + ": expected debug|info|warn|error, got '" +
+                   std::string(text) + "'");
+    o.server.min_level = *level;
+    return {};
+}
+
+Status set_listen(std::string_view where, std::string_view text, HostOptions& o) {
+    if (auto s = parse_listen(text, o.server.host, o.server.port); !s)
+        return bad(std::string(where) + ": " + s.error().message);
+    return {};
+}
+
+Status set_public_url(std::string_view where, std::string_view text, HostOptions& o) {
+    if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0)
+        return bad(std::string(where) + ": expected an http:// or https:// URL, got '" +
+                   std::string(text) + "'");
+    o.server.public_url.assign(text);
+    return {};
+}
+
+}  // namespace
+
+Status parse_listen(std::string_view text, std::string& host, std::uint16_t& port) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+        return bad("expected HOST:PORT, got '" + std::string(text) + "'");
+    std::string_view h = text.substr(0, colon);
+    const std::string_view p = text.substr(colon + 1);
+    if (!h.empty() && h.front() == '[') {
+        if (h.size() < 3 || h.back() != ']')
+            return bad("bad IPv6 literal in '" + std::string(text) + "'");
+        h = h.substr(1, h.size() - 2);
+    } else if (h.find(':') != std::string_view::npos) {
+        return bad("write IPv6 addresses in brackets, like [::1]:8765");
+    }
+    unsigned value = 0;
+    const auto r = std::from_chars(p.data(), p.data() + p.size(), value);
+    if (p.empty() || r.ec != std::errc() || r.ptr != p.data() + p.size() || value > 65535)
+        return bad("bad port '" + std::string(p) + "' (expected 0..65535)");
+    host.assign(h.empty() ? std::string_view("127.0.0.1") : h);
+    port = static_cast<std::uint16_t>(value);
+    return {};
+}
+
+Status apply_config_json(std::string_view json, HostOptions& o) {
+    const simdjson::padded_string padded(json);
+    {
+        // On-demand parsing validates only what it reads: check the whole text first.
+        simdjson::dom::parser validator;
+        simdjson::dom::element ignored;
+        if (const auto e = validator.parse(padded).get(ignored))
+            return bad(std::string("config: not valid JSON (") + simdjson::error_message(e) + ")");
+    }
+    simdjson::ondemand::parser parser;
+    simdjson::ondemand::document doc;
+    if (parser.iterate(padded).get(doc)) return bad("config: not JSON");
+    object root;
+    if (doc.get_object().get(root)) return bad("config $: expected a JSON object");
+    ServerConfig& sc = o.server;
+    for (auto field : root) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) return bad("config $: bad key (not JSON?)");
+        const std::string path = "$." + std::string(k);
+        value v;
+        if (field.value().get(v)) return bad("config " + path + ": bad value");
+        Status s;
+        std::string text;
+        if (k == "listen") {
+            s = read_string(v, path, text);
+            if (s) s = set_listen("config " + path, text, o);
+        } else if (k == "dialog") {
+            s = read_string(v, path, o.dialog_path);
+        } else if (k == "stt") {
+            s = read_string(v, path, o.stt);
+            if (s) s = check_choice("config " + path, o.stt, {"local", "openai", "deepgram"});
+        } else if (k == "llm") {
+            s = read_string(v, path, o.llm);
+            if (s) s = check_choice("config " + path, o.llm, {"scripted", "openai"});
+        } else if (k == "tts") {
+            s = read_string(v, path, o.tts);
+            if (s) s = check_choice("config " + path, o.tts, {"local", "openai", "elevenlabs"});
+        } else if (k == "voice") {
+            s = read_string(v, path, o.voice);
+            if (s) s = check_choice("config " + path, o.voice, {"slt", "kal"});
+        } else if (k == "public_url") {
+            s = read_string(v, path, text);
+            if (s) s = set_public_url("config " + path, text, o);
+        } else if (k == "log_level") {
+            s = read_string(v, path, text);
+            if (s) s = set_log_level("config " + path, text, o);
+        } else if (k == "ws_path") {
+            s = read_string(v, path, sc.ws_path);
+        } else if (k == "webhook_path") {
+            s = read_string(v, path, sc.webhook_path);
+        } else if (k == "max_calls") {
+            s = read_uint(v, path, sc.max_calls, 1, 100000);
+        } else if (k == "max_message_bytes") {
+            s = read_uint(v, path, sc.max_message_bytes, 1024, kMaxSize);
+        } else if (k == "max_body_bytes") {
+            s = read_uint(v, path, sc.max_body_bytes, 1024, kMaxSize);
+        } else if (k == "max_header_bytes") {
+            s = read_uint(v, path, sc.max_header_bytes, 1024, 65535);
+        } else if (k == "ping_interval_s") {
+            s = read_uint(v, path, sc.ping_interval_s, 1, 65535);
+        } else if (k == "idle_timeout_s") {
+            s = read_uint(v, path, sc.idle_timeout_s, 2, 65535);
+        } else if (k == "http_timeout_s") {
+            s = read_uint(v, path, sc.http_timeout_s, 1, 3600);
+        } else if (k == "drain_timeout_s") {
+            s = read_double(v, path, sc.drain_timeout_s, 0, 86400);
+        } else if (k == "link_window_s") {
+            s = read_double(v, path, sc.link_window_s, 0, 86400);
+        } else if (k == "permessage_deflate") {
+            s = read_bool(v, path, sc.permessage_deflate);
+        } else if (k == "workers") {
+            s = read_uint(v, path, o.workers, 1, 64);
+        } else if (k == "webhook_keys") {
+            object obj;
+            if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+            s = apply_webhook_keys(obj, path, sc.webhook);
+        } else if (k == "webhook") {
+            object obj;
+            if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+            s = apply_webhook(obj, path, o);
+        } else if (k == "call") {
+            object obj;
+            if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+            s = apply_call(obj, path, sc.call);
+        } else {
+            return bad("config " + path + ": unknown key");
+        }
+        if (!s) return s;
+    }
+    return {};
+}
+
+Result<HostOptions> parse_host_options(std::span<const std::string_view> args, const EnvLookup& env,
+                                       const FileReader& read_file) {
+    HostOptions o;
+    o.server.port = 8765;
+    o.server.host = "127.0.0.1";
+
+    // Flags are "--name value" or "--name=value".
+    struct Flag {
+        std::string_view name, value;
+        bool has_value;
+    };
+    std::vector<Flag> flags;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a.rfind("--", 0) != 0 || a.size() == 2)
+            return bad("unexpected argument '" + std::string(a) + "' (see --help)");
+        Flag f{a, {}, false};
+        if (const auto eq = a.find('='); eq != std::string_view::npos) {
+            f.name = a.substr(0, eq);
+            f.value = a.substr(eq + 1);
+            f.has_value = true;
+        }
+        static constexpr std::string_view kKnown[] = {
+            "--listen", "--config",     "--dialog",    "--stt",     "--llm",
+            "--tts",    "--public-url", "--log-level", "--version", "--help"};
+        bool known = false;
+        for (auto k : kKnown) known = known || k == f.name;
+        if (!known) return bad("unknown option " + std::string(f.name) + " (see --help)");
+        const bool takes_value = f.name != "--help" && f.name != "--version";
+        if (takes_value && !f.has_value) {
+            if (i + 1 >= args.size()) return bad(std::string(f.name) + ": needs a value");
+            f.value = args[++i];
+            f.has_value = true;
+        } else if (!takes_value && f.has_value) {
+            return bad(std::string(f.name) + ": takes no value");
+        }
+        flags.push_back(f);
+    }
+    for (const Flag& f : flags) {
+        if (f.name == "--help") o.help = true;
+        if (f.name == "--version") o.version = true;
+    }
+    if (o.help || o.version) return o;
+
+    // The config file first, then the flags over it.
+    for (const Flag& f : flags) {
+        if (f.name != "--config") continue;
+        o.config_path.assign(f.value);
+        auto text = read_file(o.config_path);
+        if (!text) return bad("--config " + o.config_path + ": " + text.error().message);
+        if (auto s = apply_config_json(*text, o); !s)
+            return bad(o.config_path + ": " + s.error().message);
+    }
+    for (const Flag& f : flags) {
+        Status s;
+        if (f.name == "--listen")
+            s = set_listen("--listen", f.value, o);
+        else if (f.name == "--dialog")
+            o.dialog_path.assign(f.value);
+        else if (f.name == "--stt") {
+            s = check_choice("--stt", f.value, {"local", "openai", "deepgram"});
+            if (s) o.stt.assign(f.value);
+        } else if (f.name == "--llm") {
+            s = check_choice("--llm", f.value, {"scripted", "openai"});
+            if (s) o.llm.assign(f.value);
+        } else if (f.name == "--tts") {
+            s = check_choice("--tts", f.value, {"local", "openai", "elevenlabs"});
+            if (s) o.tts.assign(f.value);
+        } else if (f.name == "--public-url")
+            s = set_public_url("--public-url", f.value, o);
+        else if (f.name == "--log-level")
+            s = set_log_level("--log-level", f.value, o);
+        if (!s) return s.error();
+        if (f.name == "--dialog" && f.value.empty()) return bad("--dialog: empty path");
+    }
+
+    // Secrets come from the environment (an empty variable counts as unset).
+    auto secret = [&](std::string_view name) -> std::optional<std::string> {
+        auto v = env(name);
+        if (v && v->empty()) return std::nullopt;
+        return v;
+    };
+    if (auto k = secret("RINGOVER_WEBHOOK_KEY")) o.server.webhook.call_events_key = *k;
+    if (auto t = secret("RINGOVERBOT_STREAM_TOKEN")) o.server.stream_token = *t;
+    if (auto t = secret("RINGOVERBOT_IVR_TOKEN")) o.server.webhook.ivr_token = *t;
+
+    if (const std::string problem = validate(o.server); !problem.empty())
+        return bad((o.config_path.empty() ? "" : o.config_path + ": ") + problem);
+    return o;
+}
+
+std::string_view host_usage() noexcept {
+    return R"(usage: ringoverbot-agent [--listen HOST:PORT] [--config FILE] [--dialog FILE]
+                         [--stt local|openai|deepgram] [--llm scripted|openai]
+                         [--tts local|openai|elevenlabs] [--public-url URL]
+                         [--log-level debug|info|warn|error] [--version] [--help]
+
+The whole voice agent as one process: the Ringover streamer WebSocket (/ws), the webhook
+endpoint (POST /webhooks/ringover), /health and /metrics on one port.
+
+  --listen HOST:PORT   address to serve on (default 127.0.0.1:8765; port 0 = any free port)
+  --config FILE        JSON settings (see README: "ringoverbot-agent config"); flags win
+  --dialog FILE        the scripted dialog (default: the bundled demo dialog)
+  --stt, --llm, --tts  the engines (default: local, scripted, local: no API key needed)
+  --public-url URL     the base URL Ringover calls (webhook JWTs are checked against
+                       URL + webhook path; default http://HOST:PORT)
+  --log-level LEVEL    JSON log lines on stderr at this level and above (default info)
+
+Environment: RINGOVER_WEBHOOK_KEY (call events key), RINGOVERBOT_STREAM_TOKEN (required on
+the streamer socket as ?token= or Authorization: Bearer), RINGOVERBOT_IVR_TOKEN, OPENAI_API_KEY,
+OPENAI_BASE_URL, DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL,
+RINGOVERBOT_CA_FILE.
+
+Exit status: 0 after SIGINT/SIGTERM (live calls drained), 1 on a runtime failure (port in
+use), 2 on bad flags or config.
+)";
+}
+
+}  // namespace ringoverbot::net

@@ -1,0 +1,89 @@
+// The server's counters and latency histograms, rendered as the Prometheus text exposition
+// format (0.0.4) for GET /metrics. Sans-I/O; counters are relaxed atomics so that stats() and
+// /metrics may read them from any thread while the loop thread writes.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ringoverbot/agent.hpp"
+#include "ringoverbot/server.hpp"
+#include "ringoverbot/webhook.hpp"
+
+namespace ringoverbot::net {
+
+// The latency breakdown of one turn (spec/host.md): end of speech -> STT final -> first LLM
+// token -> first TTS audio -> first frame sent, and the whole span. nullopt where a stage did
+// not happen (a DTMF turn has no STT, an interrupted reply may have no audio).
+enum class Stage : int { stt = 0, llm = 1, tts = 2, send = 3, total = 4 };
+inline constexpr std::size_t kStageCount = 5;
+std::string_view stage_name(Stage s) noexcept;  // "stt", "llm_first_token", ...
+struct TurnLatency {
+    std::array<std::optional<double>, kStageCount> seconds{};
+};
+TurnLatency turn_latency(const agent::TurnMetrics& turn) noexcept;
+
+// Why a streamer socket was refused.
+enum class Refusal : int { not_found = 0, bad_token = 1, max_calls = 2, draining = 3, failed = 4 };
+inline constexpr std::size_t kRefusalCount = 5;
+std::string_view refusal_name(Refusal r) noexcept;  // "not_found", ...
+
+enum class ProviderKind : int { stt = 0, llm = 1, tts = 2 };
+
+// Cumulative histogram with fixed bucket bounds (seconds).
+class Histogram {
+  public:
+    static constexpr std::array<double, 12> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1,  0.25,
+                                                       0.5,   1.0,  2.5,   5.0,  10.0, 30.0};
+    void observe(double seconds) noexcept;
+    std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
+    double sum_seconds() const noexcept;
+    // Observations <= kBounds[i] (cumulative, as Prometheus wants them).
+    std::uint64_t cumulative(std::size_t i) const noexcept;
+
+  private:
+    std::array<std::atomic<std::uint64_t>, kBounds.size()> buckets_{};  // not cumulative
+    std::atomic<std::uint64_t> count_{0};
+    std::atomic<std::uint64_t> sum_us_{0};
+};
+
+class Metrics {
+  public:
+    using Counter = std::atomic<std::uint64_t>;
+    static constexpr std::size_t kReasonCount = 13;  // webhook::Reason values 0..12
+
+    Counter calls_active{0}, calls_total{0};
+    std::array<Counter, kRefusalCount> refused{};
+    Counter frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0};
+    Counter protocol_errors{0};  // decoder errors + oversized messages
+    Counter oversized_messages{0};
+    std::array<Counter, kReasonCount> webhooks{};
+    Counter webhook_hangups_applied{0};  // call/hangup webhooks that ended a live call
+    Counter turns{0}, barge_ins{0}, fallbacks{0}, timeouts{0}, dtmf_in{0};
+    std::array<Counter, 3> provider_errors{};
+    std::array<Histogram, kStageCount> stages{};
+
+    static void add(Counter& c, std::uint64_t n = 1) noexcept {
+        c.fetch_add(n, std::memory_order_relaxed);
+    }
+    static std::uint64_t get(const Counter& c) noexcept {
+        return c.load(std::memory_order_relaxed);
+    }
+
+    void refuse(Refusal r) noexcept { add(refused[static_cast<std::size_t>(r)]); }
+    void webhook(webhook::Reason r) noexcept;
+    void observe_turn(const TurnLatency& latency) noexcept;
+    // Adds what `now` counts beyond `before` (a call's stats grow monotonically).
+    void add_call_delta(const agent::CallStats& before, const agent::CallStats& now) noexcept;
+
+    ServerStats snapshot(bool draining) const noexcept;
+    // The /metrics page.
+    std::string render(bool draining, std::size_t max_calls) const;
+};
+
+}  // namespace ringoverbot::net

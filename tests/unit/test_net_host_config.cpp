@@ -1,0 +1,152 @@
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "net/host_config.hpp"
+
+using namespace ringoverbot;
+using namespace ringoverbot::net;
+
+namespace {
+
+struct Fixture {
+    std::map<std::string, std::string> env;
+    std::map<std::string, std::string> files;
+
+    Result<HostOptions> parse(std::vector<std::string_view> args) const {
+        EnvLookup lookup = [this](std::string_view name) -> std::optional<std::string> {
+            auto it = env.find(std::string(name));
+            if (it == env.end()) return std::nullopt;
+            return it->second;
+        };
+        FileReader reader = [this](const std::string& path) -> Result<std::string> {
+            auto it = files.find(path);
+            if (it == files.end()) return Error{Errc::io, "No such file or directory"};
+            return it->second;
+        };
+        return parse_host_options(args, lookup, reader);
+    }
+};
+
+std::string message(const Result<HostOptions>& r) {
+    return r ? std::string() : r.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("net: agent defaults match spec/host.md") {
+    Fixture f;
+    auto r = f.parse({});
+    REQUIRE(r.ok());
+    CHECK(r->server.host == "127.0.0.1");
+    CHECK(r->server.port == 8765);
+    CHECK(r->stt == "local");
+    CHECK(r->llm == "scripted");
+    CHECK(r->tts == "local");
+    CHECK(r->server.ws_path == "/ws");
+    CHECK(r->server.webhook_path == "/webhooks/ringover");
+    CHECK(r->server.min_level == LogLevel::info);
+    CHECK(r->dialog_path.empty());
+    CHECK(r->server.stream_token.empty());
+}
+
+TEST_CASE("net: agent flags, both spellings, and their errors") {
+    Fixture f;
+    auto r = f.parse({"--listen", "0.0.0.0:9000", "--stt=deepgram", "--log-level", "debug",
+                      "--public-url", "https://bot.example.fr", "--dialog", "d.json"});
+    REQUIRE(r.ok());
+    CHECK(r->server.host == "0.0.0.0");
+    CHECK(r->server.port == 9000);
+    CHECK(r->stt == "deepgram");
+    CHECK(r->server.min_level == LogLevel::debug);
+    CHECK(r->server.public_url == "https://bot.example.fr");
+    CHECK(r->dialog_path == "d.json");
+
+    auto v6 = f.parse({"--listen", "[::1]:0"});
+    REQUIRE(v6.ok());
+    CHECK(v6->server.host == "::1");
+    CHECK(v6->server.port == 0);
+
+    CHECK(message(f.parse({"--listen"})) == "--listen: needs a value");
+    CHECK(message(f.parse({"--bogus"})).find("unknown option --bogus") == 0);
+    CHECK(message(f.parse({"positional"})).find("unexpected argument") == 0);
+    CHECK(message(f.parse({"--listen", "localhost"})).find("--listen") == 0);
+    CHECK(message(f.parse({"--listen", "127.0.0.1:70000"})).find("--listen: bad port") == 0);
+    CHECK(message(f.parse({"--listen", "::1:80"})).find("brackets") != std::string::npos);
+    CHECK(message(f.parse({"--stt", "whisper"})) ==
+          "--stt: expected local|openai|deepgram, got 'whisper'");
+    CHECK(message(f.parse({"--log-level", "loud"})).find("--log-level") == 0);
+    CHECK(message(f.parse({"--public-url", "bot.example.fr"})).find("--public-url") == 0);
+    CHECK(message(f.parse({"--help=yes"})) == "--help: takes no value");
+    auto help = f.parse({"--help", "--bogus-after-help-is-still-checked"});
+    CHECK_FALSE(help.ok());
+    CHECK(f.parse({"--version"})->version);
+    CHECK(f.parse({"--help"})->help);
+}
+
+TEST_CASE("net: agent config file under the flags; secrets from the environment") {
+    Fixture f;
+    f.files["c.json"] = R"({
+        "listen": "127.0.0.1:7000", "webhook_path": "/hooks/ringover/calls",
+        "public_url": "https://bot.example.fr", "max_calls": 40, "drain_timeout_s": 2.5,
+        "webhook_keys": {"call_events": "from-config", "routing": "rk_routing"},
+        "webhook": {"clock": 1767258190, "reject_replays": false},
+        "call": {"chunk_ms": 100, "greeting": "Hi", "allow_barge_in": false},
+        "tts": "local", "log_level": "warn"})";
+    auto r = f.parse({"--config", "c.json", "--listen", "127.0.0.1:7001"});
+    REQUIRE_MESSAGE(r.ok(), message(r));
+    CHECK(r->server.port == 7001);  // the flag wins
+    CHECK(r->server.webhook_path == "/hooks/ringover/calls");
+    CHECK(r->server.max_calls == 40);
+    CHECK(r->server.drain_timeout_s == doctest::Approx(2.5));
+    CHECK(r->server.webhook.call_events_key == "from-config");
+    CHECK(r->server.webhook.routing_key == "rk_routing");
+    CHECK_FALSE(r->server.webhook.reject_replays);
+    REQUIRE(r->webhook_clock.has_value());
+    CHECK(*r->webhook_clock == doctest::Approx(1767258190));
+    CHECK(r->server.call.chunk_ms == 100);
+    CHECK(r->server.call.greeting == "Hi");
+    CHECK_FALSE(r->server.call.allow_barge_in);
+    CHECK(r->server.min_level == LogLevel::warn);
+
+    f.env["RINGOVER_WEBHOOK_KEY"] = "from-env";
+    f.env["RINGOVERBOT_STREAM_TOKEN"] = "tok";
+    f.env["RINGOVERBOT_IVR_TOKEN"] = "";  // empty = unset
+    auto e = f.parse({"--config", "c.json"});
+    REQUIRE(e.ok());
+    CHECK(e->server.webhook.call_events_key == "from-env");
+    CHECK(e->server.stream_token == "tok");
+    CHECK(e->server.webhook.ivr_token.empty());
+}
+
+TEST_CASE("net: agent config errors name the file and the JSON path") {
+    Fixture f;
+    f.files["typo.json"] = R"({"max_call": 3})";
+    f.files["type.json"] = R"({"max_calls": "3"})";
+    f.files["range.json"] = R"({"call": {"chunk_ms": 50}})";
+    f.files["nested.json"] = R"({"webhook_keys": {"calls": "k"}})";
+    f.files["notjson.json"] = R"({"max_calls": 3,)";
+    f.files["array.json"] = R"([1,2])";
+    f.files["paths.json"] = R"({"ws_path": "/metrics"})";
+    CHECK(message(f.parse({"--config", "typo.json"})) ==
+          "typo.json: config $.max_call: unknown key");
+    CHECK(message(f.parse({"--config", "type.json"})).find("$.max_calls: expected an integer") !=
+          std::string::npos);
+    CHECK(message(f.parse({"--config", "range.json"})).find("$.call.chunk_ms") !=
+          std::string::npos);
+    CHECK(message(f.parse({"--config", "nested.json"})).find("$.webhook_keys.calls") !=
+          std::string::npos);
+    CHECK(message(f.parse({"--config", "notjson.json"})).find("not valid JSON") !=
+          std::string::npos);
+    CHECK(message(f.parse({"--config", "array.json"})).find("expected a JSON object") !=
+          std::string::npos);
+    CHECK(message(f.parse({"--config", "paths.json"})).find("ws_path") != std::string::npos);
+    CHECK(message(f.parse({"--config", "missing.json"})) ==
+          "--config missing.json: No such file or directory");
+    for (const auto& [name, text] : f.files) {
+        const std::string m = message(f.parse({"--config", name}));
+        CHECK(m.find('\n') == std::string::npos);  // one line
+    }
+}
