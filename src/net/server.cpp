@@ -1,0 +1,297 @@
+// The server's context and loop: one libwebsockets context, one vhost on one port, two
+// protocols ("http" gets every plain HTTP request, "ringover-stream" is the default WebSocket
+// protocol so that peers without Sec-WebSocket-Protocol, as media servers are, land on it).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "net/routing.hpp"
+#include "net/server_impl.hpp"
+#include "net/stream_session.hpp"
+
+namespace ringoverbot::net {
+
+// ---- WakeQueue ------------------------------------------------------------------------------
+
+void WakeQueue::attach(lws_context* ctx) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ctx_ = ctx;
+}
+
+void WakeQueue::detach() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ctx_ = nullptr;
+    ids_.clear();
+}
+
+void WakeQueue::wake(StreamId id) noexcept {
+    // lws_cancel_service is the one thread-safe lws call; holding the lock keeps the context
+    // from being destroyed under it (detach() takes the lock first).
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ctx_ == nullptr) return;
+    try {
+        ids_.push_back(id);
+    } catch (...) {
+        return;  // out of memory: the call's own timer still polls it
+    }
+    lws_cancel_service(ctx_);
+}
+
+void WakeQueue::take(std::vector<StreamId>& out) {
+    out.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    out.swap(ids_);
+}
+
+// ---- Impl -----------------------------------------------------------------------------------
+
+Server::Impl::Impl(ServerConfig cfg, agent::Providers prov)
+    : config(std::move(cfg)),
+      providers(std::move(prov)),
+      logger(config.log, config.min_level),
+      linker(agent::LinkerConfig{config.link_window_s, 4 * 3600.0, 4096}) {}
+
+Server::Impl::~Impl() {
+    wakes->detach();
+    if (ctx != nullptr) {
+        // Closes every socket; the callbacks still see a whole Impl.
+        lws_context_destroy(ctx);
+        ctx = nullptr;
+    }
+    sessions.clear();
+}
+
+std::int64_t Server::Impl::now_us() {
+    using namespace std::chrono;
+    return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+double Server::Impl::wall_now() const {
+    if (config.wall_clock) return config.wall_clock();
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+Server::Impl& impl_of(lws* wsi) {
+    return *static_cast<Server::Impl*>(lws_context_user(lws_get_context(wsi)));
+}
+
+namespace {
+
+void drain_timer_fired(lws_sorted_usec_list_t* sul) {
+    reinterpret_cast<LoopTimer*>(sul)->owner->on_drain_timeout();
+}
+
+void give_up_timer_fired(lws_sorted_usec_list_t* sul) {
+    Server::Impl& impl = *reinterpret_cast<LoopTimer*>(sul)->owner;
+    impl.give_up = true;
+    LogLine(impl.logger, LogLevel::warn, "drain_give_up").unum("calls", impl.sessions.size());
+}
+
+// Why binding failed, for the error message: lws only logs "ERROR on binding".
+std::string bind_problem(const std::string& host, std::uint16_t port) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    int family = AF_INET;
+    if (inet_pton(AF_INET, host.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        len = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, host.c_str(),
+                         &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) == 1) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        len = sizeof(sockaddr_in6);
+        family = AF_INET6;
+    } else {
+        return "not an IP address";
+    }
+    const int fd = socket(family, SOCK_STREAM, 0);
+    if (fd < 0) return std::strerror(errno);
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    std::string problem = "unknown reason";
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) problem = std::strerror(errno);
+    close(fd);
+    return problem;
+}
+
+}  // namespace
+
+void Server::Impl::begin_drain() {
+    if (draining.exchange(true)) return;
+    LogLine(logger, LogLevel::info, "draining")
+        .unum("calls", sessions.size())
+        .real("timeout_s", config.drain_timeout_s);
+    if (sessions.empty()) return;
+    lws_sul_schedule(ctx, 0, &drain_timer.sul, drain_timer_fired,
+                     static_cast<lws_usec_t>(config.drain_timeout_s * 1e6));
+}
+
+void Server::Impl::on_drain_timeout() {
+    if (drain_expired) return;
+    drain_expired = true;
+    LogLine(logger, LogLevel::warn, "drain_timeout").unum("calls", sessions.size());
+    close_all_sessions(*this);
+    // A peer that never completes the close handshake must not keep the process alive.
+    lws_sul_schedule(ctx, 0, &give_up_timer.sul, give_up_timer_fired, 3 * LWS_USEC_PER_SEC);
+}
+
+void Server::Impl::process_wakes() {
+    wakes->take(wake_scratch);
+    if (wake_scratch.empty()) return;
+    const std::int64_t now = now_us();
+    for (std::size_t i = 0; i < wake_scratch.size(); ++i) {
+        const StreamId id = wake_scratch[i];
+        // Several wakes of one call between two loop turns: poll it once.
+        bool seen = false;
+        for (std::size_t k = 0; k < i && !seen; ++k) seen = wake_scratch[k] == id;
+        if (seen) continue;
+        const auto it = sessions.find(id);
+        if (it != sessions.end()) service_session(*this, *it->second, now);
+    }
+}
+
+// ---- Server ---------------------------------------------------------------------------------
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Providers providers) {
+    if (const std::string problem = validate(config); !problem.empty())
+        return Error{Errc::invalid_argument, problem};
+    if (!providers.stt || !providers.llm || !providers.tts)
+        return Error{Errc::invalid_argument, "providers: stt, llm and tts are required"};
+    // A bad call template fails here, once, instead of refusing every call.
+    {
+        auto probe = agent::Call::create(config.call, providers);
+        if (!probe) return Error{probe.error().code, "call: " + probe.error().message};
+    }
+
+    auto impl = std::make_unique<Impl>(std::move(config), std::move(providers));
+    Impl& m = *impl;
+    const ServerConfig& c = m.config;
+    m.lws_log.emplace(&m.logger);
+    m.started_us = Impl::now_us();
+    m.drain_timer.owner = &m;
+    m.give_up_timer.owner = &m;
+
+    m.protocols[0] = {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0};
+    m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 4096, 0, nullptr, 0};
+    m.protocols[2] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
+    m.pvo_default = {nullptr, nullptr, "default", "1"};
+    m.pvo = {nullptr, &m.pvo_default, kStreamProtocol, ""};
+    m.extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate,
+                       "permessage-deflate; client_no_context_takeover; client_max_window_bits"};
+    m.extensions[1] = {nullptr, nullptr, nullptr};
+    m.retry.secs_since_valid_ping = static_cast<std::uint16_t>(c.ping_interval_s);
+    m.retry.secs_since_valid_hangup = static_cast<std::uint16_t>(c.idle_timeout_s);
+
+    lws_context_creation_info info{};
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.user = &m;
+    info.timeout_secs = c.http_timeout_s;
+    info.max_http_header_data = static_cast<unsigned short>(c.max_header_bytes);
+    m.ctx = lws_create_context(&info);
+    if (m.ctx == nullptr) return Error{Errc::io, "libwebsockets: cannot create the context"};
+
+    lws_context_creation_info vh{};
+    const bool any4 = c.host == "0.0.0.0";
+    const bool any6 = c.host == "::";
+    vh.iface = (any4 || any6) ? nullptr : c.host.c_str();
+    vh.port = c.port;
+    vh.protocols = m.protocols.data();
+    vh.pvo = &m.pvo;
+    vh.user = &m;
+    vh.vhost_name = "ringoverbot";
+    vh.retry_and_idle_policy = &m.retry;
+    vh.timeout_secs = c.http_timeout_s;
+    vh.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (any4) vh.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (c.permessage_deflate) vh.extensions = m.extensions.data();
+    lws_vhost* vhost = lws_create_vhost(m.ctx, &vh);
+    if (vhost == nullptr) {
+        std::string msg = "cannot listen on " + base_url(c.host, c.port).substr(7) + ": " +
+                          bind_problem(c.host, c.port);
+        return Error{Errc::io, std::move(msg)};
+    }
+    const int port = lws_get_vhost_listen_port(vhost);
+    if (port <= 0 || port > 65535)
+        return Error{Errc::io, "cannot listen on " + base_url(c.host, c.port).substr(7)};
+    m.bound_port = static_cast<std::uint16_t>(port);
+    m.base = base_url(c.host, m.bound_port);
+
+    // Webhooks: the URL they are signed for is known now that the port is.
+    webhook::Config wh = c.webhook;
+    wh.public_url = webhook_public_url(c.public_url, m.base, c.webhook_path);
+    wh.max_body_bytes = c.max_body_bytes;
+    const bool any_key = !wh.call_events_key.empty() || !wh.contact_call_key.empty() ||
+                         !wh.contact_search_key.empty() || !wh.routing_key.empty() ||
+                         !wh.ivr_token.empty();
+    if (any_key) {
+        auto v = webhook::Verifier::create(wh);
+        if (!v) return Error{Errc::invalid_argument, "webhook: " + v.error().message};
+        m.verifier.emplace(std::move(v.value()));
+    }
+    m.wakes->attach(m.ctx);
+
+    LogLine(m.logger, LogLevel::info, "listening")
+        .str("url", m.base)
+        .str("ws_path", c.ws_path)
+        .str("webhook_url", wh.public_url)
+        .flag("webhooks", any_key)
+        .flag("stream_token", !c.stream_token.empty())
+        .unum("max_calls", c.max_calls);
+    return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::uint16_t Server::port() const noexcept {
+    return impl_->bound_port;
+}
+std::string Server::url() const {
+    return impl_->base;
+}
+
+Status Server::run() {
+    Impl& m = *impl_;
+    if (m.ran) return Status{Errc::invalid_state, "run() was already called"};
+    m.ran = true;
+    while (true) {
+        if (m.stop_requested.load() && !m.draining.load()) m.begin_drain();
+        if (m.draining.load() && (m.sessions.empty() || m.give_up)) break;
+        if (lws_service(m.ctx, 0) < 0) {
+            LogLine(m.logger, LogLevel::error, "loop_failed");
+            return Status{Errc::io, "libwebsockets service failed"};
+        }
+    }
+    lws_sul_cancel(&m.drain_timer.sul);
+    lws_sul_cancel(&m.give_up_timer.sul);
+    const ServerStats s = m.metrics.snapshot(true);
+    LogLine(m.logger, LogLevel::info, "stopped")
+        .unum("calls_total", s.calls_total)
+        .unum("calls_left", m.sessions.size())
+        .unum("turns", s.turns);
+    return {};
+}
+
+void Server::request_stop() noexcept {
+    impl_->stop_requested.store(true);
+    lws_cancel_service(impl_->ctx);
+}
+
+ServerStats Server::stats() const {
+    return impl_->metrics.snapshot(impl_->draining.load());
+}
+
+std::string Server::metrics_text() const {
+    return impl_->metrics.render(impl_->draining.load(), impl_->config.max_calls);
+}
+
+}  // namespace ringoverbot::net

@@ -1,0 +1,108 @@
+// What the server's pieces share (server.cpp, http_routes.cpp, stream_session.cpp). Everything
+// here but WakeQueue and the atomics is touched only on the loop thread.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/call_linker.hpp"
+#include "net/log.hpp"
+#include "net/metrics.hpp"
+#include "ringoverbot/server.hpp"
+
+namespace ringoverbot::net {
+
+using agent::StreamId;
+struct Session;
+
+// Provider threads -> loop thread: the ids of calls with results waiting. The waker of every
+// Call holds a shared_ptr to it, so a late result (after its call, or the whole server, is
+// gone) finds a detached queue and does nothing.
+class WakeQueue {
+  public:
+    void attach(lws_context* ctx);
+    void detach();                          // before the context is destroyed
+    void wake(StreamId id) noexcept;        // any thread
+    void take(std::vector<StreamId>& out);  // loop thread; swaps the pending ids out
+
+  private:
+    std::mutex mu_;
+    std::vector<StreamId> ids_;
+    lws_context* ctx_ = nullptr;
+};
+
+// A sorted-usec-list timer with a way back to its owner (lws passes only the list node).
+struct LoopTimer {
+    lws_sorted_usec_list_t sul;  // first member: the callback casts the node back
+    Server::Impl* owner;
+};
+
+struct Server::Impl {
+    explicit Impl(ServerConfig cfg, agent::Providers prov);
+    ~Impl();
+
+    ServerConfig config;
+    agent::Providers providers;
+    Logger logger;
+    std::optional<LwsLogRoute> lws_log;
+    Metrics metrics;
+    std::optional<webhook::Verifier> verifier;  // nullopt: no key configured
+    webhook::Verdict verdict;                   // reused across requests
+    agent::CallLinker linker;
+    std::shared_ptr<WakeQueue> wakes = std::make_shared<WakeQueue>();
+    std::unordered_map<StreamId, std::unique_ptr<Session>> sessions;
+    StreamId next_stream = 1;
+    std::vector<StreamId> wake_scratch;
+
+    lws_context* ctx = nullptr;
+    std::uint16_t bound_port = 0;
+    std::string base;  // "http://HOST:PORT"
+    std::int64_t started_us = 0;
+
+    std::atomic<bool> stop_requested{false};
+    std::atomic<bool> draining{false};
+    bool ran = false;
+    bool drain_expired = false;  // the drain timeout passed: live calls were closed
+    bool give_up = false;        // closing them took too long as well: leave anyway
+
+    // Tables libwebsockets keeps pointers to for the context's life.
+    std::array<lws_protocols, 3> protocols{};
+    lws_protocol_vhost_options pvo_default{};
+    lws_protocol_vhost_options pvo{};
+    std::array<lws_extension, 2> extensions{};
+    lws_retry_bo_t retry{};
+    LoopTimer drain_timer{};
+    LoopTimer give_up_timer{};
+
+    static std::int64_t now_us();  // monotonic
+    double wall_now() const;       // Unix seconds (webhooks)
+    double mono_s() const { return static_cast<double>(now_us()) / 1e6; }
+
+    // Loop-thread entry points used by the callbacks.
+    void begin_drain();
+    void on_drain_timeout();
+    void process_wakes();
+};
+
+Server::Impl& impl_of(lws* wsi);
+
+int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
+int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
+
+// stream_session.cpp
+void service_session(Server::Impl& impl, Session& s, std::int64_t now);
+// A verified call/hangup webhook for a linked stream ends that call (Call::on_closed).
+bool end_call_from_webhook(Server::Impl& impl, StreamId id, std::int64_t now);
+// The drain timeout passed: close every live socket with 1001.
+void close_all_sessions(Server::Impl& impl);
+
+}  // namespace ringoverbot::net
