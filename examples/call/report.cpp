@@ -115,9 +115,9 @@ void write_percentiles(json::Writer& w, std::string_view key, const Percentiles&
 std::string percentile_line(const char* label, const Percentiles& p) {
     char buf[160];
     if (!p.n) {
-        std::snprintf(buf, sizeof buf, "%-22s  (none)\n", label);
+        std::snprintf(buf, sizeof buf, "%-24s  (none)\n", label);
     } else {
-        std::snprintf(buf, sizeof buf, "%-22s  p50 %6.0f  p95 %6.0f  max %6.0f   (n=%zu)\n", label,
+        std::snprintf(buf, sizeof buf, "%-24s  p50 %6.0f  p95 %6.0f  max %6.0f   (n=%zu)\n", label,
                       p.p50, p.p95, p.max, p.n);
     }
     return buf;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "call/caller_lines.hpp"
@@ -82,6 +84,64 @@ class Finals : public providers::SttSink {
 
 }  // namespace
 
+std::vector<std::pair<std::size_t, std::size_t>> speech_segments(
+    const std::vector<std::int16_t>& pcm, std::uint32_t rate_hz) {
+    constexpr int kThreshold = 328;  // -40 dBFS peak: silence below
+    const std::size_t window = std::max<std::size_t>(1, rate_hz / 100);  // 10 ms
+    constexpr std::size_t kGapWindows = 17;    // flite pauses ~190 ms at a sentence's end
+    constexpr std::size_t kMarginWindows = 5;  // kept around each stretch
+    const std::size_t min_samples = std::size_t{rate_hz} * 6 / 10;  // shorter ones join the next
+    std::vector<std::pair<std::size_t, std::size_t>> raw;
+    const std::size_t windows = (pcm.size() + window - 1) / window;
+    std::size_t start = 0, last_loud_end = 0, silent = 0;
+    bool in_speech = false;
+    for (std::size_t w = 0; w < windows; ++w) {
+        const std::size_t a = w * window, b = std::min(pcm.size(), a + window);
+        bool loud = false;
+        for (std::size_t i = a; i < b && !loud; ++i) loud = std::abs(int{pcm[i]}) > kThreshold;
+        if (loud) {
+            if (!in_speech) start = a > kMarginWindows * window ? a - kMarginWindows * window : 0;
+            in_speech = true;
+            silent = 0;
+            last_loud_end = b;
+        } else if (in_speech && ++silent >= kGapWindows) {
+            raw.emplace_back(start, std::min(pcm.size(), last_loud_end + kMarginWindows * window));
+            in_speech = false;
+        }
+    }
+    if (in_speech) raw.emplace_back(start, pcm.size());
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (const auto& seg : raw) {
+        if (!out.empty() && out.back().second - out.back().first < min_samples)
+            out.back().second = seg.second;
+        else
+            out.push_back(seg);
+    }
+    if (out.size() > 1 && out.back().second - out.back().first < min_samples) {
+        out[out.size() - 2].second = out.back().second;
+        out.pop_back();
+    }
+    return out;
+}
+
+namespace {
+
+// `text` cut at any of `marks` (normalized, empty pieces dropped).
+std::vector<std::string> split_at(std::string_view text, std::string_view marks) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || marks.find(text[i]) != std::string_view::npos) {
+            std::string n = normalize(text.substr(from, i - from));
+            if (!n.empty()) out.push_back(std::move(n));
+            from = i + 1;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::vector<std::string> grammar_phrases(const std::vector<std::string>& replies,
                                          bool with_beginnings) {
     std::vector<std::string> out;
@@ -91,28 +151,27 @@ std::vector<std::string> grammar_phrases(const std::vector<std::string>& replies
         words += static_cast<std::size_t>(std::count(n.begin(), n.end(), ' ')) + 1;
         out.push_back(std::move(n));
     };
-    std::vector<std::string> sentences;
+    std::vector<std::string> pieces;  // sentences and clauses
     for (const std::string& reply : replies) {
         add(normalize(reply));
-        std::size_t from = 0;
-        for (std::size_t i = 0; i <= reply.size(); ++i) {
-            if (i == reply.size() || reply[i] == '.' || reply[i] == '!' || reply[i] == '?') {
-                std::string n = normalize(std::string_view(reply).substr(from, i - from));
-                if (!n.empty()) sentences.push_back(n);
-                add(std::move(n));
-                from = i + 1;
-            }
+        for (std::string& sentence : split_at(reply, ".!?")) {
+            pieces.push_back(sentence);
+            add(std::move(sentence));
+        }
+        for (std::string& clause : split_at(reply, ".!?,;:")) {
+            pieces.push_back(clause);
+            add(std::move(clause));
         }
     }
     if (!with_beginnings) return out;
     constexpr std::size_t kWordBudget = 1500;
-    for (const std::string& sentence : sentences) {
+    for (const std::string& piece : pieces) {
         std::size_t words_before = 0;  // words before the space at `sp`
-        for (std::size_t sp = sentence.find(' '); sp != std::string::npos;
-             sp = sentence.find(' ', sp + 1)) {
+        for (std::size_t sp = piece.find(' '); sp != std::string::npos;
+             sp = piece.find(' ', sp + 1)) {
             if (++words_before < 3) continue;
             if (words >= kWordBudget) return out;
-            add(sentence.substr(0, sp));
+            add(piece.substr(0, sp));
         }
     }
     return out;
@@ -189,7 +248,19 @@ void Transcriber::transcribe(CallRecord& call, std::uint32_t call_rate_hz) {
         if (!stream)
             stream = std::make_unique<Stream>(*stt_, stt_rate, turn.interrupted ? cut_ : whole_,
                                               "sim-" + call.call_id);
-        turn.transcript = stream->transcribe(*audio);
+        std::string text;
+        for (const auto& [from, to] : speech_segments(*audio, stt_rate)) {
+            std::string part =
+                stream->transcribe({audio->begin() + static_cast<std::ptrdiff_t>(from),
+                                    audio->begin() + static_cast<std::ptrdiff_t>(to)});
+            if (std::getenv("ROB_CALL_DEBUG"))
+                std::fprintf(stderr, "seg %zu-%zu (%.2fs-%.2fs): %s\n", from, to,
+                             double(from) / stt_rate, double(to) / stt_rate, part.c_str());
+            if (part.empty()) continue;
+            if (!text.empty()) text.push_back(' ');
+            text += part;
+        }
+        turn.transcript = std::move(text);
         turn.transcribed = true;
     }
 }

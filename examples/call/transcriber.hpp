@@ -31,8 +31,16 @@ class Transcriber {
     std::vector<std::string> whole_, cut_;  // grammars for whole and for cut replies
 };
 
-// The replies and their sentences (split on . ! ?), normalized, without duplicates; with
-// `with_beginnings`, also every sentence's first 3, 4, ... words (what a cut reply leaves).
+// The stretches of speech in `pcm` (pauses of 170 ms or more separate them, stretches under
+// 0.6 s join a neighbour, 50 ms of margin kept), as [begin, end) sample ranges. The grammar holds
+// one phrase per utterance, and a synthesizer pauses at sentence and clause ends, so each stretch
+// is decoded on its own.
+std::vector<std::pair<std::size_t, std::size_t>> speech_segments(
+    const std::vector<std::int16_t>& pcm, std::uint32_t rate_hz);
+
+// The replies and their sentences and clauses (split on . ! ? , ; :), normalized, without
+// duplicates; with `with_beginnings`, also every sentence's first 3, 4, ... words (what a cut reply
+// leaves).
 std::vector<std::string> grammar_phrases(const std::vector<std::string>& replies,
                                          bool with_beginnings);
 
