@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -253,9 +252,6 @@ void Transcriber::transcribe(CallRecord& call, std::uint32_t call_rate_hz) {
             std::string part =
                 stream->transcribe({audio->begin() + static_cast<std::ptrdiff_t>(from),
                                     audio->begin() + static_cast<std::ptrdiff_t>(to)});
-            if (std::getenv("ROB_CALL_DEBUG"))
-                std::fprintf(stderr, "seg %zu-%zu (%.2fs-%.2fs): %s\n", from, to,
-                             double(from) / stt_rate, double(to) / stt_rate, part.c_str());
             if (part.empty()) continue;
             if (!text.empty()) text.push_back(' ');
             text += part;
