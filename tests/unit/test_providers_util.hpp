@@ -40,12 +40,12 @@ class TtsRecorder : public ringoverbot::providers::TtsSink {
         cv_.notify_all();
     }
     // Until on_done or on_error; false on timeout.
-    bool wait(std::chrono::milliseconds timeout = 5000ms) {
+    bool wait(std::chrono::milliseconds timeout = 10000ms) {
         std::unique_lock lock(m_);
         return cv_.wait_for(lock, timeout, [&] { return done_ > 0 || error_.has_value(); });
     }
     // Until at least `samples` samples arrived.
-    bool wait_audio(std::size_t samples, std::chrono::milliseconds timeout = 5000ms) {
+    bool wait_audio(std::size_t samples, std::chrono::milliseconds timeout = 10000ms) {
         std::unique_lock lock(m_);
         return cv_.wait_for(lock, timeout, [&] { return audio_.size() >= samples; });
     }
@@ -98,7 +98,7 @@ class SttRecorder : public ringoverbot::providers::SttSink {
         cv_.notify_all();
     }
     // Until `count` finals arrived (or an error); false on timeout.
-    bool wait_finals(std::size_t count, std::chrono::milliseconds timeout = 5000ms) {
+    bool wait_finals(std::size_t count, std::chrono::milliseconds timeout = 10000ms) {
         std::unique_lock lock(m_);
         return cv_.wait_for(lock, timeout,
                             [&] { return finals_.size() >= count || error_.has_value(); });

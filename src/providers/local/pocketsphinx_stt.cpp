@@ -14,6 +14,7 @@
 #include <pocketsphinx.h>
 #include <sphinxbase/ckd_alloc.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/jsgf.h>
 
 #include <algorithm>
 #include <atomic>
@@ -104,6 +105,22 @@ std::string build_grammar(ps_decoder_t* ps, const std::vector<std::string>& phra
     }
     g += " ) <filler>*;\n";
     return g;
+}
+
+// ps_set_jsgf_string() of 5prealpha, without its leak: it never frees the parsed grammar.
+bool set_grammar(ps_decoder_t* ps, const std::string& jsgf_text) {
+    jsgf_t* jsgf = jsgf_parse_string(jsgf_text.c_str(), nullptr);
+    if (!jsgf) return false;
+    bool ok = false;
+    if (jsgf_rule_t* rule = jsgf_get_public_rule(jsgf)) {
+        const float lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
+        if (fsg_model_t* fsg = jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw)) {
+            ok = ps_set_fsg(ps, "grammar", fsg) >= 0;  // the search keeps its own reference
+            fsg_model_free(fsg);
+        }
+    }
+    jsgf_grammar_free(jsgf);
+    return ok;
 }
 
 // What all of one provider's streams share: the model paths and the parked decoders.
@@ -227,8 +244,7 @@ struct CallDecoding {
         }
         if (use_grammar) d.search = build_grammar(d.ps.get(), phrases);
         if (!d.search.empty()) {
-            if (ps_set_jsgf_string(d.ps.get(), "grammar", d.search.c_str()) < 0 ||
-                ps_set_search(d.ps.get(), "grammar") < 0) {
+            if (!set_grammar(d.ps.get(), d.search) || ps_set_search(d.ps.get(), "grammar") < 0) {
                 load_error = Error{Errc::internal, "pocketsphinx: the phrase grammar failed"};
                 return;
             }
