@@ -937,15 +937,21 @@ typedef struct rob_server_params {
     void *log_user_data;        /* valid until rob_server_destroy */
 } rob_server_params;
 
+ROB_API void rob_server_params_init(rob_server_params *p, size_t size);
 /* Creates the server and binds its port. ROB_ERR_INVALID_ARGUMENT for a bad setting,
  * ROB_ERR_IO when the address cannot be bound; rob_last_error_message says which. Any
  * thread. */
+ROB_API int rob_server_create(const rob_server_params *params, const rob_providers *providers,
+                              rob_server **out);
 /* The bound port. Any thread. */
+ROB_API int rob_server_port(const rob_server *s);
 /* Serves on the calling thread until rob_server_stop, then drains: new calls are refused and
  * live ones end within drain_timeout_s. Returns ROB_OK once no call is left;
  * ROB_ERR_INVALID_STATE when called twice. */
+ROB_API int rob_server_run(rob_server *s);
 /* Asks rob_server_run to stop and return. Any thread, and async-signal-safe (an atomic store
  * and a write to a pipe). Repeating it is harmless. NULL is a no-op. */
+ROB_API void rob_server_stop(rob_server *s);
 
 typedef struct rob_server_counters {
     uint32_t struct_size;
@@ -957,10 +963,13 @@ typedef struct rob_server_counters {
     int32_t draining;
 } rob_server_counters;
 /* A snapshot of the counters behind /health and /metrics. Any thread. */
+ROB_API int rob_server_stats(const rob_server *s, rob_server_counters *out);
 /* The /metrics page (Prometheus text), allocated for the caller: release *out with rob_free.
  * Any thread. */
+ROB_API int rob_server_metrics_text(const rob_server *s, char **out, size_t *out_len);
 /* Closes every socket and frees the server (NULL is a no-op). On the thread that ran
  * rob_server_run, or after it returned; never while it runs on another thread. */
+ROB_API void rob_server_destroy(rob_server *s);
 
 #ifdef __cplusplus
 }

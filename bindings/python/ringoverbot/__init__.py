@@ -5,5 +5,6 @@ from .streamer import *  # noqa: F401,F403
 from .audio import *  # noqa: F401,F403
 from .providers import *  # noqa: F401,F403
 from .agent import *  # noqa: F401,F403
+from .server import *  # noqa: F401,F403
 
 __version__ = version()

@@ -342,3 +342,46 @@ def test_builtin_scripted_llm_mixes_with_python_providers(tmp_path):
     with pytest.raises(RobError) as e:
         ringoverbot.ScriptedLlm('{"greeting": 3}')
     assert "greeting" in str(e.value)
+
+
+def test_server_runs_python_providers():
+    """The server from Python: a WebSocket call hears the Python TTS's greeting."""
+    import asyncio
+    import urllib.request
+
+    import websockets
+
+    logs = []
+    tts = PyTts()
+    server = ringoverbot.Server(PyStt(), PyLlm(), tts, port=0, greeting="Welcome.",
+                                drain_timeout_s=1, log=lambda level, line: logs.append(line),
+                                min_log_level="debug")
+    port = server.port
+    assert port > 0
+    loop = threading.Thread(target=server.run)
+    loop.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+            assert json.loads(r.read())["status"] == "ok"
+
+        async def call():
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
+                await ws.send(CALL_START)
+                await ws.send(bytes(320))
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert msg["type"] == "streamAudio"
+                return len(base64.b64decode(msg["data"]["audioData"])) // 2
+
+        samples = asyncio.run(call())
+        assert samples > 0
+        assert tts.texts[0] == "Welcome."
+        assert server.stats.calls_total == 1
+        assert "rob_" not in server.metrics_text() and "# TYPE" in server.metrics_text()
+        with pytest.raises(RobError):
+            server.close()  # not while run() serves
+    finally:
+        server.stop()
+        loop.join(30)
+    assert not loop.is_alive()
+    assert any('"listening"' in line for line in logs)
+    server.close()
