@@ -35,7 +35,7 @@ TEST_CASE("agent: call greets, answers one question and keeps the history") {
 
     // The greeting: 22 characters * 60 ms = 1.32 s of audio.
     REQUIRE(sim.silence_until([&] { return !sim.finished.empty(); }, 3000));
-    const TurnMetrics& g = sim.finished.at(0);
+    const TurnMetrics g = sim.finished.at(0);
     CHECK(g.index == 0);
     CHECK(g.caller_text.empty());
     CHECK(g.bot_text == "Hello, how can I help?");
@@ -46,7 +46,7 @@ TEST_CASE("agent: call greets, answers one question and keeps the history") {
     sim.speak(800);
     const std::int64_t speech_stop = sim.now;
     REQUIRE(sim.silence_until([&] { return sim.finished.size() == 2; }, 8000));
-    const TurnMetrics& t = sim.finished.at(1);
+    const TurnMetrics t = sim.finished.at(1);
     CHECK(t.index == 1);
     CHECK(t.caller_text == "what are your opening hours");
     CHECK(t.bot_text == "We are open from eight to six. Come and see us.");

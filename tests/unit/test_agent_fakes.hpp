@@ -196,15 +196,15 @@ class FakeSttStream final : public providers::SttStream {
     void speech_started() override { ++world_->speech_hints; }
     void end_of_turn() override {
         ++world_->end_of_turns;
-        if (world_->stt_fail_once) {
-            world_->stt_fail_once = false;
-            sink_->on_error(Error{Errc::io, "fake stt: lost the connection"});
-            return;
-        }
         std::string text;
         if (!world_->transcripts.empty()) {
             text = world_->transcripts.front();
             world_->transcripts.pop_front();
+        }
+        if (world_->stt_fail_once) {
+            world_->stt_fail_once = false;
+            sink_->on_error(Error{Errc::io, "fake stt: lost the connection"});
+            return;
         }
         switch (world_->stt_mode) {
             case Mode::sync:
@@ -454,6 +454,11 @@ class Sim {
             bytes[2 * i + 1] = static_cast<std::uint8_t>((pcm[i] >> 8) & 0xff);
         }
         call->on_message(bytes, true, now);
+        collect();
+    }
+    // A provider result arrived (the waker ran): the host polls at once.
+    void poll_now() {
+        call->poll(now);
         collect();
     }
     void silence(int ms) {
