@@ -743,9 +743,10 @@ ROB_API void rob_providers_init(rob_providers *p, size_t size);
  * microseconds (any origin; a clock going backwards is treated as standing still).
  *
  * Threads: a rob_call and the provider callbacks it makes run on one thread at a time (the
- * owner). Only the waker is called from other threads. The rob_call_* functions must not be
- * called from inside a provider callback (they return ROB_ERR_INVALID_STATE), except
- * rob_call_destroy, which is then deferred to the end of the outer rob_call_* function. */
+ * owner). Only the waker is called from other threads. From inside a provider callback the
+ * functions that change the call (on_message, on_closed, poll, next_output, next_turn) return
+ * ROB_ERR_INVALID_STATE; rob_call_destroy is then deferred to the end of the outer rob_call_*
+ * function; the getters may be called. */
 
 typedef struct rob_call rob_call;
 
@@ -943,7 +944,7 @@ ROB_API void rob_server_params_init(rob_server_params *p, size_t size);
  * thread. */
 ROB_API int rob_server_create(const rob_server_params *params, const rob_providers *providers,
                               rob_server **out);
-/* The bound port. Any thread. */
+/* The bound port (ROB_ERR_INVALID_ARGUMENT for NULL). Any thread. */
 ROB_API int rob_server_port(const rob_server *s);
 /* Serves on the calling thread until rob_server_stop, then drains: new calls are refused and
  * live ones end within drain_timeout_s. Returns ROB_OK once no call is left;

@@ -140,6 +140,7 @@ class Host:
         self.llm = llm or PyLlm()
         self.tts = tts or PyTts()
         self.wakes = 0
+        self.total_wakes = 0
         self.wake_lock = threading.Lock()
         settings.setdefault("greeting", "Hello, bakery.")
         settings.setdefault("fallback", "Pardon?")
@@ -153,6 +154,7 @@ class Host:
     def wake(self):
         with self.wake_lock:
             self.wakes += 1
+            self.total_wakes += 1
 
     def collect(self):
         for kind, data in self.call.outputs():
@@ -233,6 +235,7 @@ def test_python_providers_drive_a_call():
     assert h.run(8000, until=lambda: h.of_kind('"transfer"'))
     assert h.stt.turns == 1
     assert len(h.llm.requests) == 1
+    assert h.total_wakes > 0  # the model's thread woke the host through the C waker
     req = h.llm.requests[0]
     assert req.messages[0] == (Role.SYSTEM, "Be brief.")
     assert req.messages[1] == (Role.ASSISTANT, "Hello, bakery.")
