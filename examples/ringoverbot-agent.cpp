@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/sentence_chunker.hpp"
 #include "net/host_config.hpp"
 #include "ringoverbot.h"
 #include "ringoverbot/providers.hpp"
@@ -58,6 +61,23 @@ std::string bundled_dialog(const char* argv0) {
 #else
     return (fs::path(__FILE__).parent_path() / "demo-dialog.json").string();
 #endif
+}
+
+// A scripted reply as the call engine asks the TTS for it: the scripted LLM streams it word by
+// word (each with the blanks before it) into the call's sentence chunker.
+std::vector<std::string> spoken_pieces(const std::string& reply) {
+    agent::SentenceChunker chunker;
+    std::vector<std::string> pieces;
+    std::size_t pos = 0;
+    while (pos < reply.size()) {
+        std::size_t end = pos;
+        while (end < reply.size() && std::isspace(static_cast<unsigned char>(reply[end]))) ++end;
+        while (end < reply.size() && !std::isspace(static_cast<unsigned char>(reply[end]))) ++end;
+        chunker.push(std::string_view(reply).substr(pos, end - pos), pieces);
+        pos = end;
+    }
+    if (std::string rest = chunker.flush(); !rest.empty()) pieces.push_back(std::move(rest));
+    return pieces;
 }
 
 // SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread, which asks the
@@ -134,7 +154,8 @@ int main(int argc, char** argv) {
     if (cfg.call.greeting.empty()) cfg.call.greeting = summary->greeting;
     if (cfg.call.fallback.empty()) cfg.call.fallback = summary->fallback;
     cfg.call.expected_phrases = summary->phrases;
-    cfg.call.voice = opt.voice;
+    // The voice is the flite provider's own: a call's requests then carry no voice, and match
+    // the cache's prewarmed entries.
     if (opt.webhook_clock) {
         const double fixed = *opt.webhook_clock;
         cfg.wall_clock = [fixed] { return fixed; };
@@ -150,10 +171,11 @@ int main(int argc, char** argv) {
     auto flite_tts = providers::make_flite_tts(flite, pool);
     if (!flite_tts) return fail(kExitRuntime, "local TTS (flite): " + flite_tts.error().message);
     auto tts = providers::CachedTts::create(*flite_tts);
-    // The fixed phrases start playing at once: synthesise them before the first call.
-    std::vector<std::string> phrases = summary->replies;
-    phrases.push_back(cfg.call.greeting);
-    phrases.push_back(cfg.call.fallback);
+    // The fixed phrases start playing at once: synthesise them before the first call, cut the
+    // way a call asks for them (the greeting and fallback whole, replies sentence by sentence).
+    std::vector<std::string> phrases{cfg.call.greeting, cfg.call.fallback};
+    for (const auto& reply : summary->replies)
+        for (auto& piece : spoken_pieces(reply)) phrases.push_back(std::move(piece));
     const std::uint32_t rate =
         cfg.call.output_sample_rate_hz != 0 ? cfg.call.output_sample_rate_hz : 8000;
     tts->prewarm(phrases, rate);
@@ -171,6 +193,10 @@ int main(int argc, char** argv) {
     }
     signals.start(**server);
     const Status ran = (*server)->run();
+    std::fprintf(stderr,
+                 "{\"level\":\"info\",\"event\":\"tts_cache\",\"hits\":%llu,\"misses\":%llu}\n",
+                 static_cast<unsigned long long>(tts->hits()),
+                 static_cast<unsigned long long>(tts->misses()));
     if (!ran) return fail(kExitRuntime, ran.error().message);
     return 0;
 }

@@ -165,13 +165,25 @@ int write_response(lws* wsi, HttpExchange& ex) {
 }
 
 // A refusal written at once, before lws would switch protocols (CONFIRM_UPGRADE returns 1).
+// lws has not parsed the request's HTTP version yet at that point and its header helpers would
+// write "HTTP/1.0", which WebSocket clients reject as malformed: write the response by hand.
 void refuse_now(lws* wsi, int status, std::string_view reason) {
     const std::string body = error_body(reason);
-    if (!send_headers(wsi, status, kJson, body.size(), {}, true)) return;
-    std::vector<unsigned char> buf(LWS_PRE + body.size());
-    std::memcpy(buf.data() + LWS_PRE, body.data(), body.size());
-    (void)lws_write(wsi, buf.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL);
+    const char* phrase = status == 401   ? "Unauthorized"
+                         : status == 404 ? "Not Found"
+                         : status == 503 ? "Service Unavailable"
+                                         : "Error";
+    std::string head =
+        "HTTP/1.1 " + std::to_string(status) + " " + phrase +
+        "\r\ncontent-type: application/json\r\ncontent-length: " + std::to_string(body.size()) +
+        "\r\ncache-control: no-store\r\nconnection: close\r\n\r\n";
+    std::vector<unsigned char> buf(LWS_PRE + head.size() + body.size());
+    std::memcpy(buf.data() + LWS_PRE, head.data(), head.size());
+    std::memcpy(buf.data() + LWS_PRE + head.size(), body.data(), body.size());
+    (void)lws_write(wsi, buf.data() + LWS_PRE, head.size() + body.size(), LWS_WRITE_HTTP_FINAL);
 }
+
+}  // namespace
 
 int confirm_upgrade(Server::Impl& impl, lws* wsi) {
     auto [method, path] = method_and_path(wsi);
@@ -194,6 +206,8 @@ int confirm_upgrade(Server::Impl& impl, lws* wsi) {
     refuse_now(wsi, d.status, d.error);
     return 1;
 }
+
+namespace {
 
 void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
     if (ex.too_large) {

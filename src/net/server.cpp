@@ -184,7 +184,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     m.give_up_timer.owner = &m;
 
     m.protocols[0] = {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0};
-    m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 4096, 0, nullptr, 0};
+    // tx_packet_size: a whole streamAudio message (~4-9 KB) in one send() instead of lws cutting
+    // it at rx_buffer_size and buffering the rest until the next POLLOUT.
+    m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 4096, 0, nullptr, 65536};
     m.protocols[2] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
     m.pvo_default = {nullptr, nullptr, "default", "1"};
     m.pvo = {nullptr, &m.pvo_default, kStreamProtocol, ""};

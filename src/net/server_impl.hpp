@@ -98,6 +98,11 @@ Server::Impl& impl_of(lws* wsi);
 int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
 int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
 
+// http_routes.cpp: whether a WebSocket upgrade may proceed (0), or was refused with an HTTP
+// answer already written (1). lws asks the protocol the connection is bound to at that moment,
+// which may be either of ours.
+int confirm_upgrade(Server::Impl& impl, lws* wsi);
+
 // stream_session.cpp
 void service_session(Server::Impl& impl, Session& s, std::int64_t now);
 // A verified call/hangup webhook for a linked stream ends that call (Call::on_closed).

@@ -295,6 +295,8 @@ void close_all_sessions(Server::Impl& impl) {
 int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
     auto** slot = static_cast<Session**>(user);
     switch (reason) {
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            return confirm_upgrade(impl_of(wsi), wsi);
         case LWS_CALLBACK_ESTABLISHED:
             if (slot == nullptr) return -1;
             return on_established(impl_of(wsi), wsi, slot);
