@@ -1,16 +1,20 @@
 // libwebsockets 4.1.6 as a client (research/stack.md, section 1): everything runs on the one
-// service thread, so the calls need no lock. A sorted-usec-list timer wakes the loop when the
-// next caller frame is due; each wake runs every frame due by then (catching up if late), so
-// the caller's audio keeps wall-clock pace and both channels stay time-aligned.
+// service thread, so the calls need no lock. A pacer thread wakes the loop every 5 ms with
+// lws_cancel_service() (the one thread-safe lws call); each wake runs every frame due by then
+// (catching up if late), so the caller's audio keeps wall-clock pace and both channels stay
+// time-aligned. (lws' own timers have 1 ms resolution and spin in poll(0) for the last
+// fraction of a millisecond before each expiry: 20-30x the CPU of this wake-up.)
 #include "call/media_client.hpp"
 
 #include <libwebsockets.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 namespace ringoverbot::callsim {
 
@@ -68,6 +72,7 @@ namespace {
 
 constexpr std::size_t kMaxMessageBytes = std::size_t{16} << 20;
 constexpr std::int64_t kFrameUs = 20000;
+constexpr auto kPacerPeriod = std::chrono::milliseconds(5);
 
 struct Loop;
 
@@ -85,17 +90,10 @@ struct Connection {
     std::vector<std::uint8_t> tx;  // LWS_PRE headroom + the message
 };
 
-// The timer element must come first: the callback gets its address back.
-struct Timer {
-    lws_sorted_usec_list_t sul;
-    Loop* loop;
-};
-
 struct Loop {
     const ClientConfig* config = nullptr;
     lws_context* ctx = nullptr;
     std::vector<Connection> conns;
-    Timer timer{};
     std::size_t finished = 0;
     std::int64_t hard_deadline_us = 0;
     bool stop = false;
@@ -133,41 +131,27 @@ struct Loop {
         }
     }
 
-    // The timer: start due connections, run due frames, ask to write, sleep until the next frame.
+    // Each wake: start due connections, run due frames, ask to write.
     void on_tick() {
         const std::int64_t now = now_us();
-        std::int64_t next = now + kFrameUs;
         for (Connection& c : conns) {
             if (c.finished) continue;
             if (!c.attempted) {
-                if (now >= c.connect_at_us)
-                    connect(c, now);
-                else
-                    next = std::min(next, c.connect_at_us);
+                if (now >= c.connect_at_us) connect(c, now);
                 continue;
             }
             if (!c.wsi) continue;
             c.call->advance(now);
             if (c.call->has_output() || c.call->wants_close()) lws_callback_on_writable(c.wsi);
-            const CallRecord& r = c.call->record();
-            if (r.start_us >= 0 && !c.call->wants_close())
-                next = std::min(next, r.start_us + static_cast<std::int64_t>(r.ticks) * kFrameUs);
         }
         if (now >= hard_deadline_us) {
             for (Connection& c : conns) {
                 if (c.finished) continue;
                 c.call->on_connect_error("the simulator's hard time limit passed", now);
-                if (c.wsi) lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+                if (c.wsi) lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
                 mark_finished(c);
             }
-            return;
         }
-        const std::int64_t delay = std::clamp<std::int64_t>(next - now, 1000, kFrameUs);
-        lws_sul_schedule(ctx, 0, &timer.sul, &Loop::tick_cb, delay);
-    }
-
-    static void tick_cb(lws_sorted_usec_list_t* sul) {
-        reinterpret_cast<Timer*>(sul)->loop->on_tick();
     }
 
     int on_writeable(Connection& c) {
@@ -212,6 +196,10 @@ struct Loop {
 int callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, std::size_t len) {
     auto* c = static_cast<Connection*>(lws_get_opaque_user_data(wsi));
     switch (reason) {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:  // the pacer (a fake wsi: no user data)
+            if (auto* loop = static_cast<Loop*>(lws_context_user(lws_get_context(wsi))))
+                loop->on_tick();
+            break;
         case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
             if (!c || c->loop->auth_header.empty()) break;
             auto** p = static_cast<unsigned char**>(in);
@@ -283,7 +271,9 @@ Status run_calls(const ClientConfig& config, std::vector<std::unique_ptr<Simulat
     lws_context_creation_info info{};
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = kProtocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    // TLS only for wss:// (initialising OpenSSL and the OS CA store costs ~50 ms of CPU).
+    info.options = config.url.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
+    info.user = &loop;
     info.timeout_secs = 10;  // connect + handshake
     info.fd_limit_per_thread = static_cast<unsigned int>(calls.size() + 16);
     if (!config.ca_file.empty()) info.client_ssl_ca_filepath = config.ca_file.c_str();
@@ -304,12 +294,21 @@ Status run_calls(const ClientConfig& config, std::vector<std::unique_ptr<Simulat
                          : 0);
         c.tx.reserve(LWS_PRE + 4096);
     }
-    loop.timer.loop = &loop;
-    loop.on_tick();  // connects the first calls and arms the timer
+    loop.on_tick();  // connects the first calls
+    std::atomic<bool> quit{false};
+    std::thread pacer([&] {
+        auto at = std::chrono::steady_clock::now();
+        while (!quit.load(std::memory_order_relaxed)) {
+            at += kPacerPeriod;
+            std::this_thread::sleep_until(at);
+            lws_cancel_service(loop.ctx);
+        }
+    });
     while (!loop.stop) {
         if (lws_service(loop.ctx, 0) < 0) break;
     }
-    lws_sul_cancel(&loop.timer.sul);
+    quit.store(true, std::memory_order_relaxed);
+    pacer.join();
     lws_context_destroy(loop.ctx);
     return {};
 }

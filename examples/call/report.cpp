@@ -278,6 +278,7 @@ std::string format_json(const std::vector<const CallRecord*>& calls, const Summa
             w.key("received_audio_ms").number(samples_ms(t.received_samples, info.rate_hz));
             w.key("dropped_audio_ms").number(samples_ms(t.dropped_samples, info.rate_hz));
             w.key("audio_after_break_ms").number(samples_ms(t.after_break_samples, info.rate_hz));
+            w.key("overlap_ms").number(samples_ms(t.overlap_samples, info.rate_hz));
             w.end_object();
         }
         w.end_array().end_object();

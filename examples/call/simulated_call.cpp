@@ -114,7 +114,12 @@ void SimulatedCall::decide(std::int64_t t) {
     }
     const TurnRecord& turn = rec_.turns[next_line_];
     const bool more_lines = next_line_ < lines_.size();
-    const bool started = turn.first_audio_us >= 0 || !turn.commands.empty();
+    // A reply has started with its first audio or action (a break is not a reply).
+    const bool started =
+        turn.first_audio_us >= 0 ||
+        std::any_of(turn.commands.begin(), turn.commands.end(), [](const CommandRecord& c) {
+            return c.kind != BotCommandKind::break_playback;
+        });
     if (setup_.barge_in && more_lines && next_line_ >= 1 &&
         turn.played.size() >= std::size_t{setup_.barge_in_ms} * setup_.rate_hz / 1000 &&
         !queue_.empty()) {
@@ -173,7 +178,12 @@ void SimulatedCall::tick(std::int64_t t) {
     }
     if (phase_ != Phase::closing && phase_ != Phase::done)
         push_audio_frame(caller_frame_, line_start, line_end);
-    play_tick(bot_frame_, t);
+    const std::size_t played = play_tick(bot_frame_, t);
+    if (line_start >= 0 || phase_ == Phase::speaking || line_end >= 0) {
+        // The bot's audio heard while the caller says line `k` (recorded in turn k + 1).
+        const std::size_t k = line_end >= 0 ? next_line_ - 1 : next_line_;
+        rec_.turns[k + 1].overlap_samples += played;
+    }
     if (setup_.record_stereo) {
         for (std::size_t i = 0; i < frame_samples_; ++i) {
             rec_.stereo.push_back(heard_frame_[i]);
@@ -225,7 +235,7 @@ void SimulatedCall::push_audio_frame(std::span<const std::int16_t> frame, int li
 }
 
 // The media server's playout: one frame of the queued bot audio per tick, in order.
-void SimulatedCall::play_tick(std::span<std::int16_t> bot, std::int64_t t) {
+std::size_t SimulatedCall::play_tick(std::span<std::int16_t> bot, std::int64_t t) {
     std::fill(bot.begin(), bot.end(), std::int16_t{0});
     std::size_t filled = 0;
     while (filled < bot.size() && !queue_.empty()) {
@@ -240,6 +250,7 @@ void SimulatedCall::play_tick(std::span<std::int16_t> bot, std::int64_t t) {
         if (q.offset >= q.samples.size()) queue_.pop_front();
     }
     if (filled > 0) last_play_us_ = t + frame_us_;
+    return filled;
 }
 
 void SimulatedCall::queue_bot_audio(const BotCommand& cmd, std::int64_t now_us) {
@@ -319,7 +330,10 @@ void SimulatedCall::on_message(std::string_view data, bool binary, std::int64_t 
             break;
         case BotCommandKind::error: {
             ++rec_.protocol_errors;
+            // Printable ASCII only: the excerpt goes into the JSON report.
             std::string excerpt(data.substr(0, 120));
+            for (char& ch : excerpt)
+                if (ch < 0x20 || ch > 0x7e) ch = '?';
             error("protocol: " + cmd.value + " in " + excerpt + (data.size() > 120 ? "..." : ""));
             break;
         }

@@ -63,10 +63,14 @@ struct TurnRecord {
     std::uint64_t received_samples = 0;     // streamAudio received for this reply (call rate)
     std::uint64_t dropped_samples = 0;      // queued, then dropped by break
     std::uint64_t after_break_samples = 0;  // received after its break (the bot kept talking)
+    std::uint64_t overlap_samples = 0;      // bot audio played while the caller said this line
     std::string transcript;                 // filled in after the call
     bool transcribed = false;
 
     // End of the caller's speech (the call's start for the greeting) -> first bot audio.
+    // The wire does not say which reply a chunk belongs to: when the bot neither breaks nor
+    // finishes before the caller's line ends, the rest of its old reply counts as the first
+    // audio of the new one (overlap_samples then shows the bot talked over the caller).
     std::int64_t latency_us(std::int64_t call_start_us) const;
 };
 
@@ -135,7 +139,7 @@ class SimulatedCall {
     void error(std::string what);
     void push_audio_frame(std::span<const std::int16_t> frame, int line_start, int line_end);
     OutMessage& push_message();
-    void play_tick(std::span<std::int16_t> bot, std::int64_t t_us);
+    std::size_t play_tick(std::span<std::int16_t> bot, std::int64_t t_us);
     void queue_bot_audio(const BotCommand& cmd, std::int64_t now_us);
     void on_break(std::int64_t now_us);
 
