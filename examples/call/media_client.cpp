@@ -71,7 +71,6 @@ Result<WsUrl> parse_ws_url(const std::string& url) {
 namespace {
 
 constexpr std::size_t kMaxMessageBytes = std::size_t{16} << 20;
-constexpr std::int64_t kFrameUs = 20000;
 constexpr auto kPacerPeriod = std::chrono::milliseconds(5);
 
 struct Loop;
