@@ -121,8 +121,9 @@ class RINGOVERBOT_API Server {
     // drain_timeout_s passes (then they are closed with 1001 "going away"). Returns once no
     // call is left. Call it once.
     Status run();
-    // Thread-safe, and safe in a signal handler: an atomic store and a write to the loop's
-    // wake-up pipe. Repeating it is harmless.
+    // Thread-safe, and safe in a signal handler: an atomic increment and a write to the loop's
+    // wake-up pipe. A second request skips the rest of the drain: live calls are closed at
+    // once (1001), as after drain_timeout_s.
     void request_stop() noexcept;
 
     ServerStats stats() const;  // thread-safe

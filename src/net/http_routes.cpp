@@ -1,7 +1,9 @@
 // Plain HTTP on the server's port: /health, /metrics, the webhook endpoint, and the refusals of
 // streamer upgrades (which lws asks the "http" protocol about before switching protocols).
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -185,9 +187,20 @@ void refuse_now(lws* wsi, int status, std::string_view reason) {
 
 }  // namespace
 
-int confirm_upgrade(Server::Impl& impl, lws* wsi) {
+std::string upgrade_protocol(const void* in) {
+    std::string p = in != nullptr ? std::string(static_cast<const char*>(in)) : std::string();
+    for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return p;
+}
+
+int confirm_upgrade(Server::Impl& impl, lws* wsi, std::string_view protocol) {
     auto [method, path] = method_and_path(wsi);
     (void)method;
+    if (protocol != "websocket") {  // h2c and others: this port speaks HTTP/1.1 + WebSocket
+        impl.metrics.refuse(Refusal::not_found);
+        refuse_now(wsi, 400, "unsupported_upgrade");
+        return 1;
+    }
     char argbuf[512];
     const char* tok = lws_get_urlarg_by_name(wsi, "token=", argbuf, sizeof argbuf);
     const std::string auth = copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -262,7 +275,12 @@ void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
 
     WebhookReply reply;
     if (impl.config.on_webhook) {
-        reply = impl.config.on_webhook(event);
+        try {
+            reply = impl.config.on_webhook(event);
+        } catch (const std::exception& e) {
+            LogLine(impl.logger, LogLevel::error, "webhook_handler_failed").str("error", e.what());
+            reply = WebhookReply{500, error_body("handler_failed")};
+        }
     } else {
         const auto k = event.kind();
         const bool request_response = k == webhook::Kind::call_contact ||
@@ -336,11 +354,13 @@ void start_request(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
 
 }  // namespace
 
-int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+namespace {
+
+int handle_http(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
     auto** slot = static_cast<HttpExchange**>(user);
     switch (reason) {
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-            return confirm_upgrade(impl_of(wsi), wsi);
+            return confirm_upgrade(impl_of(wsi), wsi, upgrade_protocol(in));
 
         case LWS_CALLBACK_HTTP: {
             if (slot == nullptr) return -1;
@@ -385,6 +405,12 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+}  // namespace
+
+int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+    return guarded(wsi, "http", [&] { return handle_http(wsi, reason, user, in, len); });
 }
 
 }  // namespace ringoverbot::net

@@ -99,8 +99,12 @@ LogLine::LogLine(const Logger& logger, LogLevel level, std::string_view event)
 
 LogLine::~LogLine() {
     if (!active_) return;
-    w_.end_object();
-    logger_.write(level_, line_);
+    try {
+        w_.end_object();
+        logger_.write(level_, line_);
+    } catch (...) {
+        // A destructor must not throw: a line the sink refused (or memory could not hold) is lost.
+    }
 }
 
 LogLine& LogLine::str(std::string_view key, std::string_view value) {

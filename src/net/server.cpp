@@ -138,6 +138,7 @@ void Server::Impl::begin_drain() {
 void Server::Impl::on_drain_timeout() {
     if (drain_expired) return;
     drain_expired = true;
+    lws_sul_cancel(&drain_timer.sul);
     LogLine(logger, LogLevel::warn, "drain_timeout").unum("calls", sessions.size());
     close_all_sessions(*this);
     // A peer that never completes the close handshake must not keep the process alive.
@@ -266,7 +267,10 @@ Status Server::run() {
     if (m.ran) return Status{Errc::invalid_state, "run() was already called"};
     m.ran = true;
     while (true) {
-        if (m.stop_requested.load() && !m.draining.load()) m.begin_drain();
+        const unsigned stops = m.stop_requests.load();
+        if (stops >= 1 && !m.draining.load()) m.begin_drain();
+        // A second request (a second Ctrl-C): no more waiting for the calls.
+        if (stops >= 2 && !m.drain_expired) m.on_drain_timeout();
         if (m.draining.load() && (m.sessions.empty() || m.give_up)) break;
         if (lws_service(m.ctx, 0) < 0) {
             LogLine(m.logger, LogLevel::error, "loop_failed");
@@ -284,7 +288,7 @@ Status Server::run() {
 }
 
 void Server::request_stop() noexcept {
-    impl_->stop_requested.store(true);
+    impl_->stop_requests.fetch_add(1);
     lws_cancel_service(impl_->ctx);
 }
 

@@ -7,10 +7,12 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -68,7 +70,7 @@ struct Server::Impl {
     std::string base;  // "http://HOST:PORT"
     std::int64_t started_us = 0;
 
-    std::atomic<bool> stop_requested{false};
+    std::atomic<unsigned> stop_requests{0};
     std::atomic<bool> draining{false};
     bool ran = false;
     bool drain_expired = false;  // the drain timeout passed: live calls were closed
@@ -95,13 +97,34 @@ struct Server::Impl {
 
 Server::Impl& impl_of(lws* wsi);
 
+// Runs a protocol callback's body: no exception may unwind through libwebsockets' C frames
+// (an allocation failure, or one thrown by a host's hook), so it is logged and the connection
+// closed instead.
+template <class F>
+int guarded(lws* wsi, const char* where, F&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        try {
+            LogLine(impl_of(wsi).logger, LogLevel::error, "callback_failed")
+                .str("where", where)
+                .str("error", e.what());
+        } catch (...) {
+        }
+    } catch (...) {
+    }
+    return -1;
+}
+
 int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
 int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
 
 // http_routes.cpp: whether a WebSocket upgrade may proceed (0), or was refused with an HTTP
 // answer already written (1). lws asks the protocol the connection is bound to at that moment,
 // which may be either of ours.
-int confirm_upgrade(Server::Impl& impl, lws* wsi);
+int confirm_upgrade(Server::Impl& impl, lws* wsi, std::string_view protocol);
+// The `in` of CONFIRM_UPGRADE: the Upgrade header's protocol name, lowercased.
+std::string upgrade_protocol(const void* in);
 
 // stream_session.cpp
 void service_session(Server::Impl& impl, Session& s, std::int64_t now);

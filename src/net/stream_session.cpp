@@ -292,11 +292,13 @@ void close_all_sessions(Server::Impl& impl) {
     }
 }
 
-int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+namespace {
+
+int handle_stream(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
     auto** slot = static_cast<Session**>(user);
     switch (reason) {
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-            return confirm_upgrade(impl_of(wsi), wsi);
+            return confirm_upgrade(impl_of(wsi), wsi, upgrade_protocol(in));
         case LWS_CALLBACK_ESTABLISHED:
             if (slot == nullptr) return -1;
             return on_established(impl_of(wsi), wsi, slot);
@@ -336,6 +338,12 @@ int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
             break;
     }
     return 0;
+}
+
+}  // namespace
+
+int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+    return guarded(wsi, "stream", [&] { return handle_stream(wsi, reason, user, in, len); });
 }
 
 }  // namespace ringoverbot::net

@@ -514,3 +514,56 @@ def test_drain_timeout_closes_live_calls_with_1001(start_agent, tmp_path):
     assert code == 1001
     assert 0.8 <= elapsed <= 5, elapsed
     assert agent.proc.wait(timeout=10) == 0
+
+
+def test_second_sigterm_closes_live_calls_at_once(start_agent, tmp_path):
+    agent = start_agent("--config", write_config(tmp_path, drain_timeout_s=60))
+
+    async def go():
+        ws = await open_call(agent.ws_url)
+        await first_stream_audio(ws)
+        agent.proc.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        assert agent.proc.poll() is None  # still draining: the call is live
+        t0 = time.monotonic()
+        agent.proc.send_signal(signal.SIGTERM)
+        try:
+            while True:
+                await asyncio.wait_for(ws.recv(), 15)
+        except websockets.exceptions.ConnectionClosed:
+            pass
+        return ws.close_code, time.monotonic() - t0
+
+    code, elapsed = asyncio.run(go())
+    assert code == 1001 and elapsed < 3, (code, elapsed)
+    assert agent.proc.wait(timeout=10) == 0
+
+
+def test_keep_alive_webhooks_and_other_upgrades(start_agent, tmp_path):
+    import http.client
+    agent = start_agent("--config", write_config(tmp_path, webhook_path=HOOK_PATH),
+                        "--public-url", PUBLIC, env={"RINGOVER_WEBHOOK_KEY": KEY})
+    conn = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=10)
+    for i in range(3):  # one connection, several requests
+        envelope = {"resource": "call", "event": "missed", "timestamp": time.time(),
+                    "attempt": i + 1, "data": {"call_id": str(1000 + i)}}
+        conn.request("POST", HOOK_PATH, body=json.dumps(envelope),
+                     headers={"X-Ringover-Webhook-Signature":
+                              signed_jwt(envelope, PUBLIC + HOOK_PATH)})
+        r = conn.getresponse()
+        assert (r.status, r.read()) == (200, b"")
+    conn.request("GET", "/health")
+    r = conn.getresponse()
+    assert r.status == 200 and json.loads(r.read())["status"] == "ok"
+    conn.close()
+    with socket.create_connection(("127.0.0.1", agent.port), timeout=5) as s:
+        s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                  b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n")
+        reply = b""
+        while b'"}' not in reply:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 400") and b"unsupported_upgrade" in reply, reply
+    assert metric(agent, 'ringoverbot_webhooks_total{reason="ok"}') == 3
