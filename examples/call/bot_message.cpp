@@ -202,7 +202,8 @@ struct BotMessageParser::Impl {
                          .get(doc))
             return fail(std::string("not JSON: ") + simdjson::error_message(e));
         ondemand::object root;
-        if (doc.get_object().get(root)) return fail("not a JSON object");
+        if (auto e = doc.get_object().get(root))
+            return fail(std::string("not a JSON object (") + simdjson::error_message(e) + ")");
         if (auto e = collect(root); !e.empty()) return fail(e);
         // current_location() is an error exactly when the whole text was consumed.
         const char* rest = nullptr;
