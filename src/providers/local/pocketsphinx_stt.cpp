@@ -5,12 +5,13 @@
 // serial queue on the worker pool, so one decoder never runs on two threads and the transcripts
 // come out in turn order. Each call has its own decoder, loaded when the call opens and kept for
 // the whole call; a finished call's decoder is parked for the next call with the same phrases,
-// since loading one costs ~0.1-0.3 s of CPU and ~30 MB.
+// since loading one costs ~0.2 s of CPU and ~28 MB (the open language model: ~0.5 s, ~90 MB).
 //
-// The search is a JSGF grammar of the expected phrases inside a loop of common short words: on
-// synthetic and phone-band speech the open language model recognises almost nothing, while a
-// grammar finds the phrases (stack.md section 6 and its addendum). Without phrases, or when asked
-// to, the open language model is used.
+// The search is a JSGF grammar of the expected phrases inside a loop of common short words. On
+// phone-band speech (8 kHz mu-law) the open language model misheard half of the demo dialog's
+// phrases and decoded 10x slower, while the grammar found every one (measured with flite's
+// voice; stack.md section 6 and its addendum saw the same with espeak). Without phrases, or when
+// asked to, the open language model is used.
 #include <pocketsphinx.h>
 #include <sphinxbase/ckd_alloc.h>
 #include <sphinxbase/err.h>
