@@ -447,7 +447,7 @@ The whole voice agent as one process: the Ringover streamer WebSocket (/ws), the
 endpoint (POST /webhooks/ringover), /health and /metrics on one port.
 
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8765; port 0 = any free port)
-  --config FILE        JSON settings (see README: "ringoverbot-agent config"); flags win
+  --config FILE        JSON settings (examples/ringoverbot-agent.md lists them); flags win
   --dialog FILE        the scripted dialog (default: the bundled demo dialog)
   --stt, --llm, --tts  the engines (default: local, scripted, local: no API key needed)
   --public-url URL     the base URL Ringover calls (webhook JWTs are checked against
