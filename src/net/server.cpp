@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -148,13 +149,11 @@ void Server::Impl::on_drain_timeout() {
 void Server::Impl::process_wakes() {
     wakes->take(wake_scratch);
     if (wake_scratch.empty()) return;
+    // Several wakes of one call between two loop turns: poll it once.
+    std::sort(wake_scratch.begin(), wake_scratch.end());
+    wake_scratch.erase(std::unique(wake_scratch.begin(), wake_scratch.end()), wake_scratch.end());
     const std::int64_t now = now_us();
-    for (std::size_t i = 0; i < wake_scratch.size(); ++i) {
-        const StreamId id = wake_scratch[i];
-        // Several wakes of one call between two loop turns: poll it once.
-        bool seen = false;
-        for (std::size_t k = 0; k < i && !seen; ++k) seen = wake_scratch[k] == id;
-        if (seen) continue;
+    for (const StreamId id : wake_scratch) {
         const auto it = sessions.find(id);
         if (it != sessions.end()) service_session(*this, *it->second, now);
     }
