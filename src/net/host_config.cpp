@@ -1,5 +1,6 @@
 #include "net/host_config.hpp"
 
+#include <arpa/inet.h>
 #include <simdjson.h>
 
 #include <charconv>
@@ -249,7 +250,14 @@ Status parse_listen(std::string_view text, std::string& host, std::uint16_t& por
     const auto r = std::from_chars(p.data(), p.data() + p.size(), value);
     if (p.empty() || r.ec != std::errc() || r.ptr != p.data() + p.size() || value > 65535)
         return bad("bad port '" + std::string(p) + "' (expected 0..65535)");
-    host.assign(h.empty() ? std::string_view("127.0.0.1") : h);
+    if (h.empty() || h == "localhost") h = "127.0.0.1";
+    // The server binds an address, not a name: resolving here would hide which one.
+    in6_addr scratch{};
+    const std::string text_host(h);
+    if (inet_pton(AF_INET, text_host.c_str(), &scratch) != 1 &&
+        inet_pton(AF_INET6, text_host.c_str(), &scratch) != 1)
+        return bad("host '" + text_host + "' is not an IP address (or localhost)");
+    host = text_host;
     port = static_cast<std::uint16_t>(value);
     return {};
 }

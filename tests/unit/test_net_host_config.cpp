@@ -69,6 +69,12 @@ TEST_CASE("net: agent flags, both spellings, and their errors") {
     CHECK(v6->server.host == "::1");
     CHECK(v6->server.port == 0);
 
+    CHECK(f.parse({"--listen", "localhost:1"})->server.host == "127.0.0.1");
+    CHECK(f.parse({"--listen", ":1"})->server.host == "127.0.0.1");
+    CHECK(message(f.parse({"--listen", "bot.example.fr:80"})).find("not an IP address") !=
+          std::string::npos);
+    CHECK(message(f.parse({"--listen", "300.1.1.1:80"})).find("not an IP address") !=
+          std::string::npos);
     CHECK(message(f.parse({"--listen"})) == "--listen: needs a value");
     CHECK(message(f.parse({"--bogus"})).find("unknown option --bogus") == 0);
     CHECK(message(f.parse({"positional"})).find("unexpected argument") == 0);
