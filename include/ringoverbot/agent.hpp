@@ -80,8 +80,9 @@ struct Providers {
 
 // One caller turn and the bot's reply. Times are the host clock (microseconds); -1 = did not
 // happen. The latency figures the spec asks for are differences of consecutive stages.
+// The greeting, when there is one, is turn 0: empty caller_text, only the TTS stages timed.
 struct TurnMetrics {
-    std::uint32_t index = 0;
+    std::uint32_t index = 0;  // == its position in Call::turns()
     std::string caller_text;  // the final transcript, or "[dtmf 5]"
     std::string bot_text;     // the reply as generated
     std::string heard_text;   // what the caller heard of it (== bot_text unless interrupted)
@@ -96,6 +97,8 @@ struct TurnMetrics {
     std::int64_t playout_end_us = -1;      // the reply finished playing (or was cut)
 };
 
+// audio_bytes_out counts the PCM bytes streamed; turns counts caller turns (not the greeting);
+// timeouts are also counted in the provider's *_errors.
 struct CallStats {
     std::uint64_t messages_in = 0, audio_frames_in = 0, protocol_errors = 0;
     std::uint64_t messages_out = 0, audio_messages_out = 0, audio_bytes_out = 0;

@@ -529,11 +529,11 @@ struct Call::Impl {
         t.speech_end_us = pending_speech_end;
         t.failed = true;
         pending_speech_end = pending_stt_final = -1;
+        ++stats.turns;
         if (reply.active || close_at != kNever) {  // the bot is busy: nothing more to say
             finished_turns.push_back(push_turn(std::move(t)));
             return;
         }
-        ++stats.turns;
         begin_reply(push_turn(std::move(t)), now);
         reply.fallback_phase = true;
         say_fallback(now);

@@ -75,7 +75,7 @@ struct FakeWorld {
     Mode tts_mode = Mode::sync;
     std::function<Mode(const std::string&)> tts_mode_for;  // overrides tts_mode when set
     std::uint32_t tts_rate_hz = 16000;
-    double tts_dbfs = -12.0;
+    double tts_dbfs = -20.0;  // a telephone voice's RMS level
     std::uint32_t ms_per_char = 60;
     std::vector<std::string> tts_texts;
     int tts_cancelled = 0;

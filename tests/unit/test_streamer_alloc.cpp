@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.hpp"
 #include "common/base64.hpp"
 #include "ringoverbot.h"
 #include "ringoverbot/streamer.hpp"
@@ -32,6 +33,11 @@ void* counted_aligned_alloc(std::size_t size, std::align_val_t align) {
 }
 
 }  // namespace
+
+// The counter for the other tests of this binary (tests/unit/alloc_counter.hpp).
+std::uint64_t rob_test_allocations() {
+    return g_allocations;
+}
 
 #define ROB_TEST_VISIBLE __attribute__((visibility("default")))
 
