@@ -35,6 +35,165 @@ constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
 int fail(int code, const std::string& message) {
+    std::fprintf(stderr, "ringoverbot-agent: %s\n", message.c_str());
+    return code;
+}
+
+Result<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error{Errc::io, "cannot open the file"};
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (in.bad()) return Error{Errc::io, "cannot read the file"};
+    return buf.str();
+}
+
+// The bundled demo dialog: installed beside the program (../share/ringoverbot/), else the copy
+// in the source tree this program was built from.
+std::string bundled_dialog(const char* argv0) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path base = ec ? fs::path(argv0).parent_path() : exe.parent_path();
+    const fs::path installed = base / ".." / "share" / "ringoverbot" / "demo-dialog.json";
+    if (fs::exists(installed, ec)) return installed.string();
+#ifdef ROB_DEMO_DIALOG
+    return ROB_DEMO_DIALOG;
+#else
+    return (fs::path(__FILE__).parent_path() / "demo-dialog.json").string();
+#endif
+}
+
+// A scripted reply as the call engine asks the TTS for it: the scripted LLM streams it word by
+// word (each with the blanks before it) into the call's sentence chunker.
+std::vector<std::string> spoken_pieces(const std::string& reply) {
+    agent::SentenceChunker chunker;
+    std::vector<std::string> pieces;
+    std::size_t pos = 0;
+    while (pos < reply.size()) {
+        std::size_t end = pos;
+        while (end < reply.size() && std::isspace(static_cast<unsigned char>(reply[end]))) ++end;
+        while (end < reply.size() && !std::isspace(static_cast<unsigned char>(reply[end]))) ++end;
+        chunker.push(std::string_view(reply).substr(pos, end - pos), pieces);
+        pos = end;
+    }
+    if (std::string rest = chunker.flush(); !rest.empty()) pieces.push_back(std::move(rest));
+    return pieces;
+}
+
+// SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread, which asks the
+// server to stop: no work at all happens in a signal handler.
+class SignalWaiter {
+  public:
+    SignalWaiter() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);  // before any other thread exists
+    }
+    void start(net::Server& server) {
+        thread_ = std::thread([this, &server] {
+            int sig = 0;
+            while (sigwait(&set_, &sig) == 0) {
+                if (done_) return;
+                server.request_stop();
+            }
+        });
+    }
+    ~SignalWaiter() {
+        if (!thread_.joinable()) return;
+        done_ = true;
+        pthread_kill(thread_.native_handle(), SIGTERM);
+        thread_.join();
+    }
+
+  private:
+    sigset_t set_{};
+    std::thread thread_;
+    std::atomic<bool> done_{false};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    const net::EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
+        const char* v = std::getenv(std::string(name).c_str());
+        if (v == nullptr) return std::nullopt;
+        return std::string(v);
+    };
+    auto parsed = net::parse_host_options(args, env, read_file);
+    if (!parsed) return fail(kExitUsage, parsed.error().message);
+    net::HostOptions& opt = *parsed;
+    if (opt.help) {
+        std::fputs(net::host_usage().data(), stdout);
+        return 0;
+    }
+    if (opt.version) {
+        std::printf("ringoverbot-agent %s\n", rob_version_string());
+        return 0;
+    }
+    if (opt.stt != "local")
+        return fail(kExitUsage, "--stt " + opt.stt + ": not available yet (issue 4)");
+    if (opt.llm != "scripted")
+        return fail(kExitUsage, "--llm " + opt.llm + ": not available yet (issue 4)");
+    if (opt.tts != "local")
+        return fail(kExitUsage, "--tts " + opt.tts + ": not available yet (issue 4)");
+
+    // The dialog: the scripted LLM, the greeting, the recogniser's phrases, the cache's phrases.
+    const std::string dialog_path =
+        opt.dialog_path.empty() ? bundled_dialog(argv[0]) : opt.dialog_path;
+    auto dialog_json = read_file(dialog_path);
+    if (!dialog_json)
+        return fail(kExitUsage, "--dialog " + dialog_path + ": " + dialog_json.error().message);
+    auto summary = providers::describe_dialog(*dialog_json);
+    if (!summary) return fail(kExitUsage, "dialog " + dialog_path + ": " + summary.error().message);
+    auto llm = providers::make_scripted_llm(*dialog_json);
+    if (!llm) return fail(kExitUsage, "dialog " + dialog_path + ": " + llm.error().message);
+
+    net::ServerConfig& cfg = opt.server;
+    if (cfg.call.greeting.empty()) cfg.call.greeting = summary->greeting;
+    if (cfg.call.fallback.empty()) cfg.call.fallback = summary->fallback;
+    cfg.call.expected_phrases = summary->phrases;
+    // The voice is the flite provider's own: a call's requests then carry no voice, and match
+    // the cache's prewarmed entries.
+    if (opt.webhook_clock) {
+        const double fixed = *opt.webhook_clock;
+        cfg.wall_clock = [fixed] { return fixed; };
+    }
+
+    SignalWaiter signals;  // blocks the signals before the pool's threads start
+
+    auto pool = providers::WorkerPool::create(opt.workers);
+    auto stt = providers::make_pocketsphinx_stt({}, pool);
+    if (!stt) return fail(kExitRuntime, "local STT (pocketsphinx): " + stt.error().message);
+    providers::FliteOptions flite;
+    flite.voice = opt.voice;
+    auto flite_tts = providers::make_flite_tts(flite, pool);
+    if (!flite_tts) return fail(kExitRuntime, "local TTS (flite): " + flite_tts.error().message);
+    auto tts = providers::CachedTts::create(*flite_tts);
+    // The fixed phrases start playing at once: synthesise them before the first call, cut the
+    // way a call asks for them (the greeting and fallback whole, replies sentence by sentence).
+    std::vector<std::string> phrases{cfg.call.greeting, cfg.call.fallback};
+    for (const auto& reply : summary->replies)
+        for (auto& piece : spoken_pieces(reply)) phrases.push_back(std::move(piece));
+    const std::uint32_t rate =
+        cfg.call.output_sample_rate_hz != 0 ? cfg.call.output_sample_rate_hz : 8000;
+    tts->prewarm(phrases, rate);
+
+    agent::Providers engines;
+    engines.stt = *stt;
+    engines.llm = *llm;
+    engines.tts = tts;
+    engines.fallback_tts = tts;
+
+    auto server = net::Server::create(cfg, engines);
+    if (!server) {
+        const bool usage = server.error().code == Errc::invalid_argument;
+        return fail(usage ? kExitUsage : kExitRuntime, server.error().message);
+    }
+    signals.start(**server);
+    const Status ran = (*server)->run();
     // The same JSON-lines format as the server's own log.
     const double now_s =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
