@@ -144,7 +144,9 @@ struct Reply {
     std::uint64_t tts_id = 0;
     bool tts_active = false;
     std::string tts_text;
-    std::uint64_t tts_samples = 0;  // of the sentence being synthesized
+    std::uint64_t tts_samples = 0;     // of the sentence being synthesized
+    bool tts_resampled = false;        // its audio goes through tts_resampler
+    std::int64_t trailing_pad_us = 0;  // silence added to the last chunk
     std::int64_t tts_deadline = kNever;
 
     SpokenText spoken;
@@ -165,6 +167,8 @@ struct Reply {
         tts_active = false;
         tts_text.clear();
         tts_samples = 0;
+        tts_resampled = false;
+        trailing_pad_us = 0;
         tts_deadline = kNever;
         spoken.clear();
         actions.clear();
@@ -659,6 +663,7 @@ struct Call::Impl {
             reply.tts_active = true;
             reply.tts_text = req.text;
             reply.tts_samples = 0;
+            reply.tts_resampled = false;
             reply.tts_deadline = now + ms_to_us(cfg.tts_first_audio_timeout_ms);
             auto& provider = reply.fallback_phase ? prov.fallback_tts : prov.tts;
             auto r = provider->synthesize(req, std::make_shared<InboxTtsSink>(inbox, id));
@@ -690,6 +695,7 @@ struct Call::Impl {
                 }
                 tts_resampler.emplace(std::move(r.value()));
             }
+            reply.tts_resampled = true;
             const std::size_t before = queued.buffer().size();
             if (!tts_resampler->process_append(samples, queued.buffer())) {
                 queued.buffer().resize(before);
@@ -698,11 +704,10 @@ struct Call::Impl {
             }
             reply.tts_samples += queued.commit(before);
         }
-        pump(now);
     }
 
     void on_tts_done(std::int64_t now) {
-        if (tts_resampler && tts_resampler->in_rate() != out_rate) {
+        if (reply.tts_resampled) {  // the filter's tail; this also resets it for the next one
             const std::size_t before = queued.buffer().size();
             if (tts_resampler->process_append({}, queued.buffer(), true))
                 reply.tts_samples += queued.commit(before);
@@ -715,7 +720,6 @@ struct Call::Impl {
         reply.tts_deadline = kNever;
         reply.tts.reset();
         advance_tts(now);
-        pump(now);
     }
 
     void on_tts_failure(std::int64_t now, bool timeout) {
@@ -725,8 +729,14 @@ struct Call::Impl {
     }
 
     // ---- outbound ------------------------------------------------------------------------
-    // Sends what the pacer allows: whole chunks, and the last partial chunk once the reply is
-    // fully synthesized (padded with silence to the 100 ms the spec asks of every chunk).
+    // Sends what the pacer allows: whole chunks; a shorter one (at least 100 ms) when the
+    // caller would otherwise hear a gap (the reply's first audio, a TTS slower than real time);
+    // and the last partial chunk once the reply is fully synthesized (padded with silence to
+    // the 100 ms the spec asks of every chunk).
+    // (TTS results are pumped once per drained batch, so audio that arrives together leaves in
+    // whole chunks.)
+    bool starving(std::int64_t now) const { return clock.queued_us(now) <= ms_to_us(cfg.chunk_ms); }
+
     void pump(std::int64_t now) {
         if (!reply.active) return;
         const std::size_t chunk = pacer.chunk_samples(out_rate);
@@ -734,13 +744,23 @@ struct Call::Impl {
         bool sent_any = false;
         while (queued.queued() > 0 && pacer.may_send(clock, now)) {
             const bool complete = reply.synthesis_complete();
-            if (queued.queued() < chunk && !complete) break;
-            const std::size_t n = std::min(chunk, queued.queued());
+            if (queued.queued() < chunk && !complete &&
+                !(queued.queued() >= min_chunk && starving(now)))
+                break;
+            std::size_t n = std::min(chunk, queued.queued());
+            // A tail too short for a message of its own joins the last chunk when that stays
+            // within 500 ms; otherwise it is padded.
+            const std::size_t max_chunk =
+                streamer::samples_per_chunk(out_rate, streamer::kMaxChunkMs);
+            if (complete && queued.queued() < n + min_chunk && queued.queued() <= max_chunk)
+                n = queued.queued();
             std::span<const std::int16_t> pcm = queued.peek(n);
             if (n < min_chunk) {
                 pad.assign(pcm.begin(), pcm.end());
                 pad.resize(min_chunk, 0);
                 pcm = pad;
+                reply.trailing_pad_us =
+                    static_cast<std::int64_t>((min_chunk - n) * 1000000 / out_rate);
             }
             auto msg = encoder.stream_audio(pcm, out_rate);
             if (!msg) {  // cannot happen with a validated rate; never loop on it
@@ -820,7 +840,7 @@ struct Call::Impl {
         if (!reply.active || !reply_settled() || clock.playout_end_us() > now) return;
         TurnMetrics& t = turns[reply.turn];
         t.heard_text = reply.spoken.full();
-        if (queued.sent() > 0) t.playout_end_us = clock.playout_end_us();
+        if (queued.sent() > 0) t.playout_end_us = clock.playout_end_us() - reply.trailing_pad_us;
         add_history(Role::assistant, t.heard_text);
         finished_turns.push_back(reply.turn);
         reply.reset();
@@ -906,9 +926,15 @@ struct Call::Impl {
         w = std::min({w, reply.llm_first_deadline, reply.llm_total_deadline});
         if (reply.tts_active) w = std::min(w, reply.tts_deadline);
         const std::size_t chunk = pacer.chunk_samples(out_rate);
+        const std::int64_t chunk_us = ms_to_us(cfg.chunk_ms);
         if (queued.queued() >= chunk || (queued.queued() > 0 && reply.synthesis_complete())) {
-            const std::int64_t chunk_us = ms_to_us(cfg.chunk_ms);
             w = std::min(w, clock.playout_end_us() + chunk_us - ms_to_us(cfg.max_lead_ms));
+        } else if (queued.queued() >=
+                   streamer::samples_per_chunk(out_rate, streamer::kMinChunkMs)) {
+            // When the line starts to run dry, if the pacer lets a chunk go by then.
+            w = std::min(w,
+                         std::max(clock.playout_end_us() - chunk_us,
+                                  clock.playout_end_us() + chunk_us - ms_to_us(cfg.max_lead_ms)));
         }
         for (const auto& a : reply.actions)
             if (a.armed && a.due_us != kNever) w = std::min(w, a.due_us);

@@ -287,3 +287,53 @@ TEST_CASE("agent: history is bounded by max_history_messages") {
     CHECK(msgs[1].content == "Yes.");
     CHECK(msgs[4].content == "three");
 }
+
+TEST_CASE("agent: streamed TTS audio goes out as soon as 100 ms are there, then in chunks") {
+    CallConfig cfg = basic_config();
+    cfg.greeting = "Good morning to you, this is the bakery.";  // 40 characters: 2.4 s
+    auto world = std::make_shared<FakeWorld>();
+    world->tts_mode = Mode::manual;
+    Sim sim(cfg, world);
+    sim.silence(20);
+    REQUIRE(world->tts_held.size() == 1);
+    auto sink = world->tts_held[0].sink;
+    const auto voice = world->voice(cfg.greeting);
+    const std::size_t ms50 = 800;  // 50 ms at 16 kHz
+    auto deliver = [&](std::size_t from, std::size_t n) {
+        sink->on_audio(std::span<const std::int16_t>(voice).subspan(from, n), 16000);
+        sim.poll_now();
+    };
+    deliver(0, ms50);
+    CHECK(sim.count("audio") == 0);  // 50 ms: too short for a message
+    deliver(ms50, ms50);
+    deliver(2 * ms50, ms50);           // (the resampler holds a few ms back)
+    REQUIRE(sim.count("audio") == 1);  // 100 ms or more, and nothing is playing: send it now
+    CHECK(sim.of_kind("audio")[0]->samples >= 800);  // 100 ms at the 8 kHz stream rate
+    CHECK(sim.of_kind("audio")[0]->samples < 1200);
+    CHECK(sim.call->turns()[0].first_frame_us == sim.now);
+    std::size_t delivered = 3 * ms50;
+    // The synthesis now runs ahead of real time: full 200 ms chunks.
+    deliver(delivered, 20 * ms50);
+    delivered += 20 * ms50;
+    sim.silence(100);
+    for (std::size_t i = 1; i < sim.count("audio"); ++i)
+        CHECK(sim.of_kind("audio")[i]->samples == 1600);
+    // A synthesis slower than real time: rather than let the line fall silent, a 100..200 ms
+    // chunk goes when the queue runs low.
+    sim.silence(1000);
+    const std::size_t before = sim.count("audio");
+    deliver(delivered, 3 * ms50);  // 150 ms
+    delivered += 3 * ms50;
+    sim.silence(20);
+    REQUIRE(sim.count("audio") == before + 1);
+    CHECK(sim.of_kind("audio").back()->samples >= 1100);
+    CHECK(sim.of_kind("audio").back()->samples <= 1300);
+    sink->on_audio(std::span<const std::int16_t>(voice).subspan(delivered), 16000);
+    sink->on_done();
+    sim.poll_now();
+    REQUIRE(sim.silence_until([&] { return !sim.finished.empty(); }, 4000));
+    std::size_t total = 0;
+    for (const Sent* s : sim.of_kind("audio")) total += s->samples;
+    CHECK(total == voice.size() / 2);
+    check_pacing(sim);
+}
