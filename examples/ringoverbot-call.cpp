@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -45,15 +46,34 @@ double cpu_seconds() {
     return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
+// The bundled demo dialog, found as ringoverbot-agent finds it: installed beside the program
+// (../share/ringoverbot/), else the source tree's copy.
+std::string bundled_dialog() {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path installed =
+            exe.parent_path() / ".." / "share" / "ringoverbot" / "demo-dialog.json";
+        if (fs::exists(installed, ec)) return installed.string();
+    }
+    return ROB_DEMO_DIALOG;
+}
+
 // The bot's phrases (greeting, fallback, replies) from the dialog, for the grammar.
 std::vector<std::string> dialog_replies(const Options& options, bool& ok) {
     ok = true;
-    const std::string path = options.dialog.empty() ? ROB_DEMO_DIALOG : options.dialog;
+    const std::string path = options.dialog.empty() ? bundled_dialog() : options.dialog;
     std::string text;
     if (!read_file(path, text)) {
         if (!options.dialog.empty()) {
             std::fprintf(stderr, "ringoverbot-call: cannot read --dialog %s\n", path.c_str());
             ok = false;
+        } else if (options.transcribing()) {
+            std::fprintf(stderr,
+                         "ringoverbot-call: no bundled dialog at %s: transcribing without a "
+                         "grammar (give --dialog)\n",
+                         path.c_str());
         }
         return {};
     }

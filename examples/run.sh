@@ -44,15 +44,16 @@ health() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.ar
 for _ in $(seq 1 100); do health "$url/health" && break; sleep 0.1; done
 health "$url/health" || { echo "run.sh: $url/health does not answer" >&2; exit 1; }
 
-echo "agent: $url (log: $log)"
+echo "agent: $url (log: $log)" >&2
 status=0
 "$BUILD/examples/ringoverbot-call" --url "${url/http:/ws:}/ws" \
   --say "what are your opening hours" \
   --say "sorry, transfer me to sales please" \
   --barge-in --out "$BUILD/demo-call.wav" "$@" || status=$?
 
-# The agent's side of each turn: what it recognised and where the time went.
-python3 - "$log" <<'EOF' || true
+# The agent's side of each turn: what it recognised and where the time went (not with --json,
+# whose output stays one JSON object).
+[[ " $* " == *" --json "* ]] || python3 - "$log" <<'EOF' || true
 import json, sys
 rows = []
 for line in open(sys.argv[1], errors="replace"):
