@@ -29,8 +29,8 @@ std::string command_text(const CommandRecord& c, const TurnRecord& turn) {
     switch (c.kind) {
         case BotCommandKind::break_playback:
             if (turn.interrupted && c.at_us == turn.break_us && turn.break_after_line_us >= 0)
-                return "break (+" + fixed(ms(turn.break_after_line_us)) +
-                       " ms into the caller's line)";
+                return "break, " + fixed(ms(turn.break_after_line_us)) +
+                       " ms after the caller cut in";
             return "break";
         case BotCommandKind::stream_audio:
             return "streamAudio " + c.value;
