@@ -160,8 +160,12 @@ struct PocketsphinxOptions {
     std::string model_dir;   // empty = the pocketsphinx-en-us package's folder
     bool use_grammar = true;  // a JSGF grammar of SttOptions::phrases in a filler loop when any
     std::uint32_t preroll_ms = 300;  // audio kept before the engine's speech start
+    // The most decoders (~28 MB each) loaded at once, shared by all calls; 0 = the pool's
+    // thread count + 1. Below the thread count, a turn may wait on a worker for a decoder.
+    std::size_t max_decoders = 0;
 };
-// pocketsphinx (16 kHz model), decoding each turn on the pool; one decoder per call.
+// pocketsphinx (16 kHz model), decoding each turn on the pool with a decoder borrowed from the
+// provider's own set (per phrase list, at most max_decoders in all).
 RINGOVERBOT_API Result<std::shared_ptr<SttProvider>> make_pocketsphinx_stt(
     PocketsphinxOptions options, std::shared_ptr<WorkerPool> pool);
 
