@@ -70,141 +70,142 @@ constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 40;
 
 // ---- sections -------------------------------------------------------------------------------
 
-Status apply_webhook_keys(object obj, const std::string& base, webhook::Config& wh) {
+// Calls `apply(key, path, value)` for each member of the object at `base`, stopping at the first
+// failure; every error names the member's JSON path.
+template <class Apply>
+Status for_each_member(object obj, const std::string& base, Apply&& apply) {
     for (auto field : obj) {
         std::string_view k;
         if (field.unescaped_key().get(k)) return bad("config " + base + ": bad key");
         const std::string path = base + "." + std::string(k);
         value v;
         if (field.value().get(v)) return bad("config " + path + ": bad value");
-        std::string* dst = k == "call_events"      ? &wh.call_events_key
-                           : k == "contact_call"   ? &wh.contact_call_key
-                           : k == "contact_search" ? &wh.contact_search_key
-                           : k == "routing"        ? &wh.routing_key
-                                                   : nullptr;
-        if (dst == nullptr)
-            return bad("config " + path +
-                       ": unknown section (call_events, contact_call, contact_search, routing)");
-        if (auto s = read_string(v, path, *dst); !s) return s;
+        if (auto s = apply(k, path, v); !s) return s;
     }
     return {};
+}
+
+Status apply_webhook_keys(object obj, const std::string& base, webhook::Config& wh) {
+    return for_each_member(
+        obj, base, [&](std::string_view k, const std::string& path, value v) -> Status {
+            std::string* dst = k == "call_events"      ? &wh.call_events_key
+                               : k == "contact_call"   ? &wh.contact_call_key
+                               : k == "contact_search" ? &wh.contact_search_key
+                               : k == "routing"        ? &wh.routing_key
+                                                       : nullptr;
+            if (dst == nullptr)
+                return bad(
+                    "config " + path +
+                    ": unknown section (call_events, contact_call, contact_search, routing)");
+            return read_string(v, path, *dst);
+        });
 }
 
 Status apply_webhook(object obj, const std::string& base, HostOptions& o) {
     webhook::Config& wh = o.server.webhook;
-    for (auto field : obj) {
-        std::string_view k;
-        if (field.unescaped_key().get(k)) return bad("config " + base + ": bad key");
-        const std::string path = base + "." + std::string(k);
-        value v;
-        if (field.value().get(v)) return bad("config " + path + ": bad value");
-        Status s;
-        if (k == "body_policy") {
-            std::string p;
-            s = read_string(v, path, p);
-            if (s && p == "require_equal")
-                wh.body_policy = webhook::BodyPolicy::require_equal;
-            else if (s && p == "use_signed")
-                wh.body_policy = webhook::BodyPolicy::use_signed;
-            else if (s)
-                s = bad("config " + path + ": expected require_equal or use_signed");
-        } else if (k == "accept_legacy_hmac") {
-            s = read_bool(v, path, wh.accept_legacy_hmac);
-        } else if (k == "reject_replays") {
-            s = read_bool(v, path, wh.reject_replays);
-        } else if (k == "replay_cache_size") {
-            s = read_uint(v, path, wh.replay_cache_size, 1, 1u << 24);
-        } else if (k == "replay_window_s") {
-            s = read_double(v, path, wh.replay_window_s, 0, 86400 * 7);
-        } else if (k == "leeway_s") {
-            s = read_double(v, path, wh.leeway_s, 0, 86400);
-        } else if (k == "v3_window_s") {
-            s = read_double(v, path, wh.v3_window_s, 0, 86400);
-        } else if (k == "clock") {
-            double t = 0;
-            s = read_double(v, path, t, 0, 1e11);
-            if (s) o.webhook_clock = t;
-        } else {
-            return bad("config " + path + ": unknown key");
-        }
-        if (!s) return s;
-    }
-    return {};
+    return for_each_member(
+        obj, base, [&](std::string_view k, const std::string& path, value v) -> Status {
+            Status s;
+            if (k == "body_policy") {
+                std::string p;
+                s = read_string(v, path, p);
+                if (s && p == "require_equal")
+                    wh.body_policy = webhook::BodyPolicy::require_equal;
+                else if (s && p == "use_signed")
+                    wh.body_policy = webhook::BodyPolicy::use_signed;
+                else if (s)
+                    s = bad("config " + path + ": expected require_equal or use_signed");
+            } else if (k == "accept_legacy_hmac") {
+                s = read_bool(v, path, wh.accept_legacy_hmac);
+            } else if (k == "reject_replays") {
+                s = read_bool(v, path, wh.reject_replays);
+            } else if (k == "replay_cache_size") {
+                s = read_uint(v, path, wh.replay_cache_size, 1, 1u << 24);
+            } else if (k == "replay_window_s") {
+                s = read_double(v, path, wh.replay_window_s, 0, 86400 * 7);
+            } else if (k == "leeway_s") {
+                s = read_double(v, path, wh.leeway_s, 0, 86400);
+            } else if (k == "v3_window_s") {
+                s = read_double(v, path, wh.v3_window_s, 0, 86400);
+            } else if (k == "clock") {
+                double t = 0;
+                s = read_double(v, path, t, 0, 1e11);
+                if (s) o.webhook_clock = t;
+            } else {
+                return bad("config " + path + ": unknown key");
+            }
+            return s;
+        });
 }
 
 Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
-    for (auto field : obj) {
-        std::string_view k;
-        if (field.unescaped_key().get(k)) return bad("config " + base + ": bad key");
-        const std::string path = base + "." + std::string(k);
-        value v;
-        if (field.value().get(v)) return bad("config " + path + ": bad value");
-        Status s;
-        if (k == "greeting")
-            s = read_string(v, path, c.greeting);
-        else if (k == "fallback")
-            s = read_string(v, path, c.fallback);
-        else if (k == "system_prompt")
-            s = read_string(v, path, c.system_prompt);
-        else if (k == "language")
-            s = bad("config " + path + ": not supported yet");
-        else if (k == "output_sample_rate_hz") {
-            s = read_uint(v, path, c.output_sample_rate_hz, 0, 24000);
-            if (s && c.output_sample_rate_hz != 0 && c.output_sample_rate_hz != 8000 &&
-                c.output_sample_rate_hz != 16000 && c.output_sample_rate_hz != 24000)
-                s = bad("config " + path + ": expected 0, 8000, 16000 or 24000");
-        } else if (k == "inbound_sample_rate_hz") {
-            s = read_uint(v, path, c.decoder.default_sample_rate_hz, 8000, 48000);
-        } else if (k == "inbound_channels") {
-            s = read_uint(v, path, c.decoder.default_channels, 1, 2);
-        } else if (k == "number_mode") {
-            std::string m;
-            s = read_string(v, path, m);
-            if (s && m == "automatic")
-                c.numbers.mode = streamer::NumberMode::automatic;
-            else if (s && m == "string")
-                c.numbers.mode = streamer::NumberMode::string;
-            else if (s)
-                s = bad("config " + path + ": expected automatic or string");
-        } else if (k == "chunk_ms")
-            s = read_uint(v, path, c.chunk_ms, 100, 500);
-        else if (k == "max_lead_ms")
-            s = read_uint(v, path, c.max_lead_ms, 100, 10000);
-        else if (k == "speech_start_ms")
-            s = read_uint(v, path, c.speech_start_ms, 20, 5000);
-        else if (k == "barge_in_ms")
-            s = read_uint(v, path, c.barge_in_ms, 20, 5000);
-        else if (k == "endpoint_silence_ms")
-            s = read_uint(v, path, c.endpoint_silence_ms, 100, 10000);
-        else if (k == "max_turn_ms")
-            s = read_uint(v, path, c.max_turn_ms, 1000, 600000);
-        else if (k == "allow_barge_in")
-            s = read_bool(v, path, c.allow_barge_in);
-        else if (k == "vad_margin_db")
-            s = read_double(v, path, c.vad_margin_db, 0, 60);
-        else if (k == "vad_min_speech_dbfs")
-            s = read_double(v, path, c.vad_min_speech_dbfs, -120, 0);
-        else if (k == "echo_return_loss_db")
-            s = read_double(v, path, c.echo_return_loss_db, 0, 80);
-        else if (k == "stt_timeout_ms")
-            s = read_uint(v, path, c.stt_timeout_ms, 1, kMaxU32);
-        else if (k == "llm_first_token_timeout_ms")
-            s = read_uint(v, path, c.llm_first_token_timeout_ms, 1, kMaxU32);
-        else if (k == "llm_total_timeout_ms")
-            s = read_uint(v, path, c.llm_total_timeout_ms, 1, kMaxU32);
-        else if (k == "tts_first_audio_timeout_ms")
-            s = read_uint(v, path, c.tts_first_audio_timeout_ms, 1, kMaxU32);
-        else if (k == "max_history_messages")
-            s = read_uint(v, path, c.max_history_messages, 0, 100000);
-        else if (k == "hangup_grace_ms")
-            s = read_uint(v, path, c.hangup_grace_ms, 0, 60000);
-        else if (k == "max_queued_audio_bytes")
-            s = read_uint(v, path, c.max_queued_audio_bytes, 4096, kMaxSize);
-        else
-            return bad("config " + path + ": unknown key");
-        if (!s) return s;
-    }
-    return {};
+    return for_each_member(
+        obj, base, [&](std::string_view k, const std::string& path, value v) -> Status {
+            Status s;
+            if (k == "greeting")
+                s = read_string(v, path, c.greeting);
+            else if (k == "fallback")
+                s = read_string(v, path, c.fallback);
+            else if (k == "system_prompt")
+                s = read_string(v, path, c.system_prompt);
+            else if (k == "language")
+                s = bad("config " + path + ": not supported yet");
+            else if (k == "output_sample_rate_hz") {
+                s = read_uint(v, path, c.output_sample_rate_hz, 0, 24000);
+                if (s && c.output_sample_rate_hz != 0 && c.output_sample_rate_hz != 8000 &&
+                    c.output_sample_rate_hz != 16000 && c.output_sample_rate_hz != 24000)
+                    s = bad("config " + path + ": expected 0, 8000, 16000 or 24000");
+            } else if (k == "inbound_sample_rate_hz") {
+                s = read_uint(v, path, c.decoder.default_sample_rate_hz, 8000, 48000);
+            } else if (k == "inbound_channels") {
+                s = read_uint(v, path, c.decoder.default_channels, 1, 2);
+            } else if (k == "number_mode") {
+                std::string m;
+                s = read_string(v, path, m);
+                if (s && m == "automatic")
+                    c.numbers.mode = streamer::NumberMode::automatic;
+                else if (s && m == "string")
+                    c.numbers.mode = streamer::NumberMode::string;
+                else if (s)
+                    s = bad("config " + path + ": expected automatic or string");
+            } else if (k == "chunk_ms")
+                s = read_uint(v, path, c.chunk_ms, 100, 500);
+            else if (k == "max_lead_ms")
+                s = read_uint(v, path, c.max_lead_ms, 100, 10000);
+            else if (k == "speech_start_ms")
+                s = read_uint(v, path, c.speech_start_ms, 20, 5000);
+            else if (k == "barge_in_ms")
+                s = read_uint(v, path, c.barge_in_ms, 20, 5000);
+            else if (k == "endpoint_silence_ms")
+                s = read_uint(v, path, c.endpoint_silence_ms, 100, 10000);
+            else if (k == "max_turn_ms")
+                s = read_uint(v, path, c.max_turn_ms, 1000, 600000);
+            else if (k == "allow_barge_in")
+                s = read_bool(v, path, c.allow_barge_in);
+            else if (k == "vad_margin_db")
+                s = read_double(v, path, c.vad_margin_db, 0, 60);
+            else if (k == "vad_min_speech_dbfs")
+                s = read_double(v, path, c.vad_min_speech_dbfs, -120, 0);
+            else if (k == "echo_return_loss_db")
+                s = read_double(v, path, c.echo_return_loss_db, 0, 80);
+            else if (k == "stt_timeout_ms")
+                s = read_uint(v, path, c.stt_timeout_ms, 1, kMaxU32);
+            else if (k == "llm_first_token_timeout_ms")
+                s = read_uint(v, path, c.llm_first_token_timeout_ms, 1, kMaxU32);
+            else if (k == "llm_total_timeout_ms")
+                s = read_uint(v, path, c.llm_total_timeout_ms, 1, kMaxU32);
+            else if (k == "tts_first_audio_timeout_ms")
+                s = read_uint(v, path, c.tts_first_audio_timeout_ms, 1, kMaxU32);
+            else if (k == "max_history_messages")
+                s = read_uint(v, path, c.max_history_messages, 0, 100000);
+            else if (k == "hangup_grace_ms")
+                s = read_uint(v, path, c.hangup_grace_ms, 0, 60000);
+            else if (k == "max_queued_audio_bytes")
+                s = read_uint(v, path, c.max_queued_audio_bytes, 4096, kMaxSize);
+            else
+                return bad("config " + path + ": unknown key");
+            return s;
+        });
 }
 
 // The value of --log-level / "log_level".
@@ -277,81 +278,76 @@ Status apply_config_json(std::string_view json, HostOptions& o) {
     object root;
     if (doc.get_object().get(root)) return bad("config $: expected a JSON object");
     ServerConfig& sc = o.server;
-    for (auto field : root) {
-        std::string_view k;
-        if (field.unescaped_key().get(k)) return bad("config $: bad key (not JSON?)");
-        const std::string path = "$." + std::string(k);
-        value v;
-        if (field.value().get(v)) return bad("config " + path + ": bad value");
-        Status s;
-        std::string text;
-        if (k == "listen") {
-            s = read_string(v, path, text);
-            if (s) s = set_listen("config " + path, text, o);
-        } else if (k == "dialog") {
-            s = read_string(v, path, o.dialog_path);
-        } else if (k == "stt") {
-            s = read_string(v, path, o.stt);
-            if (s) s = check_choice("config " + path, o.stt, {"local", "openai", "deepgram"});
-        } else if (k == "llm") {
-            s = read_string(v, path, o.llm);
-            if (s) s = check_choice("config " + path, o.llm, {"scripted", "openai"});
-        } else if (k == "tts") {
-            s = read_string(v, path, o.tts);
-            if (s) s = check_choice("config " + path, o.tts, {"local", "openai", "elevenlabs"});
-        } else if (k == "voice") {
-            s = read_string(v, path, o.voice);
-            if (s) s = check_choice("config " + path, o.voice, {"slt", "kal"});
-        } else if (k == "public_url") {
-            s = read_string(v, path, text);
-            if (s) s = set_public_url("config " + path, text, o);
-        } else if (k == "log_level") {
-            s = read_string(v, path, text);
-            if (s) s = set_log_level("config " + path, text, o);
-        } else if (k == "ws_path") {
-            s = read_string(v, path, sc.ws_path);
-        } else if (k == "webhook_path") {
-            s = read_string(v, path, sc.webhook_path);
-        } else if (k == "max_calls") {
-            s = read_uint(v, path, sc.max_calls, 1, 100000);
-        } else if (k == "max_message_bytes") {
-            s = read_uint(v, path, sc.max_message_bytes, 1024, kMaxSize);
-        } else if (k == "max_body_bytes") {
-            s = read_uint(v, path, sc.max_body_bytes, 1024, kMaxSize);
-        } else if (k == "max_header_bytes") {
-            s = read_uint(v, path, sc.max_header_bytes, 1024, 65535);
-        } else if (k == "ping_interval_s") {
-            s = read_uint(v, path, sc.ping_interval_s, 1, 65535);
-        } else if (k == "idle_timeout_s") {
-            s = read_uint(v, path, sc.idle_timeout_s, 2, 65535);
-        } else if (k == "http_timeout_s") {
-            s = read_uint(v, path, sc.http_timeout_s, 1, 3600);
-        } else if (k == "drain_timeout_s") {
-            s = read_double(v, path, sc.drain_timeout_s, 0, 86400);
-        } else if (k == "link_window_s") {
-            s = read_double(v, path, sc.link_window_s, 0, 86400);
-        } else if (k == "permessage_deflate") {
-            s = read_bool(v, path, sc.permessage_deflate);
-        } else if (k == "workers") {
-            s = read_uint(v, path, o.workers, 1, 64);
-        } else if (k == "webhook_keys") {
-            object obj;
-            if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
-            s = apply_webhook_keys(obj, path, sc.webhook);
-        } else if (k == "webhook") {
-            object obj;
-            if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
-            s = apply_webhook(obj, path, o);
-        } else if (k == "call") {
-            object obj;
-            if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
-            s = apply_call(obj, path, sc.call);
-        } else {
-            return bad("config " + path + ": unknown key");
-        }
-        if (!s) return s;
-    }
-    return {};
+    return for_each_member(
+        root, "$", [&](std::string_view k, const std::string& path, value v) -> Status {
+            Status s;
+            std::string text;
+            if (k == "listen") {
+                s = read_string(v, path, text);
+                if (s) s = set_listen("config " + path, text, o);
+            } else if (k == "dialog") {
+                s = read_string(v, path, o.dialog_path);
+            } else if (k == "stt") {
+                s = read_string(v, path, o.stt);
+                if (s) s = check_choice("config " + path, o.stt, {"local", "openai", "deepgram"});
+            } else if (k == "llm") {
+                s = read_string(v, path, o.llm);
+                if (s) s = check_choice("config " + path, o.llm, {"scripted", "openai"});
+            } else if (k == "tts") {
+                s = read_string(v, path, o.tts);
+                if (s) s = check_choice("config " + path, o.tts, {"local", "openai", "elevenlabs"});
+            } else if (k == "voice") {
+                s = read_string(v, path, o.voice);
+                if (s) s = check_choice("config " + path, o.voice, {"slt", "kal"});
+            } else if (k == "public_url") {
+                s = read_string(v, path, text);
+                if (s) s = set_public_url("config " + path, text, o);
+            } else if (k == "log_level") {
+                s = read_string(v, path, text);
+                if (s) s = set_log_level("config " + path, text, o);
+            } else if (k == "ws_path") {
+                s = read_string(v, path, sc.ws_path);
+            } else if (k == "webhook_path") {
+                s = read_string(v, path, sc.webhook_path);
+            } else if (k == "max_calls") {
+                s = read_uint(v, path, sc.max_calls, 1, 100000);
+            } else if (k == "max_message_bytes") {
+                s = read_uint(v, path, sc.max_message_bytes, 1024, kMaxSize);
+            } else if (k == "max_body_bytes") {
+                s = read_uint(v, path, sc.max_body_bytes, 1024, kMaxSize);
+            } else if (k == "max_header_bytes") {
+                s = read_uint(v, path, sc.max_header_bytes, 1024, 65535);
+            } else if (k == "ping_interval_s") {
+                s = read_uint(v, path, sc.ping_interval_s, 1, 65535);
+            } else if (k == "idle_timeout_s") {
+                s = read_uint(v, path, sc.idle_timeout_s, 2, 65535);
+            } else if (k == "http_timeout_s") {
+                s = read_uint(v, path, sc.http_timeout_s, 1, 3600);
+            } else if (k == "drain_timeout_s") {
+                s = read_double(v, path, sc.drain_timeout_s, 0, 86400);
+            } else if (k == "link_window_s") {
+                s = read_double(v, path, sc.link_window_s, 0, 86400);
+            } else if (k == "permessage_deflate") {
+                s = read_bool(v, path, sc.permessage_deflate);
+            } else if (k == "workers") {
+                s = read_uint(v, path, o.workers, 1, 64);
+            } else if (k == "webhook_keys") {
+                object obj;
+                if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+                s = apply_webhook_keys(obj, path, sc.webhook);
+            } else if (k == "webhook") {
+                object obj;
+                if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+                s = apply_webhook(obj, path, o);
+            } else if (k == "call") {
+                object obj;
+                if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+                s = apply_call(obj, path, sc.call);
+            } else {
+                return bad("config " + path + ": unknown key");
+            }
+            return s;
+        });
 }
 
 Result<HostOptions> parse_host_options(std::span<const std::string_view> args, const EnvLookup& env,
