@@ -16,6 +16,7 @@ import json as _json
 import math
 
 from ._lib import RobError, check, check_struct, fn, rob_free
+from ._lib import text_arg as _text
 
 __all__ = [
     "WebhookVerifier",
@@ -190,20 +191,6 @@ _build_search = fn("rob_webhook_build_search_reply", ctypes.c_int, ctypes.POINTE
 _build_routing = fn("rob_webhook_build_routing_reply", ctypes.c_int, ctypes.c_char_p,
                     ctypes.POINTER(_RoutingAgent), ctypes.c_size_t,
                     ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t))
-
-
-def _text(value):
-    """str/bytes/None -> bytes/None for a const char* (NUL bytes refused)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.encode("utf-8")
-    elif not isinstance(value, (bytes, bytearray)):
-        raise TypeError(f"expected str or bytes, got {type(value).__name__}")
-    value = bytes(value)
-    if b"\0" in value:
-        raise ValueError("text must not contain NUL")
-    return value
 
 
 def _number_text(value):
