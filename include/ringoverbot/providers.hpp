@@ -46,8 +46,14 @@ class SttSink {
     virtual void on_error(const Error& error) = 0;
 };
 
+// How the call's audio arrived on the line; a provider that takes audio at the stream's own
+// rate (sample_rate_hz() == 0) may send it on in that encoding (G.711 decodes and re-encodes
+// losslessly), which is what the line carried.
+enum class LineEncoding : int { l16 = 0, pcmu = 1, pcma = 2 };
+
 struct SttOptions {
     std::uint32_t sample_rate_hz = 16000;  // of the audio send_audio() gets (mono s16)
+    LineEncoding line_encoding = LineEncoding::l16;
     std::string language = "en-US";
     std::vector<std::string> phrases;  // what the caller is expected to say (a grammar or hints)
     std::string call_id;               // for logs
@@ -157,7 +163,7 @@ class RINGOVERBOT_API WorkerPool {
 // ---- local defaults (no network, no key) ----------------------------------------------------
 
 struct PocketsphinxOptions {
-    std::string model_dir;   // empty = the pocketsphinx-en-us package's folder
+    std::string model_dir;    // empty = the pocketsphinx-en-us package's folder
     bool use_grammar = true;  // a JSGF grammar of SttOptions::phrases in a filler loop when any
     std::uint32_t preroll_ms = 300;  // audio kept before the engine's speech start
     // The most decoders (~28 MB each) loaded at once, shared by all calls; 0 = the pool's
@@ -181,7 +187,8 @@ RINGOVERBOT_API Result<std::shared_ptr<TtsProvider>> make_flite_tts(
 // The scripted dialog of spec/host.md as a language model: the last user message picks the
 // intent; the reply streams word by word, followed by the intent's actions. Errors name the JSON
 // path of the problem.
-RINGOVERBOT_API Result<std::shared_ptr<LlmProvider>> make_scripted_llm(std::string_view dialog_json);
+RINGOVERBOT_API Result<std::shared_ptr<LlmProvider>> make_scripted_llm(
+    std::string_view dialog_json);
 // What a host needs from a dialog file besides the provider: the greeting and the fallback (the
 // call's own phrases), what callers are expected to say (the recogniser's grammar) and every
 // fixed reply (to prewarm the TTS cache). Same validation as make_scripted_llm.
@@ -206,5 +213,99 @@ class RINGOVERBOT_API CachedTts : public TtsProvider {
     virtual std::uint64_t hits() const = 0;
     virtual std::uint64_t misses() const = 0;
 };
+
+// ---- cloud providers ------------------------------------------------------------------------
+// OpenAI-compatible chat completions, Deepgram live STT, OpenAI STT, ElevenLabs TTS and OpenAI
+// TTS, over one shared HTTP/WebSocket client (ringoverbot::net::make_cloud_client). Keys are
+// sent only in their headers and never logged. Every request has deadlines (connect, first
+// byte, total) and errors reach the sink as provider_failed or timeout; the call engine then
+// speaks its fallback.
+
+// The client the cloud providers share (made by net::make_cloud_client, server.hpp).
+class RINGOVERBOT_API CloudClient {
+  public:
+    virtual ~CloudClient();
+    struct ErrorCount {
+        std::string provider;  // "openai", "deepgram", "elevenlabs"
+        std::string kind;      // "dns", "connect", "tls", "timeout", "unauthorized",
+                               // "rate_limited", "client_error", "server_error", "dropped",
+                               // "protocol"
+        std::uint64_t count = 0;
+    };
+    // Failures so far (retried attempts included), nonzero rows only. Any thread.
+    virtual std::vector<ErrorCount> error_counts() const = 0;
+};
+
+struct CloudTimeouts {
+    std::uint32_t connect_ms = 3000;
+    std::uint32_t first_byte_ms = 8000;  // response headers (the first token for an LLM)
+    std::uint32_t total_ms = 30000;
+    std::uint32_t max_attempts = 3;  // requests that may be retried (before any result)
+};
+
+struct OpenAiLlmOptions {
+    std::string base_url = "https://api.openai.com/v1";  // OPENAI_BASE_URL; http:// works too
+    std::string api_key;                                 // OPENAI_API_KEY; may be empty (local)
+    std::string model = "gpt-4o-mini";
+    double temperature = 0.7;        // < 0: not sent
+    std::uint32_t max_tokens = 300;  // 0: not sent (max_tokens, what every compatible server knows)
+    bool tools = true;               // declare transfer_call/send_digits/play_audio/end_call
+    CloudTimeouts timeouts;
+};
+RINGOVERBOT_API Result<std::shared_ptr<LlmProvider>> make_openai_llm(
+    OpenAiLlmOptions options, std::shared_ptr<CloudClient> client);
+
+struct DeepgramSttOptions {
+    std::string base_url = "wss://api.deepgram.com/v1";  // DEEPGRAM_BASE_URL; ws:// works too
+    std::string api_key;                                 // DEEPGRAM_API_KEY
+    std::string model = "nova-2-phonecall";
+    std::string language = "en-US";
+    std::uint32_t endpointing_ms = 300;     // Deepgram's own endpointing (speech_final)
+    std::uint32_t utterance_end_ms = 1000;  // UtteranceEnd after this much silence in words
+    bool interim_results = true;
+    bool vad_events = true;             // SpeechStarted
+    std::uint32_t keepalive_ms = 5000;  // KeepAlive when no audio was sent this long
+    CloudTimeouts timeouts;  // connect bounds the upgrade; first_byte_ms bounds a final's wait
+};
+// Audio goes at the line's own rate and encoding (sample_rate_hz() is 0).
+RINGOVERBOT_API Result<std::shared_ptr<SttProvider>> make_deepgram_stt(
+    DeepgramSttOptions options, std::shared_ptr<CloudClient> client);
+
+struct OpenAiSttOptions {
+    std::string base_url = "https://api.openai.com/v1";
+    std::string api_key;
+    std::string model = "whisper-1";
+    std::string language = "en";     // ISO 639-1; empty: detected
+    std::uint32_t preroll_ms = 300;  // audio kept before the engine's speech start
+    std::uint32_t max_turn_ms = 30000;
+    CloudTimeouts timeouts;
+};
+// One POST /audio/transcriptions per turn (a WAV of the turn at 16 kHz), endpointed locally.
+RINGOVERBOT_API Result<std::shared_ptr<SttProvider>> make_openai_stt(
+    OpenAiSttOptions options, std::shared_ptr<CloudClient> client);
+
+struct ElevenLabsTtsOptions {
+    std::string base_url = "https://api.elevenlabs.io/v1";  // ELEVENLABS_BASE_URL
+    std::string api_key;                                    // ELEVENLABS_API_KEY
+    std::string voice_id = "21m00Tcm4TlvDq8ikWAM";
+    std::string model_id = "eleven_flash_v2_5";
+    CloudTimeouts timeouts;
+};
+// Streams ulaw_8000 when 8 kHz is asked for, pcm_16000 (or pcm_24000) otherwise: no
+// transcoding on our side.
+RINGOVERBOT_API Result<std::shared_ptr<TtsProvider>> make_elevenlabs_tts(
+    ElevenLabsTtsOptions options, std::shared_ptr<CloudClient> client);
+
+struct OpenAiTtsOptions {
+    std::string base_url = "https://api.openai.com/v1";
+    std::string api_key;
+    std::string model = "gpt-4o-mini-tts";
+    std::string voice = "alloy";
+    double speed = 1.0;
+    CloudTimeouts timeouts;
+};
+// POST /audio/speech with response_format pcm: 24 kHz s16 chunks as they arrive.
+RINGOVERBOT_API Result<std::shared_ptr<TtsProvider>> make_openai_tts(
+    OpenAiTtsOptions options, std::shared_ptr<CloudClient> client);
 
 }  // namespace ringoverbot::providers

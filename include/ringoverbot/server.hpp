@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ringoverbot/agent.hpp"
 #include "ringoverbot/error.hpp"
@@ -88,11 +89,28 @@ struct ServerConfig {
 
     LogSink log;  // unset = JSON lines on stderr
     LogLevel min_level = LogLevel::info;
+    // The cloud providers' client, when any: its failures by provider and kind appear in
+    // /metrics as ringoverbot_provider_failures_total{provider,kind}.
+    std::shared_ptr<const providers::CloudClient> cloud_client;
     WebhookHandler on_webhook;
     // Unix time used to verify webhooks; unset = the system clock. (Tests pin it to replay
     // signed vectors.)
     std::function<double()> wall_clock;
 };
+
+// The HTTP(S)/WebSocket client every cloud provider of a process shares: one libwebsockets
+// client loop on its own thread (DNS on a resolver thread, never on the loop).
+struct CloudClientConfig {
+    std::string ca_file;      // an extra CA (PEM) trusted beside the system's (RINGOVERBOT_CA_FILE)
+    std::string https_proxy;  // "http://host:port" (HTTPS_PROXY); empty = direct connections
+    std::vector<std::string> no_proxy;  // host names (or .suffixes) reached directly (NO_PROXY)
+    LogSink log;  // unset = JSON lines on stderr; API keys never appear in a line
+    LogLevel min_level = LogLevel::info;  // request/response bodies only at debug, keys masked
+    std::size_t max_idle_per_host = 4;    // kept-alive HTTP connections reused by later requests
+};
+// invalid_argument for an unreadable CA file or a bad proxy URL.
+RINGOVERBOT_API Result<std::shared_ptr<providers::CloudClient>> make_cloud_client(
+    CloudClientConfig config);
 
 // A snapshot of the counters behind /health and /metrics.
 struct ServerStats {

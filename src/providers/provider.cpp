@@ -9,6 +9,7 @@ SttProvider::~SttProvider() = default;
 LlmProvider::~LlmProvider() = default;
 TtsProvider::~TtsProvider() = default;
 WorkerPool::~WorkerPool() = default;
+CloudClient::~CloudClient() = default;
 
 std::string_view action_name(ActionKind kind) noexcept {
     switch (kind) {
