@@ -123,10 +123,13 @@ def test_deepgram_openai_elevenlabs_call(cloud, start_agent):
         assert d["query"]["sample_rate"] == str(data["rate"]), d["query"]
         assert header(d, "authorization") == "Token " + DEEPGRAM_KEY
     assert dg[0]["audio_bytes"] > 0 and dg[0]["utterances"] >= 2
-    last = wait_for(lambda: [d for d in f.requests("deepgram") if d["status"] == 101
-                             and d["closed_by"] is not None])
-    assert last and last[-1]["closestream"] >= 1, last
-    assert last[-1]["close_code"] == 1000
+    def all_closed():
+        opened = [d for d in f.requests("deepgram") if d["status"] == 101]
+        return opened if all(d["closed_by"] is not None for d in opened) else None
+
+    closed = wait_for(all_closed)
+    assert closed, f.requests("deepgram")
+    assert closed[-1]["closestream"] == 1 and closed[-1]["close_code"] == 1000, closed[-1]
 
     # The chat: the four tools declared on every request, and the history carried.
     chats = [c for c in f.requests("chat") if c["status"] == 200]

@@ -409,17 +409,25 @@ def test_stall_headers_never_answers(cloud):
 
 
 def test_drop_cuts_the_body(cloud):
-    f = cloud("--fault", "chat:drop:1", "--fault", "speech:drop:1")
+    f = cloud("--fault", "chat:drop:1", "--fault", "speech:drop:1", "--fault",
+              "transcribe:drop:1", "--transcript", "first", "--transcript", "second")
     with pytest.raises((http.client.IncompleteRead, ConnectionError, ssl.SSLError)):
         post(f, "/v1/chat/completions", chat_body("what are your opening hours"), bearer())
     speech = {"model": "tts-1", "input": "We are open from eight to six.", "voice": "alloy",
               "response_format": "pcm"}
     with pytest.raises((http.client.IncompleteRead, ConnectionError, ssl.SSLError)):
         post(f, "/v1/audio/speech", speech, bearer())
+    body, ctype = multipart({"file": wav(b"\0\0" * 800, 8000), "model": "whisper-1"})
+    stt_headers = {**bearer(), "Content-Type": ctype}
+    with pytest.raises((http.client.IncompleteRead, ConnectionError, ssl.SSLError)):
+        post(f, "/v1/audio/transcriptions", body, stt_headers, raw=True)
     recs = f.requests()
-    assert [r["fault"] for r in recs] == ["drop", "drop"]
+    assert [r["fault"] for r in recs] == ["drop", "drop", "drop"]
     assert all(r["t_first_byte"] is not None for r in recs)  # some data went before the cut
     assert post(f, "/v1/audio/speech", speech, bearer())[0] == 200
+    # The cut transcription did not use up a transcript.
+    status, _, answer = post(f, "/v1/audio/transcriptions", body, stt_headers, raw=True)
+    assert status == 200 and json.loads(answer) == {"text": "first"}
 
 
 def test_plain_http_and_ws(cloud):
