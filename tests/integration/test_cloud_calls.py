@@ -9,8 +9,8 @@ import json
 import re
 import time
 
-from cloud_fixture_client import (DEEPGRAM_KEY, ELEVENLABS_KEY, OPENAI_KEY, cloud,
-                                  cloud_cert_dir)
+from cloud_fixture_client import DEEPGRAM_KEY, ELEVENLABS_KEY, OPENAI_KEY
+from cloud_fixture_client import cloud, cloud_cert_dir  # noqa: F401 (pytest fixtures)
 from conftest import run_call
 
 HOURS_WORDS = {"open", "eight", "morning", "six", "evening", "monday", "saturday"}

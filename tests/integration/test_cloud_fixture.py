@@ -17,7 +17,8 @@ import websockets
 import websockets.exceptions
 
 from cloud_fixture_client import (DEEPGRAM_KEY, ELEVENLABS_KEY, FIXTURE, OPENAI_KEY, PYTHON,
-                                  cloud, cloud_cert_dir, encode, rms_dbfs, speech_pcm)
+                                  encode, rms_dbfs, speech_pcm)
+from cloud_fixture_client import cloud, cloud_cert_dir  # noqa: F401 (pytest fixtures)
 
 TOOLS = [{"type": "function", "function": {
     "name": name, "description": "agent action",
