@@ -16,8 +16,12 @@
 //   into one user message.
 // - The STT stream gets every frame. Its finals accumulate; the answer starts when the final
 //   that answers end_of_turn() arrives and the caller is not talking again. An empty final with
-//   nothing accumulated is nothing to answer: no turn. Interim results and the provider's own
-//   speech signals are not used (the engine's VAD decides).
+//   nothing accumulated is nothing to answer: no turn. Interim results are not used.
+// - The provider's own speech signals (Deepgram) stand beside the VAD: its utterance end ends
+//   the caller's turn at once when the VAD has heard at least 150 ms of silence (the provider
+//   endpoints sooner than the 500 ms of silence the VAD waits for); its speech start while the
+//   bot talks confirms a barge-in at once when the VAD hears at least 60 ms of speech (the
+//   echo gate still has to pass it, so the bot's own echo cannot trigger it).
 // - DTMF: the key reaches the LLM as the user text "[dtmf 5]" at once (a key press is a whole
 //   turn); while the bot talks it is a barge-in like speech (when barge-in is allowed).
 // - Barge-in: confirmed caller speech (TurnDetector's barge_in_ms) or a key while a reply is
@@ -64,6 +68,8 @@ using providers::Role;
 
 constexpr std::int64_t kNever = Call::kNever;
 constexpr std::int64_t kSttReopenBackoffUs = 1000000;
+constexpr std::uint32_t kProviderStartMinSpeechMs = 60;
+constexpr std::uint32_t kProviderEndMinSilenceMs = 150;
 // Speech runs at about 14 characters a second: the length a sentence still being synthesized
 // is assumed to have when a barge-in cuts it (so the words credited as heard are not
 // overstated by a short partial synthesis).
@@ -71,6 +77,18 @@ constexpr std::uint64_t kCharsPerSecond = 14;
 
 std::int64_t ms_to_us(std::uint32_t ms) {
     return std::int64_t{ms} * 1000;
+}
+
+providers::LineEncoding line_encoding(streamer::Encoding e) {
+    switch (e) {
+        case streamer::Encoding::pcmu:
+            return providers::LineEncoding::pcmu;
+        case streamer::Encoding::pcma:
+            return providers::LineEncoding::pcma;
+        case streamer::Encoding::l16:
+            break;
+    }
+    return providers::LineEncoding::l16;
 }
 
 void append_words(std::string& to, std::string_view text) {
@@ -228,6 +246,7 @@ struct Call::Impl {
     std::int64_t close_at = kNever;
 
     std::unique_ptr<providers::SttStream> stt;
+    providers::LineEncoding stt_encoding = providers::LineEncoding::l16;
     std::uint64_t stt_id = 0;
     std::int64_t stt_retry_at = 0;
     bool awaiting_final = false;
@@ -284,6 +303,9 @@ struct Call::Impl {
         echo.emplace(out_rate, cfg.max_lead_ms + cfg.chunk_ms);
         const std::uint32_t stt_rate =
             prov.stt->sample_rate_hz() != 0 ? prov.stt->sample_rate_hz() : native;
+        // Audio at the line's own rate may go on in the line's own encoding.
+        stt_encoding =
+            stt_rate == native ? line_encoding(format.encoding) : providers::LineEncoding::l16;
         caller.emplace(stt_rate);
         open_stt(now);
         if (!cfg.greeting.empty()) {
@@ -306,6 +328,7 @@ struct Call::Impl {
     void open_stt(std::int64_t now) {
         providers::SttOptions opt;
         opt.sample_rate_hz = caller->stt_rate_hz();
+        opt.line_encoding = stt_encoding;
         opt.phrases = cfg.expected_phrases;
         if (decoder_metadata().call_id) opt.call_id = *decoder_metadata().call_id;
         const std::uint64_t id = next_id++;
@@ -438,7 +461,13 @@ struct Call::Impl {
                 if (e.request == stt_id && e.is_final) on_final(e.text, now);
                 return;
             case InboxEventKind::stt_speech_started:
+                if (e.request == stt_id && cfg.allow_barge_in && close_at == kNever &&
+                    bot_busy(now) && detector.start_now(kProviderStartMinSpeechMs))
+                    on_speech_started(now);
+                return;
             case InboxEventKind::stt_utterance_end:
+                if (e.request == stt_id && detector.end_now(kProviderEndMinSilenceMs))
+                    on_speech_ended(now);
                 return;
             case InboxEventKind::stt_error:
                 if (e.request == stt_id) on_stt_failure(now, false);

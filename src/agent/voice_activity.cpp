@@ -67,6 +67,21 @@ TurnEvent TurnDetector::feed(bool speech, std::uint32_t frame_ms, bool bot_speak
     return TurnEvent::none;
 }
 
+bool TurnDetector::start_now(std::uint32_t min_speech_ms) {
+    if (in_turn_ || speech_run_ms_ == 0 || speech_run_ms_ < min_speech_ms || silence_run_ms_ > 0)
+        return false;
+    in_turn_ = true;
+    turn_start_ms_ = run_start_ms_;
+    return true;
+}
+
+bool TurnDetector::end_now(std::uint32_t min_silence_ms) {
+    if (!in_turn_ || silence_run_ms_ < min_silence_ms) return false;
+    in_turn_ = false;
+    speech_run_ms_ = 0;
+    return true;
+}
+
 void TurnDetector::reset() {
     in_turn_ = false;
     speech_run_ms_ = 0;

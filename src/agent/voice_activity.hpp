@@ -66,6 +66,14 @@ class TurnDetector {
     std::uint64_t last_speech_end_ms() const { return last_speech_end_ms_; }
     void reset();
 
+    // The STT provider's own voice-activity signals, beside the VAD's (Deepgram's SpeechStarted
+    // and speech_final/UtteranceEnd). start_now() confirms a start at once when at least
+    // min_speech_ms of speech is running (a barge-in without the full confirmation);
+    // end_now() ends the turn at once when the caller has been silent at least
+    // min_silence_ms. Each returns whether it did.
+    bool start_now(std::uint32_t min_speech_ms);
+    bool end_now(std::uint32_t min_silence_ms);
+
   private:
     TurnConfig config_;
     std::uint64_t now_ms_ = 0;

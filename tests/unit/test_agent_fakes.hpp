@@ -50,6 +50,7 @@ struct FakeWorld {
     Mode stt_mode = Mode::sync;
     std::uint32_t stt_rate_hz = 16000;
     std::deque<std::string> transcripts;  // one final per end_of_turn ("" when exhausted)
+    providers::SttOptions stt_options;    // of the newest open()
     int stt_opened = 0, stt_cancelled = 0, end_of_turns = 0, speech_hints = 0;
     std::uint64_t stt_samples = 0;
     std::vector<std::shared_ptr<providers::SttSink>> stt_sinks;  // newest last
@@ -234,8 +235,9 @@ class FakeStt final : public providers::SttProvider {
     std::string_view name() const override { return "fake-stt"; }
     std::uint32_t sample_rate_hz() const override { return world_->stt_rate_hz; }
     Result<std::unique_ptr<providers::SttStream>> open(
-        const providers::SttOptions&, std::shared_ptr<providers::SttSink> sink) override {
+        const providers::SttOptions& options, std::shared_ptr<providers::SttSink> sink) override {
         if (world_->stt_mode == Mode::refuse) return Error{Errc::io, "fake stt refuses"};
+        world_->stt_options = options;
         ++world_->stt_opened;
         world_->stt_sinks.push_back(sink);
         return std::unique_ptr<providers::SttStream>(new FakeSttStream(world_, std::move(sink)));

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "providers/local/pocketsphinx_decoders.hpp"
+#include "providers/turn_audio.hpp"
 #include "ringoverbot/audio.hpp"
 #include "ringoverbot/providers.hpp"
 
@@ -136,8 +137,7 @@ class PocketsphinxStream final : public SttStream {
   public:
     PocketsphinxStream(std::shared_ptr<CallDecoding> decoding, std::uint32_t preroll_ms)
         : decoding_(std::move(decoding)),
-          ring_(std::size_t{decoding_->rate} * kMaxTurnSeconds),
-          preroll_(std::uint64_t{decoding_->rate} * preroll_ms / 1000) {
+          audio_(decoding_->rate, kMaxTurnSeconds * 1000, preroll_ms) {
         // Turn one then finds a decoder of its phrases loaded (unless every slot is lent).
         decoding_->pool->post([decoders = decoding_->decoders, phrases = decoding_->phrases] {
             if (auto d = decoders.lock()) d->warm(phrases);
@@ -149,44 +149,19 @@ class PocketsphinxStream final : public SttStream {
 
     void send_audio(std::span<const std::int16_t> samples) override {
         if (decoding_->cancelled.load(std::memory_order_relaxed)) return;
-        // Only the newest ring-full matters when more arrives at once.
-        if (samples.size() > ring_.size()) {
-            total_ += samples.size() - ring_.size();
-            samples = samples.last(ring_.size());
-        }
-        const std::size_t at = static_cast<std::size_t>(total_ % ring_.size());
-        const std::size_t first = std::min(samples.size(), ring_.size() - at);
-        std::copy_n(samples.begin(), first, ring_.begin() + static_cast<std::ptrdiff_t>(at));
-        std::copy(samples.begin() + static_cast<std::ptrdiff_t>(first), samples.end(),
-                  ring_.begin());
-        total_ += samples.size();
+        audio_.push(samples);
     }
 
-    void speech_started() override {
-        if (hinted_) return;
-        hinted_ = true;
-        turn_start_ = std::max(turn_start_, total_ > preroll_ ? total_ - preroll_ : 0);
-    }
+    void speech_started() override { audio_.speech_started(); }
 
     void end_of_turn() override {
         if (decoding_->cancelled.load(std::memory_order_relaxed)) return;
-        const std::uint64_t oldest = total_ > ring_.size() ? total_ - ring_.size() : 0;
-        const std::uint64_t begin = std::max(turn_start_, oldest);
-        std::vector<std::int16_t> turn(static_cast<std::size_t>(total_ - begin));
-        for (std::size_t i = 0; i < turn.size(); ++i)
-            turn[i] = ring_[static_cast<std::size_t>((begin + i) % ring_.size())];
-        turn_start_ = total_;
-        hinted_ = false;
-        CallDecoding::enqueue(decoding_, std::move(turn));
+        CallDecoding::enqueue(decoding_, audio_.cut());
     }
 
   private:
     std::shared_ptr<CallDecoding> decoding_;
-    std::vector<std::int16_t> ring_;  // the newest kMaxTurnSeconds of the call
-    std::uint64_t total_ = 0;         // samples received so far
-    std::uint64_t turn_start_ = 0;    // where the current turn begins (a sample count)
-    std::uint64_t preroll_;
-    bool hinted_ = false;
+    TurnAudio audio_;  // the newest kMaxTurnSeconds of the call
 };
 
 class PocketsphinxStt final : public SttProvider {
