@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -159,6 +160,20 @@ class Impl : public std::enable_shared_from_this<Impl> {
     static void stop_timer(JobTimer& timer);
     // True when the handler may be called (not cancelled, loop not stopping).
     bool live(const Job& job) const;
+    // Calls a handler when the job is live; an exception stops at the C callback boundary
+    // (logged at error).
+    template <class F>
+    void notify(const Job& job, F&& call) {
+        if (!live(job)) return;
+        try {
+            call();
+        } catch (const std::exception& e) {
+            handler_threw(job, e.what());
+        } catch (...) {
+            handler_threw(job, "unknown exception");
+        }
+    }
+    void handler_threw(const Job& job, const char* what) const;
     Failure status_failure(const Job& job) const;
     void log_failure(const Job& job, const Failure& failure, bool retrying) const;
     void log_request(const Job& job) const;

@@ -334,6 +334,12 @@ bool Impl::live(const Job& job) const {
     return !stopping && !job.token->cancelled.load();
 }
 
+void Impl::handler_threw(const Job& job, const char* what) const {
+    LogLine(logger, LogLevel::error, "cloud_handler_threw")
+        .str("provider", job.provider)
+        .str("what", mask(what));
+}
+
 void Impl::add_job(std::unique_ptr<Job> owned) {
     if (!owned || owned->token->cancelled.load()) return;
     Job& job = *owned;
@@ -429,7 +435,8 @@ void Impl::connect(Job& job) {
     ci.port = url.port;
     ci.path = job.path.c_str();
     ci.host = job.host_header.c_str();
-    ci.origin = job.host_header.c_str();
+    // An Origin header only for WebSockets (lws sends "http://<origin>"); API calls need none.
+    ci.origin = job.is_ws ? job.host_header.c_str() : nullptr;
     ci.ssl_connection = (url.tls() ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
     ci.alpn = "http/1.1";  // h2 is compiled in; every request here is h1
     if (job.is_ws) {
@@ -569,12 +576,12 @@ void Impl::fail_attempt(Job& job, Failure failure, bool retryable) {
                          static_cast<lws_usec_t>(delay * 1000.0));
         return;
     }
-    if (live(job)) {
+    notify(job, [&] {
         if (job.is_ws)
             job.ws_handler->on_failure(failure);
         else
             job.http_handler->on_failure(failure);
-    }
+    });
     finish(job);
 }
 

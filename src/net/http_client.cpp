@@ -138,7 +138,7 @@ int Impl::http_event(lws* wsi, int reason, void* in, std::size_t len) {
             job.phase = Phase::body;
             if (is_2xx(job.status)) {
                 job.delivered = true;
-                if (live(job)) job.http_handler->on_response(job.status);
+                notify(job, [&] { job.http_handler->on_response(job.status); });
             } else {
                 char value[32] = {};
                 const int n = lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_RETRY_AFTER);
@@ -164,7 +164,9 @@ int Impl::http_event(lws* wsi, int reason, void* in, std::size_t len) {
                 if (logger.enabled(LogLevel::debug) && job.logged_body.size() < kLoggedBodyCap)
                     job.logged_body.append(reinterpret_cast<const char*>(data),
                                            std::min(len, kLoggedBodyCap - job.logged_body.size()));
-                if (live(job)) job.http_handler->on_body(std::span<const std::uint8_t>(data, len));
+                notify(job, [&] {
+                    job.http_handler->on_body(std::span<const std::uint8_t>(data, len));
+                });
             } else if (job.error_body.size() < kErrorBodyCap) {
                 job.error_body.append(reinterpret_cast<const char*>(data),
                                       std::min(len, kErrorBodyCap - job.error_body.size()));
@@ -175,7 +177,7 @@ int Impl::http_event(lws* wsi, int reason, void* in, std::size_t len) {
             if (is_2xx(job.status)) {
                 job.attempt_over = true;
                 log_response(job);
-                if (live(job)) job.http_handler->on_complete();
+                notify(job, [&] { job.http_handler->on_complete(); });
                 finish(job);
                 return 0;
             }

@@ -101,7 +101,7 @@ int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
             job.rx.clear();
             job.rx_binary = false;
             job.rx_in_message = false;
-            if (live(job)) job.ws_handler->on_open();
+            notify(job, [&] { job.ws_handler->on_open(); });
             if (!job.outq.empty() || job.close_wanted) lws_callback_on_writable(wsi);
             return 0;
         }
@@ -127,11 +127,12 @@ int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
                     line.str("provider", job.provider).unum("bytes", job.rx.size());
                     if (!job.rx_binary) line.str("text", masked_excerpt(job.rx, 2048));
                 }
-                if (live(job))
+                notify(job, [&] {
                     job.ws_handler->on_message(
                         std::span<const std::uint8_t>(
                             reinterpret_cast<const std::uint8_t*>(job.rx.data()), job.rx.size()),
                         job.rx_binary);
+                });
             }
             return 0;
         }
@@ -168,7 +169,7 @@ int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
                 LogLine(logger, LogLevel::debug, "cloud_ws_closed")
                     .str("provider", job.provider)
                     .num("code", code);
-                if (live(job)) job.ws_handler->on_closed(code);
+                notify(job, [&] { job.ws_handler->on_closed(code); });
                 finish(job);
                 return 0;
             }

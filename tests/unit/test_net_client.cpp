@@ -93,6 +93,7 @@ class Fixture {
         proxy = json_int(line, "proxy");
         ws = json_int(line, "ws");
         wss = json_int(line, "wss");
+        mismatch = json_int(line, "mismatch");
         REQUIRE(https > 0);
     }
     ~Fixture() {
@@ -111,7 +112,7 @@ class Fixture {
         return std::string(tls ? "https://" : "http://") + host + ":" +
                std::to_string(tls ? https : http) + path;
     }
-    int http = 0, https = 0, proxy = 0, ws = 0, wss = 0;
+    int http = 0, https = 0, proxy = 0, ws = 0, wss = 0, mismatch = 0;
 
   private:
     pid_t pid_ = -1;
@@ -333,6 +334,14 @@ TEST_CASE("net: client verifies TLS with the CA file; without it the kind is tls
     CHECK(c->body.find("\"method\": \"GET\"") != std::string::npos);
     CHECK(c->body.find("\"host\": \"localhost:" + std::to_string(fx.https)) != std::string::npos);
 
+    // By address: the certificate's IP name.
+    auto by_ip = fetch(*client, get(fx.url("/echo", true, "127.0.0.1")));
+    CHECK_MESSAGE(by_ip->complete, (by_ip->failure ? by_ip->failure->message : ""));
+    // A name the certificate does not carry.
+    auto wrong = fetch(*client, get("https://127.0.0.2:" + std::to_string(fx.mismatch) + "/echo"));
+    REQUIRE(wrong->failure);
+    CHECK(wrong->failure->kind == FailureKind::tls);
+
     CloudClientConfig bare;
     bare.log = [](LogLevel, std::string_view) {};
     auto r = ClientLoop::create(bare);
@@ -362,6 +371,7 @@ TEST_CASE("net: client sends method, headers and body; Host has the port") {
     CHECK(c->body.find("\"x-custom\": \"yes\"") != std::string::npos);
     CHECK(c->body.find("\"content-type\": \"application/json\"") != std::string::npos);
     CHECK(c->body.find("\"content-length\": \"40000\"") != std::string::npos);
+    CHECK(c->body.find("\"origin\"") == std::string::npos);
     CHECK(c->body.find(std::string(40000, 'b')) != std::string::npos);
     CHECK(client->requests("test") == 1);
 }
