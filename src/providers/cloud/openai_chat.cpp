@@ -92,8 +92,13 @@ bool is_http_url(std::string_view url) {
         host_at = 7;
     else
         return false;
-    for (const char c : url)
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+    // RFC 3986: spaces, controls, non-ASCII and these must be percent-encoded in a URL.
+    for (const char c : url) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f ||
+            std::string_view("\"<>\\^`{|}").find(c) != std::string_view::npos)
+            return false;
+    }
     const auto host_end = url.find_first_of("/?#", host_at);
     const auto authority = url.substr(
         host_at, host_end == std::string_view::npos ? std::string_view::npos : host_end - host_at);
@@ -243,7 +248,7 @@ Status ChatStreamDecoder::feed(std::string_view data, ChatStreamSink& sink) {
         done_ = true;
         return flush_calls(sink);
     }
-    if (text.empty()) return {Errc::protocol, "chat stream: an event without data"};
+    if (text.empty()) return {};  // "data:" alone, a keep-alive some proxies send
 
     dom::parser parser;
     dom::element doc;
