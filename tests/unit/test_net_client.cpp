@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -410,6 +411,7 @@ TEST_CASE("net: client maps 401, 403, 404, 429 and 500 to failure kinds") {
         CHECK(m.rfind("HTTP " + std::to_string(status) + ": {", 0) == 0);
         CHECK(m.find("second line") != std::string::npos);
         CHECK(m.find('\n') == std::string::npos);
+        CHECK(m.find('\r') == std::string::npos);
     }
     CHECK(error_count(*client, "test", "unauthorized") == 2);
     CHECK(error_count(*client, "test", "server_error") == 1);
@@ -541,6 +543,31 @@ TEST_CASE("net: client cancel closes the server's connection at once") {
     std::this_thread::sleep_for(Ms(50));
     std::lock_guard<std::mutex> lock(c->mu);
     CHECK(c->calls == 0);  // no handler call after the cancel
+}
+
+TEST_CASE("net: client cancel inside a handler stops every later call") {
+    Fixture fx;
+    auto client = make_client();
+    struct CancelOnFirstBody final : HttpHandler {
+        void on_body(std::span<const std::uint8_t>) override {
+            ++bodies;
+            std::lock_guard<std::mutex> lock(mu);
+            if (handle) handle->cancel();  // on the loop thread
+        }
+        void on_complete() override { ++ends; }
+        void on_failure(const Failure&) override { ++ends; }
+        std::mutex mu;
+        providers::Request* handle = nullptr;
+        std::atomic<int> bodies{0}, ends{0};
+    };
+    auto h = std::make_shared<CancelOnFirstBody>();
+    std::unique_lock<std::mutex> lock(h->mu);
+    auto handle = client->http(get(fx.url("/sse?n=4&gap_ms=40")), h);
+    h->handle = handle.get();
+    lock.unlock();
+    std::this_thread::sleep_for(Ms(400));
+    CHECK(h->bodies == 1);
+    CHECK(h->ends == 0);
 }
 
 TEST_CASE("net: client reports an unknown name as dns and a refused port as connect") {
