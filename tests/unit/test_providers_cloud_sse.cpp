@@ -53,6 +53,10 @@ const std::string kStream =
     "\r"
     "data\n"
     "\n"
+    "event: two-lines\r\n"
+    "data: first\r\n"
+    "data: second\r\n"
+    "\r\n"
     "unknown: x\n"
     "data: [DONE]\n"
     "\n"
@@ -65,6 +69,7 @@ const std::vector<Ev> kExpected = {
     {"", R"({"choices":[{"index":0,"delta":{"content":"Hello"}}]})", ""},
     {"update", "line one\n line two (one space kept)", "7"},
     {"", "", "7"},
+    {"two-lines", "first\nsecond", "7"},
     {"", "[DONE]", "7"},
 };
 
