@@ -66,6 +66,17 @@ std::string bundled_dialog(const char* argv0) {
 
 // A scripted reply as the call engine asks the TTS for it: the scripted LLM streams it word by
 // word (each with the blanks before it) into the call's sentence chunker.
+// The system prompt of a cloud LLM when the config gives none: a phone agent of few words that
+// uses the call's tools, told the dialog's greeting so it knows whose line it answers.
+std::string default_system_prompt(const providers::DialogSummary& dialog) {
+    return "You are a voice agent answering a phone call. Your first words to the caller were: \"" +
+           dialog.greeting +
+           "\" Answer in one or two short spoken sentences, with no lists, no markdown and no "
+           "emojis. When the caller asks for a person or a department, say you are putting them "
+           "through and call transfer_call. To dial an extension, call send_digits. When the "
+           "caller says goodbye, say goodbye and call end_call.";
+}
+
 std::vector<std::string> spoken_pieces(const std::string& reply) {
     agent::SentenceChunker chunker;
     std::vector<std::string> pieces;
@@ -133,13 +144,6 @@ int main(int argc, char** argv) {
         std::printf("ringoverbot-agent %s\n", rob_version_string());
         return 0;
     }
-    if (opt.stt != "local")
-        return fail(kExitUsage, "--stt " + opt.stt + ": not available yet (issue 4)");
-    if (opt.llm != "scripted")
-        return fail(kExitUsage, "--llm " + opt.llm + ": not available yet (issue 4)");
-    if (opt.tts != "local")
-        return fail(kExitUsage, "--tts " + opt.tts + ": not available yet (issue 4)");
-
     // The dialog: the scripted LLM, the greeting, the recogniser's phrases, the cache's phrases.
     const std::string dialog_path =
         opt.dialog_path.empty() ? bundled_dialog(argv[0]) : opt.dialog_path;
@@ -148,8 +152,9 @@ int main(int argc, char** argv) {
         return fail(kExitUsage, "--dialog " + dialog_path + ": " + dialog_json.error().message);
     auto summary = providers::describe_dialog(*dialog_json);
     if (!summary) return fail(kExitUsage, "dialog " + dialog_path + ": " + summary.error().message);
-    auto llm = providers::make_scripted_llm(*dialog_json);
-    if (!llm) return fail(kExitUsage, "dialog " + dialog_path + ": " + llm.error().message);
+    auto scripted = providers::make_scripted_llm(*dialog_json);
+    if (!scripted)
+        return fail(kExitUsage, "dialog " + dialog_path + ": " + scripted.error().message);
 
     net::ServerConfig& cfg = opt.server;
     if (cfg.call.greeting.empty()) cfg.call.greeting = summary->greeting;
@@ -165,27 +170,68 @@ int main(int argc, char** argv) {
     SignalWaiter signals;  // blocks the signals before the pool's threads start
 
     auto pool = providers::WorkerPool::create(opt.workers);
-    auto stt = providers::make_pocketsphinx_stt({}, pool);
-    if (!stt) return fail(kExitRuntime, "local STT (pocketsphinx): " + stt.error().message);
     providers::FliteOptions flite;
     flite.voice = opt.voice;
     auto flite_tts = providers::make_flite_tts(flite, pool);
     if (!flite_tts) return fail(kExitRuntime, "local TTS (flite): " + flite_tts.error().message);
-    auto tts = providers::CachedTts::create(*flite_tts);
+    // The local voice, cached: the TTS of a local setup, and always the fallback voice (it
+    // works when the cloud does not, and the fixed phrases start at once).
+    auto local_tts = providers::CachedTts::create(*flite_tts);
     // The fixed phrases start playing at once: synthesise them before the first call, cut the
     // way a call asks for them (the greeting and fallback whole, replies sentence by sentence).
     std::vector<std::string> phrases{cfg.call.greeting, cfg.call.fallback};
-    for (const auto& reply : summary->replies)
-        for (auto& piece : spoken_pieces(reply)) phrases.push_back(std::move(piece));
+    if (opt.llm == "scripted")
+        for (const auto& reply : summary->replies)
+            for (auto& piece : spoken_pieces(reply)) phrases.push_back(std::move(piece));
     const std::uint32_t rate =
         cfg.call.output_sample_rate_hz != 0 ? cfg.call.output_sample_rate_hz : 8000;
-    tts->prewarm(phrases, rate);
+    local_tts->prewarm(phrases, rate);
+
+    // The cloud client, only when a cloud provider is chosen: one lws client loop for all.
+    std::shared_ptr<providers::CloudClient> cloud;
+    if (opt.stt != "local" || opt.llm != "scripted" || opt.tts != "local") {
+        opt.cloud.min_level = cfg.min_level;
+        auto client = net::make_cloud_client(opt.cloud);
+        if (!client) return fail(kExitUsage, "cloud client: " + client.error().message);
+        cloud = *client;
+        cfg.cloud_client = cloud;
+    }
 
     agent::Providers engines;
-    engines.stt = *stt;
-    engines.llm = *llm;
-    engines.tts = tts;
-    engines.fallback_tts = tts;
+    if (opt.stt == "deepgram") {
+        auto stt = providers::make_deepgram_stt(opt.deepgram, cloud);
+        if (!stt) return fail(kExitUsage, stt.error().message);
+        engines.stt = *stt;
+    } else if (opt.stt == "openai") {
+        auto stt = providers::make_openai_stt(opt.openai_stt, cloud);
+        if (!stt) return fail(kExitUsage, stt.error().message);
+        engines.stt = *stt;
+    } else {
+        auto stt = providers::make_pocketsphinx_stt({}, pool);
+        if (!stt) return fail(kExitRuntime, "local STT (pocketsphinx): " + stt.error().message);
+        engines.stt = *stt;
+    }
+    if (opt.llm == "openai") {
+        if (cfg.call.system_prompt.empty())
+            cfg.call.system_prompt = default_system_prompt(*summary);
+        auto llm = providers::make_openai_llm(opt.openai_llm, cloud);
+        if (!llm) return fail(kExitUsage, llm.error().message);
+        engines.llm = *llm;
+    } else {
+        engines.llm = *scripted;
+    }
+    std::shared_ptr<providers::CachedTts> cloud_tts;
+    if (opt.tts == "elevenlabs" || opt.tts == "openai") {
+        auto tts = opt.tts == "elevenlabs" ? providers::make_elevenlabs_tts(opt.elevenlabs, cloud)
+                                           : providers::make_openai_tts(opt.openai_tts, cloud);
+        if (!tts) return fail(kExitUsage, tts.error().message);
+        // Cached too: a phrase said before (the greeting) costs no second request.
+        cloud_tts = providers::CachedTts::create(*tts);
+        engines.tts = cloud_tts;
+    } else {
+        engines.tts = local_tts;
+    }
+    engines.fallback_tts = local_tts;
 
     auto server = net::Server::create(cfg, engines);
     if (!server) {
@@ -200,8 +246,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "{\"ts\":%.3f,\"level\":\"info\",\"event\":\"tts_cache\",\"hits\":%llu,"
                  "\"misses\":%llu,\"bytes\":%zu}\n",
-                 now_s, static_cast<unsigned long long>(tts->hits()),
-                 static_cast<unsigned long long>(tts->misses()), tts->cached_bytes());
+                 now_s, static_cast<unsigned long long>(local_tts->hits()),
+                 static_cast<unsigned long long>(local_tts->misses()), local_tts->cached_bytes());
     if (!ran) return fail(kExitRuntime, ran.error().message);
     return 0;
 }

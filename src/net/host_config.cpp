@@ -208,6 +208,76 @@ Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
         });
 }
 
+Status apply_openai(object obj, const std::string& base, HostOptions& o) {
+    return for_each_member(
+        obj, base, [&](std::string_view k, const std::string& path, value v) -> Status {
+            if (k == "base_url") {
+                std::string url;
+                if (auto s = read_string(v, path, url); !s) return s;
+                o.openai_llm.base_url = o.openai_stt.base_url = o.openai_tts.base_url = url;
+                return {};
+            }
+            if (k == "model") return read_string(v, path, o.openai_llm.model);
+            if (k == "temperature") return read_double(v, path, o.openai_llm.temperature, -1, 2);
+            if (k == "max_tokens") return read_uint(v, path, o.openai_llm.max_tokens, 0, 100000);
+            if (k == "tools") return read_bool(v, path, o.openai_llm.tools);
+            if (k == "stt_model") return read_string(v, path, o.openai_stt.model);
+            if (k == "stt_language") return read_string(v, path, o.openai_stt.language);
+            if (k == "tts_model") return read_string(v, path, o.openai_tts.model);
+            if (k == "tts_voice") return read_string(v, path, o.openai_tts.voice);
+            if (k == "tts_speed") return read_double(v, path, o.openai_tts.speed, 0.25, 4.0);
+            return bad("config " + path + ": unknown key");
+        });
+}
+
+Status apply_deepgram(object obj, const std::string& base, providers::DeepgramSttOptions& d) {
+    return for_each_member(obj, base,
+                           [&](std::string_view k, const std::string& path, value v) -> Status {
+                               if (k == "base_url") return read_string(v, path, d.base_url);
+                               if (k == "model") return read_string(v, path, d.model);
+                               if (k == "language") return read_string(v, path, d.language);
+                               if (k == "endpointing_ms")
+                                   return read_uint(v, path, d.endpointing_ms, 0, 10000);
+                               if (k == "utterance_end_ms")
+                                   return read_uint(v, path, d.utterance_end_ms, 0, 5000);
+                               if (k == "interim_results")
+                                   return read_bool(v, path, d.interim_results);
+                               if (k == "vad_events") return read_bool(v, path, d.vad_events);
+                               if (k == "keepalive_ms")
+                                   return read_uint(v, path, d.keepalive_ms, 500, 9000);
+                               return bad("config " + path + ": unknown key");
+                           });
+}
+
+Status apply_elevenlabs(object obj, const std::string& base, providers::ElevenLabsTtsOptions& e) {
+    return for_each_member(obj, base,
+                           [&](std::string_view k, const std::string& path, value v) -> Status {
+                               if (k == "base_url") return read_string(v, path, e.base_url);
+                               if (k == "voice_id") return read_string(v, path, e.voice_id);
+                               if (k == "model_id") return read_string(v, path, e.model_id);
+                               return bad("config " + path + ": unknown key");
+                           });
+}
+
+// One set of deadlines and retries for every cloud request.
+Status apply_cloud(object obj, const std::string& base, HostOptions& o) {
+    providers::CloudTimeouts t = o.openai_llm.timeouts;
+    Status st = for_each_member(
+        obj, base, [&](std::string_view k, const std::string& path, value v) -> Status {
+            if (k == "connect_timeout_ms") return read_uint(v, path, t.connect_ms, 100, 60000);
+            if (k == "first_byte_timeout_ms")
+                return read_uint(v, path, t.first_byte_ms, 100, 120000);
+            if (k == "total_timeout_ms") return read_uint(v, path, t.total_ms, 100, 600000);
+            if (k == "max_attempts") return read_uint(v, path, t.max_attempts, 1, 10);
+            if (k == "ca_file") return read_string(v, path, o.cloud.ca_file);
+            if (k == "https_proxy") return read_string(v, path, o.cloud.https_proxy);
+            return bad("config " + path + ": unknown key");
+        });
+    o.openai_llm.timeouts = o.openai_stt.timeouts = o.openai_tts.timeouts = t;
+    o.deepgram.timeouts = o.elevenlabs.timeouts = t;
+    return st;
+}
+
 // The value of --log-level / "log_level".
 Status set_log_level(std::string_view where, std::string_view text, HostOptions& o) {
     const auto level = parse_log_level(text);
@@ -343,11 +413,66 @@ Status apply_config_json(std::string_view json, HostOptions& o) {
                 object obj;
                 if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
                 s = apply_call(obj, path, sc.call);
+            } else if (k == "openai" || k == "deepgram" || k == "elevenlabs" || k == "cloud") {
+                object obj;
+                if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+                s = k == "openai"       ? apply_openai(obj, path, o)
+                    : k == "deepgram"   ? apply_deepgram(obj, path, o.deepgram)
+                    : k == "elevenlabs" ? apply_elevenlabs(obj, path, o.elevenlabs)
+                                        : apply_cloud(obj, path, o);
             } else {
                 return bad("config " + path + ": unknown key");
             }
             return s;
         });
+}
+
+// The cloud providers' keys, base URLs (over the config's), CA file and proxy, and the
+// checks that need them: a chosen cloud provider without its key is a usage error (except an
+// OpenAI-compatible server at a base URL of its own, which may need none: Ollama, llama.cpp).
+template <class Secret>
+Status apply_cloud_env(const Secret& secret, HostOptions& o) {
+    if (auto k = secret("OPENAI_API_KEY"))
+        o.openai_llm.api_key = o.openai_stt.api_key = o.openai_tts.api_key = *k;
+    if (auto u = secret("OPENAI_BASE_URL"))
+        o.openai_llm.base_url = o.openai_stt.base_url = o.openai_tts.base_url = *u;
+    if (auto k = secret("DEEPGRAM_API_KEY")) o.deepgram.api_key = *k;
+    if (auto u = secret("DEEPGRAM_BASE_URL")) o.deepgram.base_url = *u;
+    if (auto k = secret("ELEVENLABS_API_KEY")) o.elevenlabs.api_key = *k;
+    if (auto u = secret("ELEVENLABS_BASE_URL")) o.elevenlabs.base_url = *u;
+    if (auto f = secret("RINGOVERBOT_CA_FILE")) o.cloud.ca_file = *f;
+    if (auto p = secret("HTTPS_PROXY"))
+        o.cloud.https_proxy = *p;
+    else if (auto q = secret("https_proxy"))
+        o.cloud.https_proxy = *q;
+    std::string no_proxy;
+    if (auto n = secret("NO_PROXY"))
+        no_proxy = *n;
+    else if (auto m = secret("no_proxy"))
+        no_proxy = *m;
+    for (std::size_t i = 0; i <= no_proxy.size();) {
+        std::size_t j = no_proxy.find(',', i);
+        if (j == std::string::npos) j = no_proxy.size();
+        std::string item = no_proxy.substr(i, j - i);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty()) o.cloud.no_proxy.push_back(item);
+        i = j + 1;
+    }
+
+    const bool openai_used = o.llm == "openai" || o.stt == "openai" || o.tts == "openai";
+    if (openai_used && o.openai_llm.api_key.empty() &&
+        o.openai_llm.base_url == providers::OpenAiLlmOptions{}.base_url)
+        return bad("OPENAI_API_KEY is not set (needed by --" +
+                   std::string(o.llm == "openai"   ? "llm"
+                               : o.stt == "openai" ? "stt"
+                                                   : "tts") +
+                   " openai with the public OpenAI API)");
+    if (o.stt == "deepgram" && o.deepgram.api_key.empty())
+        return bad("DEEPGRAM_API_KEY is not set (needed by --stt deepgram)");
+    if (o.tts == "elevenlabs" && o.elevenlabs.api_key.empty())
+        return bad("ELEVENLABS_API_KEY is not set (needed by --tts elevenlabs)");
+    return {};
 }
 
 Result<HostOptions> parse_host_options(std::span<const std::string_view> args, const EnvLookup& env,
@@ -435,6 +560,7 @@ Result<HostOptions> parse_host_options(std::span<const std::string_view> args, c
     if (auto k = secret("RINGOVER_WEBHOOK_KEY")) o.server.webhook.call_events_key = *k;
     if (auto t = secret("RINGOVERBOT_STREAM_TOKEN")) o.server.stream_token = *t;
     if (auto t = secret("RINGOVERBOT_IVR_TOKEN")) o.server.webhook.ivr_token = *t;
+    if (auto s = apply_cloud_env(secret, o); !s) return s.error();
 
     if (const std::string problem = validate(o.server); !problem.empty())
         return bad((o.config_path.empty() ? "" : o.config_path + ": ") + problem);
@@ -460,8 +586,9 @@ endpoint (POST /webhooks/ringover), /health and /metrics on one port.
 
 Environment: RINGOVER_WEBHOOK_KEY (call events key), RINGOVERBOT_STREAM_TOKEN (required on
 the streamer socket as ?token= or Authorization: Bearer), RINGOVERBOT_IVR_TOKEN, OPENAI_API_KEY,
-OPENAI_BASE_URL, DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL,
-RINGOVERBOT_CA_FILE.
+OPENAI_BASE_URL, DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL
+(any OpenAI-compatible server: Ollama, llama.cpp, vLLM; http:// and ws:// work too),
+RINGOVERBOT_CA_FILE (an extra CA to trust), HTTPS_PROXY and NO_PROXY.
 
 Exit status: 0 after SIGINT/SIGTERM (live calls drained), 1 on a runtime failure (port in
 use), 2 on bad flags or config.

@@ -16,14 +16,23 @@
 namespace ringoverbot::net {
 
 struct HostOptions {
-    ServerConfig server;                  // listen address, paths, limits, keys, call template
-    std::string config_path;              // --config, empty when none
-    std::string dialog_path;              // empty = the bundled demo dialog
-    std::string stt = "local";            // local | openai | deepgram
-    std::string llm = "scripted";         // scripted | openai
-    std::string tts = "local";            // local | openai | elevenlabs
-    std::string voice = "slt";            // the local (flite) voice: slt | kal
-    std::size_t workers = 2;              // threads of the worker pool of the local engines
+    ServerConfig server;           // listen address, paths, limits, keys, call template
+    std::string config_path;       // --config, empty when none
+    std::string dialog_path;       // empty = the bundled demo dialog
+    std::string stt = "local";     // local | openai | deepgram
+    std::string llm = "scripted";  // scripted | openai
+    std::string tts = "local";     // local | openai | elevenlabs
+    std::string voice = "slt";     // the local (flite) voice: slt | kal
+    std::size_t workers = 2;       // threads of the worker pool of the local engines
+
+    // The cloud providers' settings: config sections "openai", "deepgram", "elevenlabs" and
+    // "cloud" (timeouts, CA file, proxy); keys and base URLs from the environment.
+    providers::OpenAiLlmOptions openai_llm;
+    providers::OpenAiSttOptions openai_stt;
+    providers::OpenAiTtsOptions openai_tts;
+    providers::DeepgramSttOptions deepgram;
+    providers::ElevenLabsTtsOptions elevenlabs;
+    CloudClientConfig cloud;
     std::optional<double> webhook_clock;  // verify webhooks at this fixed Unix time (tests)
     bool help = false;
     bool version = false;

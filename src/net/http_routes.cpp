@@ -309,7 +309,8 @@ void start_request(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
         }
         case Route::metrics:
             respond(wsi, ex, 200, "text/plain; version=0.0.4; charset=utf-8",
-                    impl.metrics.render(impl.draining.load(), impl.config.max_calls));
+                    impl.metrics.render(impl.draining.load(), impl.config.max_calls,
+                                        impl.config.cloud_client.get()));
             return;
         case Route::error:
             ex.allow = std::string(d.allow);

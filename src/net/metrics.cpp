@@ -164,7 +164,8 @@ std::string label(std::string_view key, std::string_view value) {
 
 }  // namespace
 
-std::string Metrics::render(bool draining, std::size_t max_calls) const {
+std::string Metrics::render(bool draining, std::size_t max_calls,
+                            const providers::CloudClient* cloud) const {
     std::string out;
     out.reserve(8192);
     Page p(out);
@@ -208,6 +209,13 @@ std::string Metrics::render(bool draining, std::size_t max_calls) const {
     for (std::size_t i = 0; i < 3; ++i)
         p.sample("ringoverbot_provider_errors_total", label("provider", kProviders[i]),
                  get(provider_errors[i]));
+    if (cloud) {
+        p.family("ringoverbot_provider_failures_total", "counter",
+                 "Cloud requests failed (retried attempts included), by provider and kind.");
+        for (const auto& row : cloud->error_counts())
+            p.sample("ringoverbot_provider_failures_total",
+                     label("provider", row.provider) + "," + label("kind", row.kind), row.count);
+    }
 
     p.family("ringoverbot_turn_latency_seconds", "histogram",
              "Turn latency by stage: stt = end of speech to final transcript, llm_first_token, "

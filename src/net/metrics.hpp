@@ -83,7 +83,9 @@ class Metrics {
 
     ServerStats snapshot(bool draining) const noexcept;
     // The /metrics page.
-    std::string render(bool draining, std::size_t max_calls) const;
+    // `cloud`, when set, adds ringoverbot_provider_failures_total{provider,kind}.
+    std::string render(bool draining, std::size_t max_calls,
+                       const providers::CloudClient* cloud = nullptr) const;
 };
 
 }  // namespace ringoverbot::net

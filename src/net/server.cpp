@@ -296,7 +296,8 @@ ServerStats Server::stats() const {
 }
 
 std::string Server::metrics_text() const {
-    return impl_->metrics.render(impl_->draining.load(), impl_->config.max_calls);
+    return impl_->metrics.render(impl_->draining.load(), impl_->config.max_calls,
+                                 impl_->config.cloud_client.get());
 }
 
 }  // namespace ringoverbot::net

@@ -439,7 +439,7 @@ def test_bad_flags_and_config_exit_2_with_one_line(tmp_path):
         ("--config", write_config(tmp_path, colour="blue")): "$.colour: unknown key",
         ("--dialog", str(bad_dialog)): "$.intents",
         ("--dialog", str(tmp_path / "none.json")): "none.json",
-        ("--stt", "openai"): "not available yet",
+        ("--stt", "deepgram"): "DEEPGRAM_API_KEY is not set",
     }
     for args, needle in cases.items():
         r = run_agent(*args, "--listen", f"127.0.0.1:{free_port()}") if args[0] != "--listen" \

@@ -54,6 +54,7 @@ TEST_CASE("net: agent defaults match spec/host.md") {
 
 TEST_CASE("net: agent flags, both spellings, and their errors") {
     Fixture f;
+    f.env["DEEPGRAM_API_KEY"] = "dg";
     auto r = f.parse({"--listen", "0.0.0.0:9000", "--stt=deepgram", "--log-level", "debug",
                       "--public-url", "https://bot.example.fr", "--dialog", "d.json"});
     REQUIRE(r.ok());
@@ -155,4 +156,64 @@ TEST_CASE("net: agent config errors name the file and the JSON path") {
         const std::string m = message(f.parse({"--config", name}));
         CHECK(m.find('\n') == std::string::npos);  // one line
     }
+}
+
+TEST_CASE(
+    "net: agent cloud providers: keys and base URLs from the environment, settings from the "
+    "config") {
+    Fixture f;
+    f.env = {{"OPENAI_API_KEY", "sk-o"},           {"OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"},
+             {"DEEPGRAM_API_KEY", "dg"},           {"DEEPGRAM_BASE_URL", "ws://127.0.0.1:9/v1"},
+             {"ELEVENLABS_API_KEY", "el"},         {"RINGOVERBOT_CA_FILE", "/tmp/ca.pem"},
+             {"HTTPS_PROXY", "http://proxy:3128"}, {"NO_PROXY", "localhost, .internal"}};
+    f.files["c.json"] = R"({"openai":{"model":"llama3.2","temperature":0.2,"max_tokens":120,
+        "tools":false,"base_url":"https://ignored.example/v1","stt_model":"whisper-large",
+        "tts_voice":"nova"},
+        "deepgram":{"model":"nova-3","endpointing_ms":250,"utterance_end_ms":1200},
+        "elevenlabs":{"voice_id":"v1","model_id":"eleven_turbo_v2_5"},
+        "cloud":{"connect_timeout_ms":1500,"first_byte_timeout_ms":4000,"max_attempts":2}})";
+    auto r = f.parse(
+        {"--config", "c.json", "--stt", "deepgram", "--llm", "openai", "--tts", "elevenlabs"});
+    REQUIRE_MESSAGE(r, message(r));
+    CHECK(r->openai_llm.api_key == "sk-o");
+    CHECK(r->openai_llm.base_url == "http://127.0.0.1:11434/v1");  // the environment wins
+    CHECK(r->openai_stt.base_url == "http://127.0.0.1:11434/v1");
+    CHECK(r->openai_llm.model == "llama3.2");
+    CHECK(r->openai_llm.temperature == doctest::Approx(0.2));
+    CHECK(r->openai_llm.max_tokens == 120);
+    CHECK_FALSE(r->openai_llm.tools);
+    CHECK(r->openai_stt.model == "whisper-large");
+    CHECK(r->openai_tts.voice == "nova");
+    CHECK(r->deepgram.api_key == "dg");
+    CHECK(r->deepgram.base_url == "ws://127.0.0.1:9/v1");
+    CHECK(r->deepgram.model == "nova-3");
+    CHECK(r->deepgram.endpointing_ms == 250);
+    CHECK(r->deepgram.utterance_end_ms == 1200);
+    CHECK(r->elevenlabs.api_key == "el");
+    CHECK(r->elevenlabs.voice_id == "v1");
+    CHECK(r->elevenlabs.base_url == providers::ElevenLabsTtsOptions{}.base_url);
+    CHECK(r->cloud.ca_file == "/tmp/ca.pem");
+    CHECK(r->cloud.https_proxy == "http://proxy:3128");
+    CHECK(r->cloud.no_proxy == std::vector<std::string>{"localhost", ".internal"});
+    for (const auto* t :
+         {&r->openai_llm.timeouts, &r->deepgram.timeouts, &r->elevenlabs.timeouts}) {
+        CHECK(t->connect_ms == 1500);
+        CHECK(t->first_byte_ms == 4000);
+        CHECK(t->max_attempts == 2);
+    }
+}
+
+TEST_CASE("net: agent cloud providers need their keys; an OpenAI-compatible local server may not") {
+    Fixture f;
+    CHECK(message(f.parse({"--stt", "deepgram"})).find("DEEPGRAM_API_KEY is not set") == 0);
+    CHECK(message(f.parse({"--tts", "elevenlabs"})).find("ELEVENLABS_API_KEY is not set") == 0);
+    CHECK(message(f.parse({"--llm", "openai"})).find("OPENAI_API_KEY is not set") == 0);
+    f.env["OPENAI_BASE_URL"] = "http://127.0.0.1:11434/v1";  // Ollama
+    CHECK(f.parse({"--llm", "openai"}));
+    f.files["bad.json"] = R"({"deepgram":{"endpointing":300}})";
+    CHECK(message(f.parse({"--config", "bad.json"})) ==
+          "bad.json: config $.deepgram.endpointing: unknown key");
+    f.files["bad2.json"] = R"({"cloud":{"max_attempts":0}})";
+    CHECK(message(f.parse({"--config", "bad2.json"})).find("$.cloud.max_attempts") !=
+          std::string::npos);
 }
