@@ -61,7 +61,8 @@ class Agent:
         return json.loads(self.get("/health")[1])
 
     def log(self):
-        self._log.flush()
+        if not self._log.closed:  # stop() closes it
+            self._log.flush()
         return Path(self.log_path).read_text(errors="replace")
 
     def log_lines(self):
