@@ -325,24 +325,30 @@ TEST_CASE("net: client rejects an unreadable CA file and a bad proxy URL") {
     CHECK((*ok)->error_counts().empty());
 }
 
+// One client at a time here: lws 4.1.6 + OpenSSL 3 leak a client TLS context's CA store when
+// a context that made TLS connections is destroyed while another lws context is alive (seen
+// under LeakSanitizer); a process has one cloud client, so only tests could trip on it.
 TEST_CASE("net: client verifies TLS with the CA file; without it the kind is tls") {
     Fixture fx;
-    auto client = make_client();
-    // "localhost" goes through the resolver thread.
-    auto c = fetch(*client, get(fx.url("/echo")));
-    CHECK(c->complete);
-    CHECK(c->status == 200);
-    CHECK(c->body.find("\"method\": \"GET\"") != std::string::npos);
-    CHECK(c->body.find("\"host\": \"localhost:" + std::to_string(fx.https)) != std::string::npos);
+    {
+        auto client = make_client();
+        // "localhost" goes through the resolver thread.
+        auto c = fetch(*client, get(fx.url("/echo")));
+        CHECK(c->complete);
+        CHECK(c->status == 200);
+        CHECK(c->body.find("\"method\": \"GET\"") != std::string::npos);
+        CHECK(c->body.find("\"host\": \"localhost:" + std::to_string(fx.https)) !=
+              std::string::npos);
 
-    // By address: the certificate's IP name.
-    auto by_ip = fetch(*client, get(fx.url("/echo", true, "127.0.0.1")));
-    CHECK_MESSAGE(by_ip->complete, (by_ip->failure ? by_ip->failure->message : ""));
-    // A name the certificate does not carry.
-    auto wrong = fetch(*client, get("https://127.0.0.2:" + std::to_string(fx.mismatch) + "/echo"));
-    REQUIRE(wrong->failure);
-    CHECK(wrong->failure->kind == FailureKind::tls);
-
+        // By address: the certificate's IP name.
+        auto by_ip = fetch(*client, get(fx.url("/echo", true, "127.0.0.1")));
+        CHECK_MESSAGE(by_ip->complete, (by_ip->failure ? by_ip->failure->message : ""));
+        // A name the certificate does not carry.
+        auto wrong =
+            fetch(*client, get("https://127.0.0.2:" + std::to_string(fx.mismatch) + "/echo"));
+        REQUIRE(wrong->failure);
+        CHECK(wrong->failure->kind == FailureKind::tls);
+    }
     CloudClientConfig bare;
     bare.log = [](LogLevel, std::string_view) {};
     auto r = ClientLoop::create(bare);
@@ -591,27 +597,30 @@ TEST_CASE("net: client tunnels HTTPS through the proxy unless no_proxy says othe
     Fixture fx;
     ClientConfig config;
     config.https_proxy = "http://127.0.0.1:" + std::to_string(fx.proxy);
-    auto client = make_client(config);
-    auto plain = make_client();
-    auto tunnels = [&] { return json_int(fixture_get(*plain, fx, "/stats"), "tunnels"); };
-    CHECK(tunnels() == 0);
-    auto c = fetch(*client, get(fx.url("/echo")));
-    REQUIRE_MESSAGE(c->complete, (c->failure ? c->failure->message : ""));
-    CHECK(tunnels() == 1);
-    auto c2 = fetch(*client, get(fx.url("/echo")));
-    CHECK(c2->complete);
-    CHECK(tunnels() == 2);
-    // Plain http is never proxied (https_proxy).
-    auto c3 = fetch(*client, get(fx.url("/echo", false)));
-    CHECK(c3->complete);
-    CHECK(tunnels() == 2);
-
-    config.no_proxy = {"example.com", "localhost"};
-    auto direct = make_client(config);
-    auto c4 = fetch(*direct, get(fx.url("/echo")));
-    CHECK(c4->complete);
-    CHECK(tunnels() == 2);
-
+    // The stats come over plain http, which https_proxy never covers.
+    auto tunnels = [&](ClientLoop& client) {
+        return json_int(fixture_get(client, fx, "/stats"), "tunnels");
+    };
+    {
+        auto client = make_client(config);
+        CHECK(tunnels(*client) == 0);
+        auto c = fetch(*client, get(fx.url("/echo")));
+        REQUIRE_MESSAGE(c->complete, (c->failure ? c->failure->message : ""));
+        CHECK(tunnels(*client) == 1);
+        auto c2 = fetch(*client, get(fx.url("/echo")));
+        CHECK(c2->complete);
+        CHECK(tunnels(*client) == 2);
+        auto c3 = fetch(*client, get(fx.url("/echo", false)));
+        CHECK(c3->complete);
+        CHECK(tunnels(*client) == 2);
+    }
+    {
+        config.no_proxy = {"example.com", "localhost"};
+        auto direct = make_client(config);
+        auto c4 = fetch(*direct, get(fx.url("/echo")));
+        CHECK(c4->complete);
+        CHECK(tunnels(*direct) == 2);
+    }
     // A proxy that refuses: connect.
     ClientConfig dead;
     dead.https_proxy = "http://127.0.0.1:" + std::to_string(closed_port());
