@@ -238,7 +238,10 @@ class RINGOVERBOT_API CloudClient {
 
 struct CloudTimeouts {
     std::uint32_t connect_ms = 3000;
-    std::uint32_t first_byte_ms = 8000;  // response headers (the first token for an LLM)
+    // The response headers, and the longest silence of a streamed body (a stalled stream).
+    // Below the call engine's own deadlines (llm_first_token_timeout_ms 8000), so that the
+    // provider reports the timeout and /metrics counts it under the provider's name.
+    std::uint32_t first_byte_ms = 5000;
     std::uint32_t total_ms = 30000;
     std::uint32_t max_attempts = 3;  // requests that may be retried (before any result)
 };

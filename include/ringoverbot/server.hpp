@@ -106,7 +106,9 @@ struct CloudClientConfig {
     std::vector<std::string> no_proxy;  // host names (or .suffixes) reached directly (NO_PROXY)
     LogSink log;  // unset = JSON lines on stderr; API keys never appear in a line
     LogLevel min_level = LogLevel::info;  // request/response bodies only at debug, keys masked
-    std::size_t max_idle_per_host = 4;    // kept-alive HTTP connections reused by later requests
+    // Kept-alive connections for later requests. Not used: libwebsockets 4.1.6's HTTP/1.1 client
+    // closes a connection when its request completes (measured), so every request connects.
+    std::size_t max_idle_per_host = 4;
 };
 // invalid_argument for an unreadable CA file or a bad proxy URL.
 RINGOVERBOT_API Result<std::shared_ptr<providers::CloudClient>> make_cloud_client(

@@ -102,6 +102,9 @@ struct Deadlines {
     std::uint32_t connect_ms = 5000;      // DNS + TCP + TLS (+ proxy CONNECT, + WS upgrade)
     std::uint32_t first_byte_ms = 10000;  // from the request sent to the response headers
     std::uint32_t total_ms = 60000;       // the whole request, 0 = none (a WS stream)
+    // HTTP: the longest silence of a 2xx response body once it has begun (a stalled stream),
+    // 0 = none. A stall is a timeout failure; it is not retried (the handler has data).
+    std::uint32_t idle_ms = 0;
 };
 
 struct RetryPolicy {

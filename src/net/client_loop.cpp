@@ -535,6 +535,12 @@ void Impl::on_timer(JobTimer& timer) {
                     "no connection to " + job.url.host + ":" + std::to_string(job.url.port) +
                         " within " + std::to_string(job.deadlines.connect_ms) + " ms"},
             true);
+    } else if (&timer == &job.first_byte_timer && job.phase == Phase::body) {
+        fail_attempt(job,
+                     Failure{FailureKind::timeout, job.status,
+                             "the response stalled: no data for " +
+                                 std::to_string(job.deadlines.idle_ms) + " ms"},
+                     false);
     } else if (&timer == &job.first_byte_timer) {
         fail_attempt(job,
                      Failure{FailureKind::timeout, 0,

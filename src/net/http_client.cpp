@@ -138,6 +138,8 @@ int Impl::http_event(lws* wsi, int reason, void* in, std::size_t len) {
             job.phase = Phase::body;
             if (is_2xx(job.status)) {
                 job.delivered = true;
+                if (job.deadlines.idle_ms != 0)
+                    start_deadline(job, job.first_byte_timer, job.deadlines.idle_ms);
                 notify(job, [&] { job.http_handler->on_response(job.status); });
             } else {
                 char value[32] = {};
@@ -161,6 +163,9 @@ int Impl::http_event(lws* wsi, int reason, void* in, std::size_t len) {
         case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ: {
             const auto* data = static_cast<const std::uint8_t*>(in);
             if (is_2xx(job.status)) {
+                // The body's idle deadline starts again with every read.
+                if (job.deadlines.idle_ms != 0 && !job.attempt_over)
+                    start_deadline(job, job.first_byte_timer, job.deadlines.idle_ms);
                 if (logger.enabled(LogLevel::debug) && job.logged_body.size() < kLoggedBodyCap)
                     job.logged_body.append(reinterpret_cast<const char*>(data),
                                            std::min(len, kLoggedBodyCap - job.logged_body.size()));

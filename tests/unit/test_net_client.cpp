@@ -509,6 +509,19 @@ TEST_CASE("net: client deadlines: stalled headers and a stalled body time out") 
     CHECK(c2->body == "hello");
     CHECK(took >= 490);
     CHECK(took < 1500);
+
+    // The body's idle deadline catches the stall long before the total one.
+    auto r3 = get(fx.url("/stall_body"));
+    r3.deadlines = Deadlines{2000, 2000, 20000, 300};
+    const auto start3 = SteadyClock::now();
+    auto c3 = fetch(*client, r3);
+    took = std::chrono::duration_cast<Ms>(SteadyClock::now() - start3).count();
+    REQUIRE(c3->failure);
+    CHECK(c3->failure->kind == FailureKind::timeout);
+    CHECK(c3->failure->message.find("stalled") != std::string::npos);
+    CHECK(c3->body == "hello");
+    CHECK(took >= 290);
+    CHECK(took < 1500);
 }
 
 TEST_CASE("net: client reports a connection dropped mid-body as dropped") {

@@ -18,6 +18,7 @@ net::Deadlines deadlines(const CloudTimeouts& t) {
     d.connect_ms = t.connect_ms;
     d.first_byte_ms = t.first_byte_ms;
     d.total_ms = t.total_ms;
+    d.idle_ms = t.first_byte_ms;  // a streamed body that stalls as long as a first byte may take
     return d;
 }
 
