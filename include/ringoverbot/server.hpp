@@ -89,9 +89,11 @@ struct ServerConfig {
 
     LogSink log;  // unset = JSON lines on stderr
     LogLevel min_level = LogLevel::info;
-    // The cloud providers' client, when any: its failures by provider and kind appear in
-    // /metrics as ringoverbot_provider_failures_total{provider,kind}.
-    std::shared_ptr<const providers::CloudClient> cloud_client;
+    // The cloud providers' client, when any (from make_cloud_client): run() services its
+    // sockets in the server's own loop (one libwebsockets loop for the process), and its
+    // failures by provider and kind appear in /metrics as
+    // ringoverbot_provider_failures_total{provider,kind}.
+    std::shared_ptr<providers::CloudClient> cloud_client;
     WebhookHandler on_webhook;
     // Unix time used to verify webhooks; unset = the system clock. (Tests pin it to replay
     // signed vectors.)

@@ -36,6 +36,8 @@
 #include "ringoverbot/providers.hpp"
 #include "ringoverbot/server.hpp"
 
+struct lws_context;
+
 namespace ringoverbot::net {
 
 // ---- URLs ------------------------------------------------------------------------------------
@@ -189,6 +191,17 @@ class ClientLoop : public providers::CloudClient {
                                                      std::shared_ptr<HttpHandler> handler) = 0;
     virtual std::unique_ptr<WsConnection> websocket(WsRequest request,
                                                     std::shared_ptr<WsHandler> handler) = 0;
+
+    // Hosting: a server runs the client's sockets in its own libwebsockets loop, so that one
+    // loop serves every socket of the process. host_in() is called on the server's loop thread
+    // before it services; the client's own loop (started by the first request when no server
+    // hosts the client) stops, which it cannot do with requests in flight (invalid_state: the
+    // client then keeps its own loop). unhost() is called on the server's loop thread once its
+    // loop has ended, before its context goes: requests in flight end with no handler call,
+    // and later requests start the client's own loop again. The host keeps the client alive
+    // while hosting.
+    virtual Status host_in(lws_context* ctx) = 0;
+    virtual void unhost() = 0;
 
     // CloudClient::error_counts(): failures by (provider, failure_kind_name), nonzero only.
     // Also: requests and retries per provider, for tests and the benchmark.

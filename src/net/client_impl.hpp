@@ -124,7 +124,11 @@ class Impl : public std::enable_shared_from_this<Impl> {
     ~Impl();
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
+    // Checks and starts the resolvers; the loop itself starts with the first request
+    // (ensure_loop), unless a server hosts the client first (host_in).
     Result<void> start();
+    Status host_in(lws_context* ctx);
+    void unhost();
     // Stops the loop (joins it unless called on it).
     void shutdown();
 
@@ -188,6 +192,10 @@ class Impl : public std::enable_shared_from_this<Impl> {
     bool stopping = false;  // the context is being destroyed: no handler calls
 
   private:
+    // The client's own context and thread, made on first use when no server hosts it.
+    void ensure_loop();
+    lws_vhost* make_vhost(lws_context* ctx, const char* name, bool proxy);
+    void stop_resolvers();
     void run_loop();
     void resolver_main();
     void begin_attempt(Job& job);
@@ -209,6 +217,10 @@ class Impl : public std::enable_shared_from_this<Impl> {
     lws_vhost* proxy_vhost_ = nullptr;
     std::thread loop_thread_;
     std::atomic<bool> stop_{false};
+    std::mutex loop_mu_;     // own loop start/stop vs hosting
+    bool own_loop_ = false;  // loop_thread_ services ctx_ (our own context)
+    bool hosted_ = false;    // ctx_ is a server's; its loop thread services our vhosts
+    std::atomic<std::size_t> jobs_alive_{0};  // made and not yet finished (any thread reads)
     std::atomic<std::uint64_t> next_id_{1};
     std::map<std::uint64_t, std::unique_ptr<Job>> jobs_;  // loop thread
     std::mt19937 rng_{std::random_device{}()};            // loop thread (backoff jitter)

@@ -167,76 +167,153 @@ Impl::Impl(ClientConfig cfg, std::string proxy_host, std::uint16_t proxy_port)
       proxy_port_(proxy_port) {}
 
 Impl::~Impl() {
-    // Only when start() failed half-way: a started loop cleans up on its own thread.
-    if (ctx_ != nullptr) {
+    // A hosted client's context is the server's; an own loop cleans up on its own thread.
+    if (ctx_ != nullptr && !hosted_ && !own_loop_) {
         mailbox_->detach();
         lws_context_destroy(ctx_);
     }
 }
 
 Result<void> Impl::start() {
+    for (int i = 0; i < 2; ++i) resolvers_.emplace_back([this] { resolver_main(); });
+    return {};
+}
+
+lws_vhost* Impl::make_vhost(lws_context* ctx, const char* name, bool proxy) {
+    lws_context_creation_info vi{};
+    vi.port = CONTEXT_PORT_NO_LISTEN;
+    vi.vhost_name = name;
+    vi.protocols = kProtocols;
+    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    // lws' own wait for response headers (5 s by default); ours are the request deadlines.
+    vi.timeout_secs = 30;
+    vi.user = this;  // impl_of(): in a server's context, the vhost tells whose wsi it is
+    // Added to the system's CAs, not instead of them.
+    if (!config.ca_file.empty()) vi.client_ssl_ca_filepath = config.ca_file.c_str();
+    if (proxy) {
+        vi.http_proxy_address = proxy_host_.c_str();
+        vi.http_proxy_port = proxy_port_;
+    }
+    return lws_create_vhost(ctx, &vi);
+}
+
+void Impl::ensure_loop() {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    if (own_loop_ || hosted_ || stop_.load()) return;
     log_route_ = std::make_unique<LwsLogRoute>(&logger);
     lws_context_creation_info info{};
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.protocols = kProtocols;
     info.user = this;
-    // lws' own wait for response headers is 5 s by default; ours are the request deadlines.
     info.timeout_secs = 30;
     ctx_ = lws_create_context(&info);
-    if (ctx_ == nullptr) return Error{Errc::internal, "cloud client: lws_create_context failed"};
-    auto make_vhost = [&](const char* name, bool proxy) {
-        lws_context_creation_info vi{};
-        vi.port = CONTEXT_PORT_NO_LISTEN;
-        vi.vhost_name = name;
-        vi.protocols = kProtocols;
-        vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        vi.timeout_secs = 30;
-        // Added to the system's CAs, not instead of them.
-        if (!config.ca_file.empty()) vi.client_ssl_ca_filepath = config.ca_file.c_str();
-        if (proxy) {
-            vi.http_proxy_address = proxy_host_.c_str();
-            vi.http_proxy_port = proxy_port_;
-        }
-        return lws_create_vhost(ctx_, &vi);
-    };
-    direct_vhost_ = make_vhost("direct", false);
-    if (direct_vhost_ == nullptr)
-        return Error{Errc::invalid_argument,
-                     "cloud client: the TLS client setup failed (CA file?)"};
-    if (!proxy_host_.empty()) {
-        proxy_vhost_ = make_vhost("proxy", true);
-        if (proxy_vhost_ == nullptr)
-            return Error{Errc::invalid_argument, "cloud client: the proxy vhost failed"};
+    if (ctx_ != nullptr) {
+        direct_vhost_ = make_vhost(ctx_, "direct", false);
+        if (direct_vhost_ != nullptr && !proxy_host_.empty())
+            proxy_vhost_ = make_vhost(ctx_, "proxy", true);
+    }
+    if (ctx_ == nullptr || direct_vhost_ == nullptr ||
+        (!proxy_host_.empty() && proxy_vhost_ == nullptr)) {
+        // create() checked the CA file and the proxy: this is lws failing.
+        LogLine(logger, LogLevel::error, "cloud_client_failed")
+            .str("message", "the client's libwebsockets context could not be made");
+        if (ctx_ != nullptr) lws_context_destroy(ctx_);
+        ctx_ = nullptr;
+        direct_vhost_ = proxy_vhost_ = nullptr;
+        log_route_.reset();
+        return;
     }
     mailbox_->attach(ctx_);
-    for (int i = 0; i < 2; ++i) resolvers_.emplace_back([this] { resolver_main(); });
+    own_loop_ = true;
     // The thread keeps the state alive: the facade may go on any thread, this one included.
     loop_thread_ = std::thread([self = shared_from_this()] { self->run_loop(); });
+}
+
+Status Impl::host_in(lws_context* ctx) {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    if (hosted_) return Status(Errc::invalid_state, "the cloud client is hosted already");
+    if (own_loop_) {
+        // Moving live connections between contexts is not possible; an idle loop can go.
+        if (jobs_alive_.load() != 0)
+            return Status(Errc::invalid_state, "the cloud client has requests in flight");
+        stop_.store(true);
+        mailbox_->post(nullptr);
+        loop_thread_.join();
+        stop_.store(false);
+        own_loop_ = false;
+    }
+    direct_vhost_ = make_vhost(ctx, "rob-cloud-direct", false);
+    proxy_vhost_ = nullptr;
+    if (direct_vhost_ != nullptr && !proxy_host_.empty())
+        proxy_vhost_ = make_vhost(ctx, "rob-cloud-proxy", true);
+    if (direct_vhost_ == nullptr || (!proxy_host_.empty() && proxy_vhost_ == nullptr)) {
+        direct_vhost_ = proxy_vhost_ = nullptr;  // they go with the server's context
+        return Status(Errc::internal, "the cloud client's vhosts could not be made");
+    }
+    ctx_ = ctx;
+    hosted_ = true;
+    stopping = false;
+    mailbox_->attach(ctx_);
     return {};
+}
+
+void Impl::unhost() {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    if (!hosted_) return;
+    mailbox_->detach();
+    stopping = true;  // requests in flight end with no handler call
+    for (auto& [id, job] : jobs_) {
+        stop_timer(job->connect_timer);
+        stop_timer(job->first_byte_timer);
+        stop_timer(job->total_timer);
+        stop_timer(job->backoff_timer);
+        drop_connection(*job);  // its wsi forgets the job before the server's context goes
+    }
+    jobs_alive_.fetch_sub(jobs_.size());
+    jobs_.clear();
+    ctx_ = nullptr;
+    direct_vhost_ = proxy_vhost_ = nullptr;  // destroyed with the server's context
+    hosted_ = false;
+    stopping = false;
+}
+
+void Impl::stop_resolvers() {
+    {
+        std::lock_guard<std::mutex> lock(resolve_mu_);
+        resolve_stop_ = true;
+    }
+    resolve_cv_.notify_all();
+    for (std::thread& t : resolvers_)
+        if (t.joinable()) {
+            if (t.get_id() == std::this_thread::get_id())
+                t.detach();
+            else
+                t.join();
+        }
+    resolvers_.clear();
 }
 
 void Impl::shutdown() {
     stop_.store(true);
-    mailbox_->post(nullptr);  // wakes the loop
-    if (!loop_thread_.joinable()) return;
-    if (loop_thread_.get_id() == std::this_thread::get_id())
-        loop_thread_.detach();  // the loop ends when this handler returns
-    else
-        loop_thread_.join();
+    {
+        std::lock_guard<std::mutex> lock(loop_mu_);
+        if (own_loop_) {
+            mailbox_->post(nullptr);  // wakes the loop
+            if (loop_thread_.get_id() == std::this_thread::get_id())
+                loop_thread_.detach();  // the loop ends when this handler returns
+            else
+                loop_thread_.join();
+            own_loop_ = false;
+        }
+    }
+    stop_resolvers();
 }
 
 void Impl::run_loop() {
     while (!stop_.load()) {
         if (lws_service(ctx_, 0) < 0) break;
     }
-    {
-        std::lock_guard<std::mutex> lock(resolve_mu_);
-        resolve_stop_ = true;
-    }
-    resolve_cv_.notify_all();
-    for (std::thread& t : resolvers_) t.join();
-    resolvers_.clear();
     mailbox_->detach();
     stopping = true;  // requests in flight end with no handler call
     for (auto& [id, job] : jobs_) {
@@ -247,7 +324,10 @@ void Impl::run_loop() {
     }
     lws_context_destroy(ctx_);
     ctx_ = nullptr;
+    direct_vhost_ = proxy_vhost_ = nullptr;
+    jobs_alive_.fetch_sub(jobs_.size());
     jobs_.clear();
+    stopping = false;
     log_route_.reset();
 }
 
@@ -289,6 +369,8 @@ std::unique_ptr<providers::Request> Impl::http(HttpRequest request,
     for (const Header& h : job->headers)
         if (h.secret) add_secret(h.value);
     count_request(job->provider, false);
+    jobs_alive_.fetch_add(1);
+    ensure_loop();
     auto handle = std::make_unique<HttpHandle>(job->token, mailbox_);
     auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
     mailbox_->post([holder](Impl& impl) { impl.add_job(std::move(*holder)); });
@@ -313,6 +395,8 @@ std::unique_ptr<WsConnection> Impl::websocket(WsRequest request,
     for (const Header& h : job->headers)
         if (h.secret) add_secret(h.value);
     count_request(job->provider, false);
+    jobs_alive_.fetch_add(1);
+    ensure_loop();
     auto handle = std::make_unique<WsHandle>(job->token, mailbox_);
     auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
     mailbox_->post([holder](Impl& impl) { impl.add_job(std::move(*holder)); });
@@ -341,7 +425,11 @@ void Impl::handler_threw(const Job& job, const char* what) const {
 }
 
 void Impl::add_job(std::unique_ptr<Job> owned) {
-    if (!owned || owned->token->cancelled.load()) return;
+    if (!owned) return;
+    if (owned->token->cancelled.load()) {
+        jobs_alive_.fetch_sub(1);  // cancelled before it started
+        return;
+    }
     Job& job = *owned;
     jobs_[job.id] = std::move(owned);
     for (JobTimer* t :
@@ -597,7 +685,7 @@ void Impl::finish(Job& job) {
     stop_timer(job.total_timer);
     stop_timer(job.backoff_timer);
     drop_connection(job);
-    jobs_.erase(job.id);
+    if (jobs_.erase(job.id) != 0) jobs_alive_.fetch_sub(1);
 }
 
 Failure Impl::status_failure(const Job& job) const {
@@ -747,7 +835,8 @@ std::uint64_t Impl::reused_connections(std::string_view provider) const {
 // ---- helpers --------------------------------------------------------------------------------
 
 Impl& impl_of(lws* wsi) {
-    return *static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
+    // The vhost's user: our vhosts may live in a server's context (host_in).
+    return *static_cast<Impl*>(lws_get_vhost_user(lws_get_vhost(wsi)));
 }
 
 FailureKind connection_error_kind(std::string_view text) noexcept {
@@ -799,6 +888,8 @@ class LoopFacade final : public ClientLoop {
         return impl_->reused_connections(p);
     }
     std::string mask(std::string_view text) const override { return impl_->mask(text); }
+    Status host_in(lws_context* ctx) override { return impl_->host_in(ctx); }
+    void unhost() override { impl_->unhost(); }
 
   private:
     std::shared_ptr<client_detail::Impl> impl_;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "net/client.hpp"
 #include "net/routing.hpp"
 #include "net/server_impl.hpp"
 #include "net/stream_session.hpp"
@@ -265,6 +266,21 @@ Status Server::run() {
     Impl& m = *impl_;
     if (m.ran) return Status{Errc::invalid_state, "run() was already called"};
     m.ran = true;
+    // The cloud client's sockets join this loop for as long as it runs.
+    auto* cloud = dynamic_cast<ClientLoop*>(m.config.cloud_client.get());
+    if (cloud != nullptr) {
+        if (Status hosted = cloud->host_in(m.ctx); !hosted) {
+            LogLine(m.logger, LogLevel::warn, "cloud_client_own_loop")
+                .str("message", hosted.error().message);
+            cloud = nullptr;
+        }
+    }
+    struct Unhost {
+        ClientLoop* cloud;
+        ~Unhost() {
+            if (cloud != nullptr) cloud->unhost();
+        }
+    } unhost{cloud};
     while (true) {
         const unsigned stops = m.stop_requests.load();
         if (stops >= 1 && !m.draining.load()) m.begin_drain();

@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "net/client.hpp"
 #include "ringoverbot/server.hpp"
 
 using namespace ringoverbot;
@@ -190,4 +194,94 @@ TEST_CASE("net: server serves health and a streamer call on its loop thread, the
     CHECK(s.frames_out >= 1);
     CHECK(server.metrics_text().find("ringoverbot_calls_total 1\n") != std::string::npos);
     CHECK_FALSE(server.run().ok());  // once only
+}
+
+namespace {
+
+// Records the thread each handler call ran on, and the outcome.
+struct ThreadProbe final : net::HttpHandler {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::thread::id thread;
+    int status = 0;
+    std::string body;
+    std::optional<net::FailureKind> failure;
+    bool done = false;
+    void on_response(int s) override {
+        std::lock_guard lock(mu);
+        status = s;
+        thread = std::this_thread::get_id();
+    }
+    void on_body(std::span<const std::uint8_t> d) override {
+        std::lock_guard lock(mu);
+        body.append(reinterpret_cast<const char*>(d.data()), d.size());
+    }
+    void on_complete() override { end({}); }
+    void on_failure(const net::Failure& f) override { end(f.kind); }
+    void end(std::optional<net::FailureKind> kind) {
+        std::lock_guard lock(mu);
+        failure = kind;
+        thread = std::this_thread::get_id();
+        done = true;
+        cv.notify_all();
+    }
+    bool wait() {
+        std::unique_lock lock(mu);
+        return cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; });
+    }
+};
+
+net::HttpRequest get_health(std::uint16_t port) {
+    net::HttpRequest r;
+    r.provider = "probe";
+    r.method = "GET";
+    r.url = *net::parse_url("http://127.0.0.1:" + std::to_string(port) + "/health");
+    r.deadlines = net::Deadlines{2000, 2000, 4000};
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("net: server hosts the cloud client: its requests run on the server's loop thread") {
+    net::CloudClientConfig cc;
+    cc.log = [](net::LogLevel, std::string_view) {};
+    auto made = net::ClientLoop::create(cc);
+    REQUIRE(made.ok());
+    std::shared_ptr<net::ClientLoop> client = *made;
+    net::ServerConfig sc = config();
+    sc.cloud_client = client;
+    auto created = net::Server::create(sc, fakes());
+    REQUIRE(created.ok());
+    net::Server& server = **created;
+    std::thread::id loop_thread;
+    std::thread loop([&] {
+        loop_thread = std::this_thread::get_id();
+        (void)server.run();
+    });
+    const std::uint16_t port = server.port();
+    // Once the server answers, run() has taken the client in (before its first service).
+    const int raw = connect_to(port);
+    send_all(raw, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(read_until(raw, "}").rfind("HTTP/1.1 200", 0) == 0);
+    close(raw);
+
+    // The server's own /health, fetched by the hosted client: one loop does both sides.
+    auto probe = std::make_shared<ThreadProbe>();
+    auto request = client->http(get_health(port), probe);
+    REQUIRE(probe->wait());
+    CHECK_FALSE(probe->failure.has_value());
+    CHECK(probe->status == 200);
+    CHECK(probe->body.find(R"("status":"ok")") != std::string::npos);
+    CHECK(probe->thread == loop_thread);
+
+    server.request_stop();
+    loop.join();
+    created.value().reset();
+    // The server is gone: the client goes back to a loop of its own and still works.
+    auto after = std::make_shared<ThreadProbe>();
+    auto request2 = client->http(get_health(port), after);
+    REQUIRE(after->wait());
+    CHECK(after->failure == net::FailureKind::connect);
+    // (The server's thread has ended, so its id may be reused: only the test thread is known.)
+    CHECK(after->thread != std::this_thread::get_id());
 }
