@@ -194,6 +194,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   private:
     // The client's own context and thread, made on first use when no server hosts it.
     void ensure_loop();
+    // Counts a new job, starts the loop when needed and hands the job to it.
+    void submit(std::unique_ptr<Job> job);
     lws_vhost* make_vhost(lws_context* ctx, const char* name, bool proxy);
     void stop_resolvers();
     void run_loop();

@@ -351,6 +351,16 @@ void Impl::resolver_main() {
 
 // ---- Impl: requests in (any thread) -----------------------------------------------------------
 
+void Impl::submit(std::unique_ptr<Job> job) {
+    for (const Header& h : job->headers)
+        if (h.secret) add_secret(h.value);
+    count_request(job->provider, false);
+    jobs_alive_.fetch_add(1);
+    ensure_loop();
+    auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
+    mailbox_->post([holder](Impl& impl) { impl.add_job(std::move(*holder)); });
+}
+
 std::unique_ptr<providers::Request> Impl::http(HttpRequest request,
                                                std::shared_ptr<HttpHandler> handler) {
     auto job = std::make_unique<Job>();
@@ -366,14 +376,8 @@ std::unique_ptr<providers::Request> Impl::http(HttpRequest request,
     job->content_type = std::move(request.content_type);
     job->body = std::move(request.body);
     job->http_handler = std::move(handler);
-    for (const Header& h : job->headers)
-        if (h.secret) add_secret(h.value);
-    count_request(job->provider, false);
-    jobs_alive_.fetch_add(1);
-    ensure_loop();
     auto handle = std::make_unique<HttpHandle>(job->token, mailbox_);
-    auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
-    mailbox_->post([holder](Impl& impl) { impl.add_job(std::move(*holder)); });
+    submit(std::move(job));
     return handle;
 }
 
@@ -392,14 +396,8 @@ std::unique_ptr<WsConnection> Impl::websocket(WsRequest request,
     job->method = "GET";
     job->max_message_bytes = request.max_message_bytes;
     job->ws_handler = std::move(handler);
-    for (const Header& h : job->headers)
-        if (h.secret) add_secret(h.value);
-    count_request(job->provider, false);
-    jobs_alive_.fetch_add(1);
-    ensure_loop();
     auto handle = std::make_unique<WsHandle>(job->token, mailbox_);
-    auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
-    mailbox_->post([holder](Impl& impl) { impl.add_job(std::move(*holder)); });
+    submit(std::move(job));
     return handle;
 }
 

@@ -3,26 +3,12 @@
 
 #include <simdjson.h>
 
+#include "net/client.hpp"  // url_encode
+
 namespace ringoverbot::providers::cloud {
 namespace {
 
 namespace dom = simdjson::dom;
-
-// RFC 3986: everything but the unreserved characters is percent-encoded.
-void append_encoded(std::string& out, std::string_view value) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    for (const char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            out.push_back(c);
-        } else {
-            out.push_back('%');
-            out.push_back(kHex[u >> 4]);
-            out.push_back(kHex[u & 0xF]);
-        }
-    }
-}
 
 struct Query {
     std::string out;
@@ -30,7 +16,7 @@ struct Query {
         out.push_back(out.empty() ? '?' : '&');
         out.append(key);
         out.push_back('=');
-        append_encoded(out, value);
+        out += net::url_encode(value);
     }
     void add_uint(std::string_view key, std::uint32_t value) { add(key, std::to_string(value)); }
     void add_bool(std::string_view key, bool value) {

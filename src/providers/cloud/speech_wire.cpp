@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "common/json_writer.hpp"
+#include "net/client.hpp"  // url_encode
 #include "ringoverbot/audio.hpp"
 
 namespace ringoverbot::providers::cloud {
@@ -48,21 +49,6 @@ void append_quoted(std::string& out, std::string_view v) {
 // Header values cannot hold line breaks: they would start a new header.
 void append_header_value(std::string& out, std::string_view v) {
     for (const char c : v) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
-}
-
-void append_path_segment(std::string& out, std::string_view value) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    for (const char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            out.push_back(c);
-        } else {
-            out.push_back('%');
-            out.push_back(kHex[u >> 4]);
-            out.push_back(kHex[u & 0xF]);
-        }
-    }
 }
 
 constexpr std::size_t kMaxMessageBytes = 300;
@@ -235,9 +221,9 @@ std::string elevenlabs_output_format(std::uint32_t rate_hz) {
 
 std::string elevenlabs_stream_path(const ElevenLabsParams& params, std::string_view output_format) {
     std::string out = "/text-to-speech/";
-    append_path_segment(out, params.voice_id);
+    out += net::url_encode(params.voice_id);
     out += "/stream?output_format=";
-    append_path_segment(out, output_format);
+    out += net::url_encode(output_format);
     return out;
 }
 
