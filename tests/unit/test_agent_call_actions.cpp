@@ -94,7 +94,7 @@ TEST_CASE("agent: digits between two sentences run at the end of the first one")
     CHECK(t.playout_end_us - d.at_us == doctest::Approx(21 * 60'000).epsilon(0.1));
 }
 
-TEST_CASE("agent: play and end_call; the bot hangs up after the goodbye has played") {
+TEST_CASE("agent: play and end_call, the bot hangs up after the goodbye has played") {
     ActionCall c(say_then("Here is our jingle. Goodbye!",
                           {Action{ActionKind::play, "https://example.com/jingle.mp3"},
                            Action{ActionKind::end_call, ""}},

@@ -152,7 +152,7 @@ TEST_CASE("agent: a key pressed while the bot talks interrupts it and reaches th
     CHECK(sim.call->stats().dtmf_in == 1);
 }
 
-TEST_CASE("agent: speech during a reply not yet heard cancels it quietly; inputs merge") {
+TEST_CASE("agent: speech during a reply not yet heard cancels it quietly, inputs merge") {
     CallConfig cfg = basic_config();
     cfg.greeting.clear();
     Sim sim(cfg);

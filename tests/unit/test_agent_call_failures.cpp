@@ -139,7 +139,7 @@ TEST_CASE("agent: LLM failures say the fallback, counted, and the call goes on")
     CHECK(t2.heard_text == sim.world->reply);
 }
 
-TEST_CASE("agent: TTS failures fall back to the fallback voice; its failure ends the turn") {
+TEST_CASE("agent: TTS failures fall back to the fallback voice, its failure ends the turn") {
     CallConfig cfg = no_greeting();
     cfg.tts_first_audio_timeout_ms = 800;
     Sim sim(cfg, std::make_shared<FakeWorld>(), 8000, true);
@@ -256,7 +256,7 @@ TEST_CASE("agent: the caller hangs up mid-reply: one end, everything cancelled, 
     CHECK(weak.expired());  // no cycle kept the fakes (or the inbox) alive
 }
 
-TEST_CASE("agent: a provider answering from another thread wakes the host; the Call may go first") {
+TEST_CASE("agent: a provider answering from another thread wakes the host, the Call may go first") {
     CallConfig cfg = no_greeting();
     auto world = std::make_shared<FakeWorld>();
     world->llm_mode = Mode::manual;

@@ -75,7 +75,7 @@ TEST_CASE("agent: answered webhooks older than the window do not match") {
     CHECK(other.link_stream(2, streamer::Metadata{}, 101.0) == nullptr);
 }
 
-TEST_CASE("agent: stream end unlinks; records are bounded and expire") {
+TEST_CASE("agent: stream end unlinks, records are bounded and expire") {
     LinkerConfig cfg;
     cfg.max_calls = 3;
     cfg.keep_s = 60;

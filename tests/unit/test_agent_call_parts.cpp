@@ -52,7 +52,7 @@ TEST_CASE("agent: inbox wakes once per batch, drains in order, and goes quiet wh
     CHECK_FALSE(inbox->drain(out));
 }
 
-TEST_CASE("agent: inbox takes events from many threads; close() is a barrier for the waker") {
+TEST_CASE("agent: inbox takes events from many threads, close() is a barrier for the waker") {
     std::atomic<int> wakes{0};
     std::atomic<bool> closed{false};
     std::atomic<int> late_wakes{0};

@@ -80,7 +80,7 @@ TEST_CASE("agent: call greets, answers one question and keeps the history") {
     CHECK(sim.world->stt_samples > 0);
 }
 
-TEST_CASE("agent: endpointing waits for the configured silence; short pauses do not end a turn") {
+TEST_CASE("agent: endpointing waits for the configured silence, short pauses do not end a turn") {
     CallConfig cfg = basic_config();
     cfg.greeting.clear();
     cfg.endpoint_silence_ms = 800;
@@ -149,7 +149,7 @@ TEST_CASE("agent: an empty transcript is not answered") {
     CHECK(sim.finished[0].caller_text == "hello");
 }
 
-TEST_CASE("agent: interim transcripts are ignored; finals before the end of turn accumulate") {
+TEST_CASE("agent: interim transcripts are ignored, finals before the end of turn accumulate") {
     CallConfig cfg = basic_config();
     cfg.greeting.clear();
     Sim sim(cfg);

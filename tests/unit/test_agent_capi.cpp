@@ -470,7 +470,7 @@ TEST_CASE("agent: C ABI a refused LLM request makes the call say its fallback") 
     CHECK(k.fallbacks == 1);
 }
 
-TEST_CASE("agent: C ABI callbacks cannot re-enter the call; destroy from one is deferred") {
+TEST_CASE("agent: C ABI callbacks cannot re-enter the call, destroy from one is deferred") {
     {
         Host h;
         h.world.transcripts = {"hello"};

@@ -328,7 +328,7 @@ TEST_CASE("net: client rejects an unreadable CA file and a bad proxy URL") {
 // One client at a time here: lws 4.1.6 + OpenSSL 3 leak a client TLS context's CA store when
 // a context that made TLS connections is destroyed while another lws context is alive (seen
 // under LeakSanitizer); a process has one cloud client, so only tests could trip on it.
-TEST_CASE("net: client verifies TLS with the CA file; without it the kind is tls") {
+TEST_CASE("net: client verifies TLS with the CA file, without it the kind is tls") {
     Fixture fx;
     {
         auto client = make_client();
@@ -364,7 +364,7 @@ TEST_CASE("net: client verifies TLS with the CA file; without it the kind is tls
     CHECK(error_count(*untrusting, "tlstest", "tls") == 1);
 }
 
-TEST_CASE("net: client sends method, headers and body; Host has the port") {
+TEST_CASE("net: client sends method, headers and body, Host has the port") {
     Fixture fx;
     auto client = make_client();
     HttpRequest r = get(fx.url("/echo", false));
@@ -388,6 +388,9 @@ TEST_CASE("net: client delivers SSE chunks as they arrive") {
     auto client = make_client();
     const auto start = SteadyClock::now();
     auto c = fetch(*client, get(fx.url("/sse?n=5&gap_ms=120")));
+    INFO("failure: " << (c->failure ? std::string(failure_kind_name(c->failure->kind)) + " " +
+                                          c->failure->message
+                                    : std::string("none")));
     REQUIRE(c->complete);
     CHECK(c->body.find("data: {\"i\":0}\n\n") == 0);
     CHECK(c->body.find("data: {\"i\":4}\n\n") != std::string::npos);

@@ -93,7 +93,7 @@ TEST_CASE("net: agent flags, both spellings, and their errors") {
     CHECK(f.parse({"--help"})->help);
 }
 
-TEST_CASE("net: agent config file under the flags; secrets from the environment") {
+TEST_CASE("net: agent config file under the flags, secrets from the environment") {
     Fixture f;
     f.files["c.json"] = R"({
         "listen": "127.0.0.1:7000", "webhook_path": "/hooks/ringover/calls",
@@ -203,7 +203,7 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("net: agent cloud providers need their keys; an OpenAI-compatible local server may not") {
+TEST_CASE("net: agent cloud providers need their keys, an OpenAI-compatible local server may not") {
     Fixture f;
     CHECK(message(f.parse({"--stt", "deepgram"})).find("DEEPGRAM_API_KEY is not set") == 0);
     CHECK(message(f.parse({"--tts", "elevenlabs"})).find("ELEVENLABS_API_KEY is not set") == 0);

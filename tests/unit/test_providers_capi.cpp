@@ -192,7 +192,7 @@ TEST_CASE("providers: C ABI LLM vtable streams tokens and actions from another t
     CHECK(state.releases == 1);  // the last reference went
 }
 
-TEST_CASE("providers: C ABI cancel stops delivery; the sink outlives the request") {
+TEST_CASE("providers: C ABI cancel stops delivery, the sink outlives the request") {
     CLlm state;
     rob_llm_provider* handle = make_c_llm(state);
     auto rec = std::make_shared<LlmRecorder>();

@@ -357,7 +357,7 @@ TEST_CASE("streamer: form C first text frame JSON metadata with aliases") {
     CHECK(d.stats().ignored == 1);
 }
 
-TEST_CASE("streamer: form C non-JSON first frame keeps the raw text; later non-JSON is an error") {
+TEST_CASE("streamer: form C non-JSON first frame keeps the raw text, later non-JSON is an error") {
     InboundDecoder d;
     const auto& ev = d.decode_text("call=42;from=+33612345678");
     REQUIRE(ev.kind == EventKind::metadata);

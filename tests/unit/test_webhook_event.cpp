@@ -112,7 +112,7 @@ TEST_CASE("webhook: ivr_data and user keys in snake_case or camelCase") {
     CHECK(field(R"({"ivr_data":null})", Field::ivr_name) == std::nullopt);
 }
 
-TEST_CASE("webhook: timestamp as float or ISO string; attempt optional") {
+TEST_CASE("webhook: timestamp as float or ISO string, attempt optional") {
     auto e = parse("{}");
     CHECK(e.timestamp().has_value());
     CHECK(*e.timestamp() == doctest::Approx(1767258184.6));
