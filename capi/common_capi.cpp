@@ -92,6 +92,18 @@ ROB_API size_t rob_struct_size(int which) {
             return sizeof(rob_server_params);
         case ROB_STRUCT_SERVER_COUNTERS:
             return sizeof(rob_server_counters);
+        case ROB_STRUCT_CLOUD_CLIENT_PARAMS:
+            return sizeof(rob_cloud_client_params);
+        case ROB_STRUCT_OPENAI_LLM_PARAMS:
+            return sizeof(rob_openai_llm_params);
+        case ROB_STRUCT_DEEPGRAM_STT_PARAMS:
+            return sizeof(rob_deepgram_stt_params);
+        case ROB_STRUCT_OPENAI_STT_PARAMS:
+            return sizeof(rob_openai_stt_params);
+        case ROB_STRUCT_ELEVENLABS_TTS_PARAMS:
+            return sizeof(rob_elevenlabs_tts_params);
+        case ROB_STRUCT_OPENAI_TTS_PARAMS:
+            return sizeof(rob_openai_tts_params);
         default:
             return 0;
     }

@@ -28,6 +28,9 @@ struct rob_tts_provider {
 struct rob_worker_pool {
     std::shared_ptr<ringoverbot::providers::WorkerPool> impl;
 };
+struct rob_cloud_client {
+    std::shared_ptr<ringoverbot::providers::CloudClient> impl;
+};
 
 namespace ringoverbot::capi {
 

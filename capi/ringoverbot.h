@@ -126,7 +126,24 @@ ROB_API void rob_free(void *p);
 #define ROB_STRUCT_CALL_COUNTERS 18
 #define ROB_STRUCT_SERVER_PARAMS 19
 #define ROB_STRUCT_SERVER_COUNTERS 20
+#define ROB_STRUCT_CLOUD_CLIENT_PARAMS 21
+#define ROB_STRUCT_OPENAI_LLM_PARAMS 22
+#define ROB_STRUCT_DEEPGRAM_STT_PARAMS 23
+#define ROB_STRUCT_OPENAI_STT_PARAMS 24
+#define ROB_STRUCT_ELEVENLABS_TTS_PARAMS 25
+#define ROB_STRUCT_OPENAI_TTS_PARAMS 26
 ROB_API size_t rob_struct_size(int which);
+
+/* ---- logs ------------------------------------------------------------------------------- */
+
+#define ROB_LOG_DEBUG 0
+#define ROB_LOG_INFO 1
+#define ROB_LOG_WARN 2
+#define ROB_LOG_ERROR 3
+/* One JSON object (no newline), `len` bytes, NUL-terminated, valid during the call only.
+ * Runs on the thread that logs: the one inside rob_server_run for a server, the client's
+ * loop (or the server's, when a server hosts it) for a cloud client. */
+typedef void (*rob_log_fn)(int32_t level, const char *line, size_t len, void *user_data);
 
 /* ==== webhooks ============================================================================
  * Verification of Ringover's signed webhook requests and parsing of their events
@@ -710,6 +727,134 @@ ROB_API int rob_tts_provider_prewarm(rob_tts_provider *cached, const char *const
 ROB_API int rob_tts_provider_cache_stats(const rob_tts_provider *cached, uint64_t *bytes,
                                          uint64_t *hits, uint64_t *misses);
 
+/* ---- the cloud providers (network, API keys) ----
+ * OpenAI-compatible chat completions, Deepgram live STT, OpenAI STT, ElevenLabs TTS and OpenAI
+ * TTS, over one shared HTTP(S)/WebSocket client. API keys are sent only in their request
+ * headers and never logged. Every request has deadlines (connect, first byte, total); a
+ * failure reaches the call as a provider error (ROB_ERR_PROVIDER_FAILED or ROB_ERR_TIMEOUT),
+ * and the call says its fallback. String fields are UTF-8; NULL = the default named beside the
+ * field ("" is a value: e.g. an empty api_key for a local server that wants none). */
+
+typedef struct rob_cloud_client rob_cloud_client;
+
+typedef struct rob_cloud_client_params {
+    uint32_t struct_size;
+    const char *ca_file;     /* an extra CA (PEM) trusted beside the system's; NULL = none */
+    const char *https_proxy; /* "http://host:port"; NULL = direct connections */
+    const char *const *no_proxy; /* no_proxy_count host names (or .suffixes) reached directly */
+    size_t no_proxy_count;
+    int32_t min_log_level;   /* ROB_LOG_*; default ROB_LOG_INFO (bodies only at DEBUG) */
+    rob_log_fn log;          /* NULL = JSON lines on stderr */
+    void *log_user_data;     /* valid until the client and every provider using it are gone */
+} rob_cloud_client_params;
+
+ROB_API void rob_cloud_client_params_init(rob_cloud_client_params *p, size_t size);
+/* The client every cloud provider of a process shares (owner: the caller,
+ * rob_cloud_client_destroy). Its own loop thread starts on the first request made outside a
+ * server; a server given the client (rob_server_params.cloud_client) services its sockets in
+ * the server's loop. ROB_ERR_INVALID_ARGUMENT for an unreadable CA file, a bad proxy URL or a
+ * bad log level (rob_last_error_message says which). Any thread. */
+ROB_API int rob_cloud_client_create(const rob_cloud_client_params *params,
+                                    rob_cloud_client **out);
+/* Drops the handle's reference: providers and servers made with the client keep their own.
+ * NULL is a no-op. Any thread. */
+ROB_API void rob_cloud_client_destroy(rob_cloud_client *c);
+/* Failures so far (retried attempts included) of `provider` ("openai", "deepgram",
+ * "elevenlabs"; NULL = every provider) and `kind` ("dns", "connect", "tls", "timeout",
+ * "unauthorized", "rate_limited", "client_error", "server_error", "dropped", "protocol";
+ * NULL = every kind), summed into *count. Any thread. */
+ROB_API int rob_cloud_client_error_count(const rob_cloud_client *c, const char *provider,
+                                         const char *kind, uint64_t *count);
+
+/* Deadlines and retries, the last fields of every cloud provider's params: 0 = the default.
+ *   connect_timeout_ms     default 3000
+ *   first_byte_timeout_ms  the response headers, and the longest silence of a streamed body;
+ *                          default 5000 (below the call's llm_first_token_timeout_ms, so that
+ *                          the provider reports the timeout under its own name)
+ *   total_timeout_ms       default 30000
+ *   max_attempts           requests that may be retried before any result; default 3 */
+
+typedef struct rob_openai_llm_params {
+    uint32_t struct_size;
+    const char *base_url; /* NULL = "https://api.openai.com/v1"; http:// works too */
+    const char *api_key;  /* NULL = none (a local OpenAI-compatible server) */
+    const char *model;    /* NULL = "gpt-4o-mini" */
+    double temperature;   /* default 0.7; < 0 = not sent */
+    uint32_t max_tokens;  /* default 300; 0 = not sent */
+    int32_t tools;        /* default 1: declare transfer_call/send_digits/play_audio/end_call */
+    uint32_t connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms, max_attempts;
+} rob_openai_llm_params;
+ROB_API void rob_openai_llm_params_init(rob_openai_llm_params *p, size_t size);
+/* Streamed chat completions (POST {base_url}/chat/completions) over `client` (required).
+ * ROB_ERR_INVALID_ARGUMENT for a missing client, a base URL that is not http(s):// or an
+ * empty model; sets rob_last_error_message. Any thread. */
+ROB_API int rob_llm_provider_create_openai(const rob_openai_llm_params *params,
+                                           rob_cloud_client *client, rob_llm_provider **out);
+
+typedef struct rob_deepgram_stt_params {
+    uint32_t struct_size;
+    const char *base_url; /* NULL = "wss://api.deepgram.com/v1"; ws:// works too */
+    const char *api_key;  /* NULL = none */
+    const char *model;    /* NULL = "nova-2-phonecall" */
+    const char *language; /* NULL = "en-US" */
+    uint32_t endpointing_ms;    /* Deepgram's own endpointing; default 300 */
+    uint32_t utterance_end_ms;  /* UtteranceEnd after this much silence; default 1000 */
+    int32_t interim_results;    /* default 1 */
+    int32_t vad_events;         /* SpeechStarted; default 1 */
+    uint32_t keepalive_ms;      /* KeepAlive when no audio was sent this long; default 5000 */
+    uint32_t connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms, max_attempts;
+} rob_deepgram_stt_params;
+ROB_API void rob_deepgram_stt_params_init(rob_deepgram_stt_params *p, size_t size);
+/* Deepgram live transcription over a WebSocket per call, at the line's own rate and encoding.
+ * Errors as for rob_llm_provider_create_openai (the base URL must be ws(s)://). */
+ROB_API int rob_stt_provider_create_deepgram(const rob_deepgram_stt_params *params,
+                                             rob_cloud_client *client, rob_stt_provider **out);
+
+typedef struct rob_openai_stt_params {
+    uint32_t struct_size;
+    const char *base_url; /* NULL = "https://api.openai.com/v1" */
+    const char *api_key;  /* NULL = none */
+    const char *model;    /* NULL = "whisper-1" */
+    const char *language; /* ISO 639-1; NULL = "en"; "" = detected */
+    uint32_t preroll_ms;  /* audio kept before the call's speech start; default 300 (..5000) */
+    uint32_t max_turn_ms; /* default 30000 (1000..300000) */
+    uint32_t connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms, max_attempts;
+} rob_openai_stt_params;
+ROB_API void rob_openai_stt_params_init(rob_openai_stt_params *p, size_t size);
+/* One POST {base_url}/audio/transcriptions per turn (a 16 kHz WAV), endpointed by the call.
+ * Errors as for rob_llm_provider_create_openai. */
+ROB_API int rob_stt_provider_create_openai(const rob_openai_stt_params *params,
+                                           rob_cloud_client *client, rob_stt_provider **out);
+
+typedef struct rob_elevenlabs_tts_params {
+    uint32_t struct_size;
+    const char *base_url; /* NULL = "https://api.elevenlabs.io/v1" */
+    const char *api_key;  /* NULL = none */
+    const char *voice_id; /* NULL = "21m00Tcm4TlvDq8ikWAM"; a request's voice overrides it */
+    const char *model_id; /* NULL = "eleven_flash_v2_5" */
+    uint32_t connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms, max_attempts;
+} rob_elevenlabs_tts_params;
+ROB_API void rob_elevenlabs_tts_params_init(rob_elevenlabs_tts_params *p, size_t size);
+/* ElevenLabs streaming synthesis: ulaw_8000 when 8 kHz is asked for, pcm_16000 (or
+ * pcm_24000) otherwise. Errors as for rob_llm_provider_create_openai. */
+ROB_API int rob_tts_provider_create_elevenlabs(const rob_elevenlabs_tts_params *params,
+                                               rob_cloud_client *client, rob_tts_provider **out);
+
+typedef struct rob_openai_tts_params {
+    uint32_t struct_size;
+    const char *base_url; /* NULL = "https://api.openai.com/v1" */
+    const char *api_key;  /* NULL = none */
+    const char *model;    /* NULL = "gpt-4o-mini-tts" */
+    const char *voice;    /* NULL = "alloy"; a request's voice overrides it */
+    double speed;         /* default 1.0 */
+    uint32_t connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms, max_attempts;
+} rob_openai_tts_params;
+ROB_API void rob_openai_tts_params_init(rob_openai_tts_params *p, size_t size);
+/* POST {base_url}/audio/speech, 24 kHz PCM streamed as it arrives. Errors as for
+ * rob_llm_provider_create_openai. */
+ROB_API int rob_tts_provider_create_openai(const rob_openai_tts_params *params,
+                                           rob_cloud_client *client, rob_tts_provider **out);
+
 /* What a host needs from a dialog file besides the provider: greeting, fallback, the phrases
  * callers are expected to say (for the STT) and every fixed reply (to prewarm a TTS cache). */
 typedef struct rob_dialog rob_dialog;
@@ -900,14 +1045,6 @@ ROB_API int rob_call_history(const rob_call *c, size_t index, int32_t *role, con
 
 typedef struct rob_server rob_server;
 
-#define ROB_LOG_DEBUG 0
-#define ROB_LOG_INFO 1
-#define ROB_LOG_WARN 2
-#define ROB_LOG_ERROR 3
-/* One JSON object (no newline), `len` bytes, NUL-terminated, valid during the call only.
- * Runs on the thread inside rob_server_run. */
-typedef void (*rob_log_fn)(int32_t level, const char *line, size_t len, void *user_data);
-
 typedef struct rob_server_params {
     uint32_t struct_size;
     const char *host;         /* interface to bind (IPv4/IPv6 literal); default "127.0.0.1" */
@@ -936,6 +1073,10 @@ typedef struct rob_server_params {
     int32_t min_log_level;      /* ROB_LOG_*; default ROB_LOG_INFO */
     rob_log_fn log;             /* NULL = JSON lines on stderr */
     void *log_user_data;        /* valid until rob_server_destroy */
+    /* The cloud providers' client, when any (NULL = none): rob_server_run services its
+     * sockets in the server's own loop, and /metrics counts its failures by provider and kind
+     * (ringoverbot_provider_failures_total). The server takes a reference. */
+    rob_cloud_client *cloud_client;
 } rob_server_params;
 
 ROB_API void rob_server_params_init(rob_server_params *p, size_t size);

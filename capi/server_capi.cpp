@@ -109,6 +109,7 @@ ROB_API int rob_server_create(const rob_server_params* params, const rob_provide
                 fn(static_cast<int32_t>(level), buf->c_str(), buf->size(), ud);
             };
         }
+        if (p.cloud_client != nullptr) c.cloud_client = p.cloud_client->impl;
         ringoverbot::agent::Providers set;
         if (const int rc = ringoverbot::capi::read_providers(providers, set); rc != ROB_OK) {
             return rc;

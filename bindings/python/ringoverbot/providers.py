@@ -24,7 +24,8 @@ Rules (the C ABI's, see capi/ringoverbot.h):
 Audio is bytes of signed 16-bit mono samples in the machine's byte order (little-endian on the
 platforms this runs on).
 
-The local providers (WorkerPool, PocketsphinxStt, FliteTts, ScriptedLlm, CachedTts) mix
+The local providers (WorkerPool, PocketsphinxStt, FliteTts, ScriptedLlm, CachedTts) and the
+cloud ones (CloudClient, OpenAiLlm, DeepgramStt, OpenAiStt, ElevenLabsTts, OpenAiTts) mix
 freely with Python ones.
 """
 import collections
@@ -44,6 +45,7 @@ __all__ = [
     "Role", "Action", "Message", "LlmRequest", "TtsRequest", "SttOptions",
     "SttSink", "LlmSink", "TtsSink", "SttProvider", "SttStream", "LlmProvider", "TtsProvider",
     "WorkerPool", "PocketsphinxStt", "FliteTts", "ScriptedLlm", "CachedTts", "Dialog",
+    "CloudClient", "OpenAiLlm", "DeepgramStt", "OpenAiStt", "ElevenLabsTts", "OpenAiTts",
 ]
 
 log = logging.getLogger("ringoverbot")
@@ -58,6 +60,13 @@ ROB_STRUCT_TTS_PROVIDER_VTABLE = 11
 ROB_STRUCT_POCKETSPHINX_PARAMS = 12
 ROB_STRUCT_FLITE_PARAMS = 13
 ROB_STRUCT_PROVIDERS = 14
+ROB_STRUCT_CLOUD_CLIENT_PARAMS = 21
+ROB_STRUCT_OPENAI_LLM_PARAMS = 22
+ROB_STRUCT_DEEPGRAM_STT_PARAMS = 23
+ROB_STRUCT_OPENAI_STT_PARAMS = 24
+ROB_STRUCT_ELEVENLABS_TTS_PARAMS = 25
+ROB_STRUCT_OPENAI_TTS_PARAMS = 26
+LOG_LEVELS = ("debug", "info", "warn", "error")  # ROB_LOG_*
 
 
 class Role(enum.IntEnum):
@@ -181,6 +190,84 @@ class _FliteParams(ctypes.Structure):
     _fields_ = [("struct_size", c_uint32), ("voice", c_char_p), ("speed", c_double)]
 
 
+_LOG = ctypes.CFUNCTYPE(None, c_int32, c_void_p, c_size_t, c_void_p)  # rob_log_fn
+_TIMEOUTS = [("connect_timeout_ms", c_uint32), ("first_byte_timeout_ms", c_uint32),
+             ("total_timeout_ms", c_uint32), ("max_attempts", c_uint32)]
+
+
+class _CloudClientParams(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("ca_file", c_char_p),
+        ("https_proxy", c_char_p),
+        ("no_proxy", POINTER(c_char_p)),
+        ("no_proxy_count", c_size_t),
+        ("min_log_level", c_int32),
+        ("log", _LOG),
+        ("log_user_data", c_void_p),
+    ]
+
+
+class _OpenAiLlmParams(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("base_url", c_char_p),
+        ("api_key", c_char_p),
+        ("model", c_char_p),
+        ("temperature", c_double),
+        ("max_tokens", c_uint32),
+        ("tools", c_int32),
+    ] + _TIMEOUTS
+
+
+class _DeepgramSttParams(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("base_url", c_char_p),
+        ("api_key", c_char_p),
+        ("model", c_char_p),
+        ("language", c_char_p),
+        ("endpointing_ms", c_uint32),
+        ("utterance_end_ms", c_uint32),
+        ("interim_results", c_int32),
+        ("vad_events", c_int32),
+        ("keepalive_ms", c_uint32),
+    ] + _TIMEOUTS
+
+
+class _OpenAiSttParams(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("base_url", c_char_p),
+        ("api_key", c_char_p),
+        ("model", c_char_p),
+        ("language", c_char_p),
+        ("preroll_ms", c_uint32),
+        ("max_turn_ms", c_uint32),
+    ] + _TIMEOUTS
+
+
+class _ElevenLabsTtsParams(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("base_url", c_char_p),
+        ("api_key", c_char_p),
+        ("voice_id", c_char_p),
+        ("model_id", c_char_p),
+    ] + _TIMEOUTS
+
+
+class _OpenAiTtsParams(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("base_url", c_char_p),
+        ("api_key", c_char_p),
+        ("model", c_char_p),
+        ("voice", c_char_p),
+        ("speed", c_double),
+    ] + _TIMEOUTS
+
+
 class ProvidersC(ctypes.Structure):
     """Mirror of rob_providers."""
     _fields_ = [
@@ -202,6 +289,12 @@ check_struct(ROB_STRUCT_TTS_PROVIDER_VTABLE, _TtsVtable)
 check_struct(ROB_STRUCT_POCKETSPHINX_PARAMS, _PocketsphinxParams)
 check_struct(ROB_STRUCT_FLITE_PARAMS, _FliteParams)
 check_struct(ROB_STRUCT_PROVIDERS, ProvidersC)
+check_struct(ROB_STRUCT_CLOUD_CLIENT_PARAMS, _CloudClientParams)
+check_struct(ROB_STRUCT_OPENAI_LLM_PARAMS, _OpenAiLlmParams)
+check_struct(ROB_STRUCT_DEEPGRAM_STT_PARAMS, _DeepgramSttParams)
+check_struct(ROB_STRUCT_OPENAI_STT_PARAMS, _OpenAiSttParams)
+check_struct(ROB_STRUCT_ELEVENLABS_TTS_PARAMS, _ElevenLabsTtsParams)
+check_struct(ROB_STRUCT_OPENAI_TTS_PARAMS, _OpenAiTtsParams)
 
 _vp = c_void_p
 _pvp = POINTER(c_void_p)
@@ -253,6 +346,33 @@ _dialog_phrase = fn("rob_dialog_phrase", c_char_p, _vp, c_size_t)
 _dialog_reply_count = fn("rob_dialog_reply_count", c_size_t, _vp)
 _dialog_reply = fn("rob_dialog_reply", c_char_p, _vp, c_size_t)
 _providers_init = fn("rob_providers_init", None, POINTER(ProvidersC), c_size_t)
+_cloud_init = fn("rob_cloud_client_params_init", None, POINTER(_CloudClientParams), c_size_t)
+_cloud_create = fn("rob_cloud_client_create", c_int, POINTER(_CloudClientParams), _pvp)
+_cloud_destroy = fn("rob_cloud_client_destroy", None, _vp)
+_cloud_errors = fn("rob_cloud_client_error_count", c_int, _vp, c_char_p, c_char_p,
+                   POINTER(c_uint64))
+_CLOUD_FACTORIES = {  # params class -> (init, create)
+    _OpenAiLlmParams: (fn("rob_openai_llm_params_init", None, POINTER(_OpenAiLlmParams),
+                          c_size_t),
+                       fn("rob_llm_provider_create_openai", c_int, POINTER(_OpenAiLlmParams),
+                          _vp, _pvp)),
+    _DeepgramSttParams: (fn("rob_deepgram_stt_params_init", None, POINTER(_DeepgramSttParams),
+                            c_size_t),
+                         fn("rob_stt_provider_create_deepgram", c_int,
+                            POINTER(_DeepgramSttParams), _vp, _pvp)),
+    _OpenAiSttParams: (fn("rob_openai_stt_params_init", None, POINTER(_OpenAiSttParams),
+                          c_size_t),
+                       fn("rob_stt_provider_create_openai", c_int, POINTER(_OpenAiSttParams),
+                          _vp, _pvp)),
+    _ElevenLabsTtsParams: (fn("rob_elevenlabs_tts_params_init", None,
+                              POINTER(_ElevenLabsTtsParams), c_size_t),
+                           fn("rob_tts_provider_create_elevenlabs", c_int,
+                              POINTER(_ElevenLabsTtsParams), _vp, _pvp)),
+    _OpenAiTtsParams: (fn("rob_openai_tts_params_init", None, POINTER(_OpenAiTtsParams),
+                          c_size_t),
+                       fn("rob_tts_provider_create_openai", c_int, POINTER(_OpenAiTtsParams),
+                          _vp, _pvp)),
+}
 
 
 def _decode(ptr, length):
@@ -741,6 +861,150 @@ class CachedTts(_Handle):
         b, h, m = c_uint64(), c_uint64(), c_uint64()
         check(_cached_stats(self._c_handle(), ctypes.byref(b), ctypes.byref(h), ctypes.byref(m)))
         return b.value, h.value, m.value
+
+
+# ---- the cloud providers ------------------------------------------------------------------
+
+
+_cloud_logs = {}  # key -> weakref to the CloudClient (log_user_data)
+
+
+def _cloud_log(level, line, n, user_data):
+    ref = _cloud_logs.get(user_data)
+    client = ref() if ref is not None else None
+    if client is None:
+        return
+    try:
+        name = LOG_LEVELS[level] if 0 <= level < len(LOG_LEVELS) else str(level)
+        client._log_fn(name, ctypes.string_at(line, n).decode("utf-8", "replace"))
+    except BaseException:
+        log.exception("ringoverbot: the cloud client's log callback raised")
+
+
+_CLOUD_LOG = _LOG(_cloud_log)
+
+
+class CloudClient(_Handle):
+    """The HTTP(S)/WebSocket client every cloud provider of a process shares. Give it to a
+    Server (cloud_client=) so that the server's loop services its sockets and /metrics counts
+    its failures. log: callable(level_name, json_line), called from the client's loop thread
+    (API keys never appear in a line); None = JSON lines on stderr."""
+
+    def __init__(self, ca_file=None, https_proxy=None, no_proxy=(), log=None,
+                 min_log_level="info"):
+        p = _CloudClientParams()
+        _cloud_init(ctypes.byref(p), ctypes.sizeof(p))
+        p.ca_file = text_arg(ca_file)
+        p.https_proxy = text_arg(https_proxy)
+        hosts = [text_arg(h) for h in no_proxy]
+        arr = (c_char_p * max(1, len(hosts)))(*hosts)
+        p.no_proxy = arr
+        p.no_proxy_count = len(hosts)
+        if min_log_level not in LOG_LEVELS:
+            raise ValueError(f"min_log_level must be one of {LOG_LEVELS}")
+        p.min_log_level = LOG_LEVELS.index(min_log_level)
+        key = None
+        if log is not None:
+            # One module-wide trampoline finds this object by key: the C client may outlive
+            # it (a call still holding a provider), and then its lines are dropped.
+            key = next(_keys)
+            _cloud_logs[key] = weakref.ref(self, lambda _, k=key: _cloud_logs.pop(k, None))
+            self._log_fn = log
+            p.log = _CLOUD_LOG
+            p.log_user_data = key
+        h = c_void_p()
+        try:
+            check_create(_cloud_create(ctypes.byref(p), ctypes.byref(h)))
+        except BaseException:
+            _cloud_logs.pop(key, None)
+            raise
+        super().__init__(h.value, _cloud_destroy)
+
+    def error_count(self, provider=None, kind=None):
+        """Failures so far (retries included) of provider ("openai", "deepgram", "elevenlabs";
+        None = all) and kind ("dns", "connect", "tls", "timeout", "unauthorized",
+        "rate_limited", "client_error", "server_error", "dropped", "protocol"; None = all)."""
+        n = c_uint64()
+        check(_cloud_errors(self._c_handle(), text_arg(provider), text_arg(kind),
+                            ctypes.byref(n)))
+        return n.value
+
+
+class _CloudProvider(_Handle):
+    """A cloud provider made on a CloudClient from its params struct's fields (None = the
+    default; the deadline fields connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms,
+    max_attempts: 0 = the default)."""
+
+    _params = None
+    _destroy = None
+    _name_fn = None
+
+    def __init__(self, client, **settings):
+        if not isinstance(client, CloudClient):
+            raise TypeError(f"client: expected a CloudClient, got {type(client).__name__}")
+        params_type = type(self)._params
+        init, create = _CLOUD_FACTORIES[params_type]
+        p = params_type()
+        init(ctypes.byref(p), ctypes.sizeof(p))
+        known = {name for name, _ in params_type._fields_} - {"struct_size"}
+        for name, value in settings.items():
+            if name not in known:
+                raise TypeError(f"unknown setting {name!r} for {type(self).__name__}")
+            if value is None:
+                continue
+            if isinstance(value, (str, bytes)):
+                value = text_arg(value)
+            elif isinstance(value, bool):
+                value = int(value)
+            setattr(p, name, value)
+        h = c_void_p()
+        check_create(create(ctypes.byref(p), client._c_handle(), ctypes.byref(h)))
+        super().__init__(h.value, type(self)._destroy, (client,))
+
+    @property
+    def name(self):
+        return _cstr(type(self)._name_fn(self._c_handle()))
+
+
+class OpenAiLlm(_CloudProvider):
+    """OpenAI-compatible streamed chat completions. Settings: base_url, api_key, model,
+    temperature (< 0: not sent), max_tokens (0: not sent), tools, and the deadlines."""
+    _params = _OpenAiLlmParams
+    _destroy = _llm_destroy
+    _name_fn = _llm_name
+
+
+class DeepgramStt(_CloudProvider):
+    """Deepgram live transcription (a ws(s):// base_url). Settings: base_url, api_key, model,
+    language, endpointing_ms, utterance_end_ms, interim_results, vad_events, keepalive_ms, and
+    the deadlines."""
+    _params = _DeepgramSttParams
+    _destroy = _stt_destroy
+    _name_fn = _stt_name
+
+
+class OpenAiStt(_CloudProvider):
+    """OpenAI transcriptions, one request per turn. Settings: base_url, api_key, model,
+    language ("" = detected), preroll_ms, max_turn_ms, and the deadlines."""
+    _params = _OpenAiSttParams
+    _destroy = _stt_destroy
+    _name_fn = _stt_name
+
+
+class ElevenLabsTts(_CloudProvider):
+    """ElevenLabs streaming synthesis. Settings: base_url, api_key, voice_id, model_id, and the
+    deadlines."""
+    _params = _ElevenLabsTtsParams
+    _destroy = _tts_destroy
+    _name_fn = _tts_name
+
+
+class OpenAiTts(_CloudProvider):
+    """OpenAI speech synthesis (24 kHz PCM). Settings: base_url, api_key, model, voice, speed,
+    and the deadlines."""
+    _params = _OpenAiTtsParams
+    _destroy = _tts_destroy
+    _name_fn = _tts_name
 
 
 class Dialog:

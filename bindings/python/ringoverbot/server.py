@@ -53,6 +53,7 @@ class _ServerParams(ctypes.Structure):
         ("min_log_level", c_int32),
         ("log", _LOG),
         ("log_user_data", c_void_p),
+        ("cloud_client", c_void_p),  # rob_cloud_client*
     ]
 
 
@@ -96,10 +97,11 @@ class Server:
     routing_key, ivr_token, body_policy "require_equal"|"use_signed", accept_legacy_hmac,
     reject_replays, replay_cache_size, replay_window_s, leeway_s, v3_window_s); None = no key
     (every webhook is refused). log: callable(level_name, json_line) run on the server thread
-    (default: JSON lines on stderr)."""
+    (default: JSON lines on stderr). cloud_client: the CloudClient of the cloud providers, when
+    any: the server's loop services its sockets and /metrics counts its failures."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
-                 webhook=None, **settings):
+                 webhook=None, cloud_client=None, **settings):
         p = _ServerParams()
         _params_init(ctypes.byref(p), ctypes.sizeof(p))
         keep = []
@@ -139,7 +141,9 @@ class Server:
         self._log_fn = log
         self._log = _LOG(self._on_log) if log is not None else _LOG()
         p.log = self._log
-        self._providers = (stt, llm, tts, fallback_tts)
+        if cloud_client is not None:
+            p.cloud_client = cloud_client._c_handle()
+        self._providers = (stt, llm, tts, fallback_tts, cloud_client)
         provs = providers_struct(stt, llm, tts, fallback_tts)
         h = c_void_p()
         check_create(_create(ctypes.byref(p), ctypes.byref(provs), ctypes.byref(h)))
