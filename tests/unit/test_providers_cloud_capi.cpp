@@ -264,7 +264,9 @@ TEST_CASE("providers: C ABI cloud providers are made on a client") {
     rob_tts_provider_destroy(tts);
 }
 
-TEST_CASE("providers: C ABI cloud LLM on a closed port fails through its sink; server metrics") {
+TEST_CASE(
+    "providers: C ABI cloud LLM on a closed port fails through its sink and counts in a server's "
+    "metrics") {
     LogLines log;
     rob_cloud_client* client = make_client(&log);
     rob_openai_llm_params lp;
