@@ -39,6 +39,7 @@ step "ctest: unit, integration, install, ABI, benchmarks smoke"
 
 step "ctest: unit tests under ASan+UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS="suppressions=$ROOT/tests/unit/lsan.supp" \
   ctest --output-on-failure -j"$JOBS") || failed+=(asan)
 
 step "ctest: fuzz targets, ${ROB_FUZZ_SECONDS}s each"

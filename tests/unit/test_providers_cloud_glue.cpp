@@ -217,6 +217,9 @@ TEST_CASE("providers: cloud deepgram sends the line as it came and turns results
     CHECK(ws.texts.back() == R"({"type":"CloseStream"})");
     CHECK(ws.closed);
     ws.answer(results("late", true, true));
+    // The service closes in answer to CloseStream: that is no error, and the provider lets the
+    // connection go.
+    ws.handler->on_closed(1000);
     CHECK(sink->finals.size() == 2);
     CHECK(sink->errors.empty());
 }
