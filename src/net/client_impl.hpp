@@ -66,7 +66,7 @@ struct JobTimer {
 enum class Phase : int { resolving, connecting, waiting_headers, body, open, backoff };
 
 struct OutMessage {
-    std::string data;
+    std::vector<std::uint8_t> data;  // as the sender gave it (an audio frame moves, no copy)
     bool binary = false;
 };
 
@@ -107,6 +107,7 @@ struct Job {
     std::size_t body_sent = 0;
     // WebSocket state
     std::deque<OutMessage> outq;
+    std::vector<unsigned char> tx;  // LWS_PRE + the message being written; reused
     bool close_wanted = false;
     bool close_sent = false;
     std::string rx;
@@ -251,6 +252,10 @@ int ws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std
 inline constexpr const char* kHttpProtocol = "rob-cloud-http";
 inline constexpr const char* kWsProtocol = "rob-cloud-ws";
 
+// The failure kind of an HTTP status that is not 2xx (a response, or a refused WS upgrade).
+FailureKind status_kind(int status) noexcept;
+// The text lws gives with CLIENT_CONNECTION_ERROR (may be NULL, may have no length).
+std::string connection_error_text(const void* in, std::size_t len);
 // The failure kind of an lws CLIENT_CONNECTION_ERROR text.
 FailureKind connection_error_kind(std::string_view text) noexcept;
 // One line for a message: control characters replaced, at most `cap` bytes.

@@ -102,9 +102,11 @@ class WsHandle final : public WsConnection {
         const std::uint64_t id = token_->id;
         mailbox_->post([id](Impl& impl) { impl.cancel_job(id); });
     }
-    void send_text(std::string text) override { send(OutMessage{std::move(text), false}); }
+    void send_text(std::string text) override {
+        send(OutMessage{std::vector<std::uint8_t>(text.begin(), text.end()), false});
+    }
     void send_binary(std::vector<std::uint8_t> data) override {
-        send(OutMessage{std::string(data.begin(), data.end()), true});
+        send(OutMessage{std::move(data), true});
     }
     void close() override {
         if (token_->cancelled.load()) return;
@@ -688,13 +690,7 @@ void Impl::finish(Job& job) {
 
 Failure Impl::status_failure(const Job& job) const {
     const int s = job.status;
-    FailureKind kind = FailureKind::client_error;
-    if (s == 401 || s == 403)
-        kind = FailureKind::unauthorized;
-    else if (s == 429)
-        kind = FailureKind::rate_limited;
-    else if (s >= 500)
-        kind = FailureKind::server_error;
+    const FailureKind kind = status_kind(s);
     std::string message = "HTTP " + std::to_string(s);
     const std::string excerpt = one_line(job.error_body, 200);
     if (!excerpt.empty()) message += ": " + excerpt;
@@ -835,6 +831,19 @@ std::uint64_t Impl::reused_connections(std::string_view provider) const {
 Impl& impl_of(lws* wsi) {
     // The vhost's user: our vhosts may live in a server's context (host_in).
     return *static_cast<Impl*>(lws_get_vhost_user(lws_get_vhost(wsi)));
+}
+
+FailureKind status_kind(int status) noexcept {
+    if (status == 401 || status == 403) return FailureKind::unauthorized;
+    if (status == 429) return FailureKind::rate_limited;
+    if (status >= 500) return FailureKind::server_error;
+    return FailureKind::client_error;
+}
+
+std::string connection_error_text(const void* in, std::size_t len) {
+    if (in == nullptr) return "connection error";
+    const auto* text = static_cast<const char*>(in);
+    return std::string(text, len != 0 ? len : strnlen(text, 512));
 }
 
 FailureKind connection_error_kind(std::string_view text) noexcept {

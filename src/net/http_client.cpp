@@ -18,12 +18,6 @@ bool is_2xx(int status) {
     return status >= 200 && status < 300;
 }
 
-std::string error_text(const void* in, std::size_t len) {
-    if (in == nullptr) return "connection error";
-    const auto* text = static_cast<const char*>(in);
-    return std::string(text, len != 0 ? len : strnlen(text, 512));
-}
-
 int add_header(lws* wsi, std::string_view name, std::string_view value, unsigned char** p,
                unsigned char* end) {
     std::string key(name);
@@ -68,7 +62,7 @@ int Impl::http_event(lws* wsi, int reason, void* in, std::size_t len) {
     Job& job = *found;
     switch (reason) {
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-            std::string text = error_text(in, len);
+            std::string text = connection_error_text(in, len);
             job.wsi = nullptr;  // lws closes it
             if (job.connecting_now) {
                 *job.sync_error = text.empty() ? std::string("connect failed") : text;

@@ -24,17 +24,6 @@ int ws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std
     }
 }
 
-namespace {
-
-FailureKind upgrade_status_kind(int status) {
-    if (status == 401 || status == 403) return FailureKind::unauthorized;
-    if (status == 429) return FailureKind::rate_limited;
-    if (status >= 500) return FailureKind::server_error;
-    return FailureKind::client_error;
-}
-
-}  // namespace
-
 int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
     if (stopping) return reason == LWS_CALLBACK_CLIENT_CLOSED ? 0 : -1;
     Job* found = job_of(wsi);
@@ -47,10 +36,7 @@ int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
     Job& job = *found;
     switch (reason) {
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-            const auto* chars = static_cast<const char*>(in);
-            std::string text = chars == nullptr
-                                   ? std::string("connection error")
-                                   : std::string(chars, len != 0 ? len : strnlen(chars, 512));
+            std::string text = connection_error_text(in, len);
             // An upgrade the server refused still has its status.
             const int status = static_cast<int>(lws_http_client_http_response(wsi));
             job.wsi = nullptr;
@@ -60,7 +46,7 @@ int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
             }
             if (status >= 300) {
                 job.status = status;
-                const FailureKind kind = upgrade_status_kind(status);
+                const FailureKind kind = status_kind(status);
                 fail_attempt(
                     job,
                     Failure{kind, status,
@@ -140,10 +126,11 @@ int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
             if (!job.outq.empty()) {
                 OutMessage message = std::move(job.outq.front());
                 job.outq.pop_front();
-                std::vector<unsigned char> buf(LWS_PRE + message.data.size());
+                // One buffer per socket, grown once: no allocation per audio frame here.
+                job.tx.resize(LWS_PRE + message.data.size());
                 if (!message.data.empty())
-                    std::memcpy(buf.data() + LWS_PRE, message.data.data(), message.data.size());
-                const int n = lws_write(wsi, buf.data() + LWS_PRE, message.data.size(),
+                    std::memcpy(job.tx.data() + LWS_PRE, message.data.data(), message.data.size());
+                const int n = lws_write(wsi, job.tx.data() + LWS_PRE, message.data.size(),
                                         message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
                 if (n < static_cast<int>(message.data.size())) return -1;  // CLOSED: dropped
                 if (!job.outq.empty() || job.close_wanted) lws_callback_on_writable(wsi);
