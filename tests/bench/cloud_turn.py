@@ -50,6 +50,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from latency import cpu_seconds, percentiles  # noqa: E402 (shared with the local benchmark)
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "cloud_fixture.py"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
@@ -102,22 +105,6 @@ ROWS = [  # (key, label); values in ms
     ("audio_to_frame", "  first audio written -> first frame sent"),
     ("first_frame_stage", "  agent stage: first TTS audio -> first frame"),
 ]
-
-
-def percentiles(values):
-    values = sorted(v for v in values if v is not None)
-    if not values:
-        return {"n": 0, "p50": None, "p95": None, "max": None}
-    rank = lambda q: values[min(len(values), max(1, math.ceil(q * len(values)))) - 1]
-    return {"n": len(values), "p50": rank(0.5), "p95": rank(0.95), "max": values[-1]}
-
-
-def cpu_seconds(pid):
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def stop(proc, grace=30):
