@@ -55,6 +55,7 @@ struct FakeWs {
 
 struct HttpHandle final : Request {
     std::shared_ptr<FakeLoop::Http> http;
+    ~HttpHandle() override { cancel(); }  // as the real client's handles
     void cancel() override { http->cancelled = true; }
 };
 
@@ -404,4 +405,38 @@ TEST_CASE("providers: cloud openai stt sends each turn as a WAV, finals in turn 
     stream.end_of_turn();
     CHECK(loop->http_requests.size() == 2);
     CHECK(sink->finals.size() == 3);
+}
+
+TEST_CASE("providers: cloud openai stt keeps every unanswered turn's request alive") {
+    auto loop = std::make_shared<FakeLoop>();
+    OpenAiSttOptions o;
+    o.api_key = "sk-test";
+    auto stt = make_openai_stt(o, loop);
+    REQUIRE(stt.ok());
+    SttOptions so;
+    so.sample_rate_hz = 16000;
+    auto sink = std::make_shared<SttRecorder>();
+    auto opened = (*stt)->open(so, sink);
+    REQUIRE(opened.ok());
+    const std::vector<std::int16_t> voice(1600, 1000);
+    for (int i = 0; i < 12; ++i) {
+        (*opened)->send_audio(voice);
+        (*opened)->end_of_turn();
+    }
+    REQUIRE(loop->http_requests.size() == 12);
+    for (const auto& h : loop->http_requests) CHECK_FALSE(h->cancelled);
+    for (std::size_t i = 12; i-- > 0;) {
+        body(*loop->http_requests[i]->handler, "{\"text\":\"t" + std::to_string(i) + "\"}");
+        loop->http_requests[i]->handler->on_complete();
+    }
+    REQUIRE(sink->finals.size() == 12);
+    CHECK(sink->finals.front() == "t0");
+    CHECK(sink->finals.back() == "t11");
+    // Answered turns' handles go when the next turn starts (cancelling a finished request is
+    // harmless); the one in flight stays.
+    (*opened)->send_audio(voice);
+    (*opened)->end_of_turn();
+    REQUIRE(loop->http_requests.size() == 13);
+    CHECK(loop->http_requests.front()->cancelled);
+    CHECK_FALSE(loop->http_requests.back()->cancelled);
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "providers/cloud/cloud_request.hpp"
@@ -135,10 +136,17 @@ class OpenAiSttStream final : public SttStream {
         net::HttpRequest r = cloud::post("openai", url_, std::move(auth),
                                          "multipart/form-data; boundary=" + boundary,
                                          cloud::build_multipart(boundary, form), options_.timeouts);
-        // Keep the handles of the turns in flight only (older ones have answered).
-        if (requests_.size() >= 8) requests_.pop_front();
-        requests_.push_back(
-            loop_->http(std::move(r), std::make_shared<TranscriptionHandler>(queue_, id)));
+        // Handles of turns delivered already are done with; the others must stay (dropping one
+        // would cancel its request, and the turns after it would wait for it for ever).
+        {
+            std::lock_guard lock(queue_->mutex);
+            const std::uint64_t oldest_waiting =
+                queue_->turns.empty() ? id : queue_->turns.front().id;
+            while (!requests_.empty() && requests_.front().first < oldest_waiting)
+                requests_.pop_front();
+        }
+        requests_.emplace_back(
+            id, loop_->http(std::move(r), std::make_shared<TranscriptionHandler>(queue_, id)));
     }
 
   private:
@@ -147,7 +155,7 @@ class OpenAiSttStream final : public SttStream {
     net::Url url_;
     TurnAudio audio_;
     std::shared_ptr<TurnQueue> queue_;
-    std::deque<std::unique_ptr<Request>> requests_;
+    std::deque<std::pair<std::uint64_t, std::unique_ptr<Request>>> requests_;  // by turn id
     std::string params_prompt_;
     std::uint64_t next_id_ = 1;
 };
