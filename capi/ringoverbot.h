@@ -147,7 +147,7 @@ typedef void (*rob_log_fn)(int32_t level, const char *line, size_t len, void *us
 
 /* ==== webhooks ============================================================================
  * Verification of Ringover's signed webhook requests and parsing of their events
- * (see spec/webhooks.md). A verifier holds the keys (one per dashboard section), the public
+ * (see src/webhook/README.md). A verifier holds the keys (one per dashboard section), the public
  * URL of the endpoint, the policies, and a bounded cache of recently accepted signatures. */
 
 typedef struct rob_webhook_verifier rob_webhook_verifier;
@@ -307,7 +307,7 @@ ROB_API int rob_webhook_build_routing_reply(const char *dispatch,
                                             size_t count, char **out, size_t *out_len);
 
 /* ==== streamer ============================================================================
- * Ringover's media WebSocket (spec/streamer.md). The decoder turns one inbound WebSocket
+ * Ringover's media WebSocket (src/streamer/README.md). The decoder turns one inbound WebSocket
  * message into one event; the encoder writes the bot's commands. No sockets here. */
 
 typedef struct rob_stream_decoder rob_stream_decoder;
@@ -316,7 +316,7 @@ typedef struct rob_stream_decoder rob_stream_decoder;
 #define ROB_ENC_PCMU 1
 #define ROB_ENC_PCMA 2
 
-/* Inbound forms, as detected (spec/streamer.md A, B, C). */
+/* Inbound forms, as detected (src/streamer/README.md §Inbound, forms A, B, C). */
 #define ROB_DIALECT_UNKNOWN 0
 #define ROB_DIALECT_BINARY 1   /* binary L16 frames */
 #define ROB_DIALECT_JSON 2     /* call_start / audio_data / dtmf / call_end text events */
@@ -709,8 +709,8 @@ ROB_API void rob_flite_params_init(rob_flite_params *p, size_t size);
 ROB_API int rob_tts_provider_create_flite(const rob_flite_params *params, rob_worker_pool *pool,
                                           rob_tts_provider **out);
 
-/* The scripted dialog (spec/host.md) as a language model, from the JSON text of a dialog
- * file (`len` bytes). ROB_ERR_BAD_JSON / ROB_ERR_INVALID_ARGUMENT for a bad dialog, whose
+/* The scripted dialog (src/providers/local/README.md) as a language model, from the JSON text of a
+ * dialog file (`len` bytes). ROB_ERR_BAD_JSON / ROB_ERR_INVALID_ARGUMENT for a bad dialog, whose
  * JSON path rob_last_error_message names. */
 ROB_API int rob_llm_provider_create_scripted(const char *dialog_json, size_t len,
                                              rob_llm_provider **out);
@@ -882,7 +882,7 @@ ROB_API void rob_providers_init(rob_providers *p, size_t size);
 
 /* ==== call engine =========================================================================
  * One call's conversation, sans I/O, for a host that owns its sockets: the host gives it the
- * streamer socket's messages (spec/streamer.md) and the time; it gives back the messages to
+ * streamer socket's messages (src/streamer/README.md) and the time; it gives back the messages to
  * send and when it must run next. It opens no socket, starts no thread and reads no clock, so
  * a call can be replayed against a virtual clock. Times are the host's monotonic clock in
  * microseconds (any origin; a clock going backwards is treated as standing still).
@@ -1039,8 +1039,8 @@ ROB_API int rob_call_history(const rob_call *c, size_t index, int32_t *role, con
                              size_t *len);
 
 /* ==== server ==============================================================================
- * The whole agent as a network service (spec/host.md): one port serving the streamer
- * WebSocket (one call per connection), the webhook endpoint, GET /health and GET /metrics,
+ * The whole agent as a network service (examples/ringoverbot-agent.md): one port serving the
+ * streamer WebSocket (one call per connection), the webhook endpoint, GET /health and GET /metrics,
  * on the thread that calls rob_server_run. */
 
 typedef struct rob_server rob_server;

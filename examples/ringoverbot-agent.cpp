@@ -1,6 +1,6 @@
-// ringoverbot-agent: the whole voice agent as one process (spec/host.md). One port serves the
-// Ringover streamer WebSocket, the webhook endpoint, /health and /metrics; the local engines
-// (pocketsphinx, the scripted dialog, flite) need no key and no network.
+// ringoverbot-agent (examples/ringoverbot-agent.md): the whole voice agent as one process. One port
+// serves the Ringover streamer WebSocket, the webhook endpoint, /health and /metrics; the local
+// engines (pocketsphinx, the scripted dialog, flite) need no key and no network.
 //
 // Exit status: 0 after SIGINT/SIGTERM once the live calls are drained, 1 on a runtime failure
 // (the port is in use, an engine cannot start), 2 on bad flags, config or dialog.

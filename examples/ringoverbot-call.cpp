@@ -1,7 +1,7 @@
-// ringoverbot-call: a simulated Ringover media server and caller (spec/host.md). It opens the
-// streamer socket like Ringover would, says each --say/--wav line in real time, plays the bot's
-// audio, honours break, records play/digits/transfer, transcribes what the caller heard, and
-// prints one row per turn (or, with --calls N, a latency and error summary).
+// ringoverbot-call (examples/ringoverbot-call.md): a simulated Ringover media server and caller.
+// It opens the streamer socket like Ringover would, says each --say/--wav line in real time, plays
+// the bot's audio, honours break, records play/digits/transfer, transcribes what the caller heard,
+// and prints one row per turn (or, with --calls N, a latency and error summary).
 // Exit 0 when every call ended cleanly, 1 otherwise, 2 on bad usage.
 #include <sys/resource.h>
 

@@ -1,7 +1,7 @@
 // ringoverbot-vectors: checks every signed webhook request of a vectors file (the format of
-// shared/spec/vectors/webhooks.json) with the library's C ABI, the way a host would call it,
-// and prints one line per vector. Exit 0 when every vector gives its expected verdict and
-// fields, 1 otherwise, 2 on bad usage or an unreadable file.
+// tests/data/webhooks.json, described in src/webhook/README.md §Test vectors) with the library's C
+// ABI, the way a host would call it, and prints one line per vector. Exit 0 when every vector gives
+// its expected verdict and fields, 1 otherwise, 2 on bad usage or an unreadable file.
 #include <simdjson.h>
 
 #include <cstdio>

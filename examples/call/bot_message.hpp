@@ -1,4 +1,4 @@
-// The media server's reading of the bot's commands (spec/streamer.md, "Outbound"): play,
+// The media server's reading of the bot's commands (src/streamer/README.md §Outbound): play,
 // streamAudio, break, digits, transfer. Anything else is a protocol error with a reason.
 #pragma once
 

@@ -1,4 +1,4 @@
-// libwebsockets 4.1.6 as a client (research/stack.md, section 1): everything runs on the one
+// libwebsockets 4.1.6 as a client: everything runs on the one
 // service thread, so the calls need no lock. A pacer thread wakes the loop every 5 ms with
 // lws_cancel_service() (the one thread-safe lws call); each wake runs every frame due by then
 // (catching up if late), so the caller's audio keeps wall-clock pace and both channels stay

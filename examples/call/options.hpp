@@ -1,5 +1,5 @@
-// ringoverbot-call's command line (spec/host.md, "ringoverbot-call"): the flags the spec fixes
-// and the ones added beside them.
+// ringoverbot-call's command line (examples/ringoverbot-call.md): the flags users script and
+// the ones added beside them.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 namespace ringoverbot::callsim {
 
-// How the caller's audio travels (spec/streamer.md, "Inbound"): binary L16 frames (form A) or
+// How the caller's audio travels (src/streamer/README.md §Inbound): binary L16 frames (form A) or
 // `audio_data` JSON events (form B).
 enum class InboundForm { l16, json };
 

@@ -39,7 +39,7 @@ Summary summarize(const std::vector<const CallRecord*>& calls);
 std::string format_table(const CallRecord& call, const RunInfo& info);
 // The summary over several calls.
 std::string format_summary(const Summary& summary, const RunInfo& info);
-// Everything as one JSON object (spec/host.md: "--json prints the same as one JSON object").
+// Everything as one JSON object (--json; examples/ringoverbot-call.md §What it prints).
 std::string format_json(const std::vector<const CallRecord*>& calls, const Summary& summary,
                         const RunInfo& info);
 

@@ -184,9 +184,9 @@ struct FliteOptions {
 RINGOVERBOT_API Result<std::shared_ptr<TtsProvider>> make_flite_tts(
     FliteOptions options, std::shared_ptr<WorkerPool> pool);
 
-// The scripted dialog of spec/host.md as a language model: the last user message picks the
-// intent; the reply streams word by word, followed by the intent's actions. Errors name the JSON
-// path of the problem.
+// The scripted dialog (src/providers/local/README.md) as a language model: the last user message
+// picks the intent; the reply streams word by word, followed by the intent's actions. Errors name
+// the JSON path of the problem.
 RINGOVERBOT_API Result<std::shared_ptr<LlmProvider>> make_scripted_llm(
     std::string_view dialog_json);
 // What a host needs from a dialog file besides the provider: the greeting and the fallback (the

@@ -1,7 +1,7 @@
-// The network host of the call engine (spec/host.md): one libwebsockets context and one loop
-// thread serving, on one port,
-//   - the streamer WebSocket (spec/streamer.md): one agent::Call per connection,
-//   - the webhook POST endpoint (spec/webhooks.md), verified by webhook::Verifier,
+// The network host of the call engine (examples/ringoverbot-agent.md documents its endpoints,
+// answers, logs and metrics): one libwebsockets context and one loop thread serving, on one port,
+//   - the streamer WebSocket (src/streamer/README.md): one agent::Call per connection,
+//   - the webhook POST endpoint (src/webhook/README.md), verified by webhook::Verifier,
 //   - GET /health (JSON) and GET /metrics (Prometheus text).
 //
 //   net::ServerConfig cfg;  cfg.port = 0;  cfg.call.greeting = "Hello";

@@ -1,4 +1,4 @@
-// Ringover's media WebSocket (spec/streamer.md), sans I/O: InboundDecoder turns one complete
+// Ringover's media WebSocket (src/streamer/README.md), sans I/O: InboundDecoder turns one complete
 // inbound WebSocket message into one event, OutboundEncoder writes the bot's commands. Neither
 // touches a socket or a clock, and neither allocates per audio frame once its buffers are warm.
 #pragma once
@@ -122,7 +122,7 @@ class RINGOVERBOT_API InboundDecoder {
 
 // ---- outbound -------------------------------------------------------------------------------
 
-// How `digits.data` and `transfer.data` are written (spec/streamer.md, "Outbound").
+// How `digits.data` and `transfer.data` are written (src/streamer/README.md §Outbound).
 enum class NumberMode : int {
     // A JSON number when the value is plain digits, does not start with '0' and has at most 15
     // digits (exact in a double, which is what the peer's JSON parser likely uses); otherwise a

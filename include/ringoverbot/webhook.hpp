@@ -1,5 +1,5 @@
 // Verification of Ringover's webhook requests and typed access to their events
-// (spec/webhooks.md). Sans-I/O: the host hands over method, URL, headers, body bytes and the
+// (src/webhook/README.md). Sans-I/O: the host hands over method, URL, headers, body bytes and the
 // current time; the verifier reads no clock and does no networking.
 //
 //   webhook::Config cfg;
@@ -264,7 +264,7 @@ class RINGOVERBOT_API Verifier {
     std::unique_ptr<Impl> impl_;
 };
 
-// ---- reply bodies for the request/response webhooks (ringover.md 1.6) ----------------------
+// ---- reply bodies for the request/response webhooks (src/webhook/README.md §Replies) --------
 
 struct Contact {
     std::optional<std::string> uuid, firstname, lastname, company, url;  // nullopt = omitted
@@ -291,8 +291,8 @@ struct RoutingAgent {
 RINGOVERBOT_API Result<std::string> build_contact_reply(const Contact& c);
 // [{"firstname":..,"lastname":..,"company":..,"url":..,"numbers":[{"number":N,"type":".."}]}]
 RINGOVERBOT_API Result<std::string> build_search_reply(std::span<const SearchHit> hits);
-// The routing object of ringover.md 1.6; dispatch "ringall" or "sequential"; at least one
-// agent (answer 204 for "nothing").
+// The routing object of src/webhook/README.md §Replies; dispatch "ringall" or "sequential"; at
+// least one agent (answer 204 for "nothing").
 RINGOVERBOT_API Result<std::string> build_routing_reply(std::span<const RoutingAgent> agents,
                                                         std::string_view dispatch = "ringall");
 

@@ -1,5 +1,5 @@
-// Links a streamer WebSocket to the webhooks of the same call (spec/streamer.md, "Linking a
-// stream to its webhooks"): by `call_id` when the stream's metadata carries one, otherwise to
+// Links a streamer WebSocket to the webhooks of the same call (src/streamer/README.md §Linking
+// a stream to its webhooks): by `call_id` when the stream's metadata carries one, otherwise to
 // the newest `call/answered` webhook with the same numbers within a window (default 10 s).
 // Sans-I/O and bounded: the caller passes the time; old records are dropped.
 #pragma once

@@ -1,4 +1,4 @@
-// The media server -> bot side (spec/streamer.md, "Inbound"): forms A (binary L16), B (JSON
+// The media server -> bot side (src/streamer/README.md §Inbound): forms A (binary L16), B (JSON
 // events), C (a free first text frame) and D (the end), detected per stream.
 //
 // Decisions the spec leaves open, made here:
@@ -165,7 +165,7 @@ struct KeySpec {
     int rank = 1;  // among the aliases of one field
 };
 
-// Every key any event may carry, with its aliases (spec/streamer.md B and C).
+// Every key any event may carry, with its aliases (src/streamer/README.md §Inbound, B and C).
 constexpr KeySpec kKeys[] = {
     {"event", Read::discriminator, &Fields::event},
     {"type", Read::discriminator, &Fields::type},

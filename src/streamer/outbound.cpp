@@ -1,4 +1,4 @@
-// The bot -> media server commands (spec/streamer.md, "Outbound"), byte-exact.
+// The bot -> media server commands (src/streamer/README.md §Outbound), byte-exact.
 #include "streamer/outbound.hpp"
 
 #include <limits>

@@ -1,4 +1,4 @@
-// Typed access to a trusted Ringover envelope: the field traps of spec/webhooks.md (uint64
+// Typed access to a trusted Ringover envelope: the field traps of src/webhook/README.md (uint64
 // call ids as numbers or strings, numbers-or-strings, 0/1 booleans, camelCase variants,
 // ISO timestamps, nulls) are absorbed here so the host sees one text form per field.
 #include <charconv>

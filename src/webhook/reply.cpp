@@ -1,4 +1,4 @@
-// Reply bodies for call/contact, search/contact and call/routing (ringover.md 1.6).
+// Reply bodies for call/contact, search/contact and call/routing (src/webhook/README.md §Replies).
 #include <string>
 
 #include "common/json_writer.hpp"

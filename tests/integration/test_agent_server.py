@@ -1,6 +1,6 @@
 """The server side of ringoverbot-agent over real loopback sockets: HTTP routes, webhooks
 through the endpoint, the streamer socket's token, limits and robustness, many calls at once,
-and the process contract of spec/host.md (exit codes, SIGTERM drain)."""
+and the process contract of examples/ringoverbot-agent.md (exit codes, SIGTERM drain)."""
 import asyncio
 import base64
 import hashlib

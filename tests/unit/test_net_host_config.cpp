@@ -36,7 +36,7 @@ std::string message(const Result<HostOptions>& r) {
 
 }  // namespace
 
-TEST_CASE("net: agent defaults match spec/host.md") {
+TEST_CASE("net: agent defaults match examples/ringoverbot-agent.md") {
     Fixture f;
     auto r = f.parse({});
     REQUIRE(r.ok());

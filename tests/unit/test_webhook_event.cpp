@@ -1,4 +1,4 @@
-// Event parsing: the field traps of spec/webhooks.md, one check each, and canonical JSON.
+// Event parsing: the field traps of src/webhook/README.md, one check each, and canonical JSON.
 #include <doctest/doctest.h>
 
 #include <cstdint>

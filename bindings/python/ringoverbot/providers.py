@@ -823,7 +823,7 @@ class FliteTts(_Handle):
 
 
 class ScriptedLlm(_Handle):
-    """The scripted dialog of spec/host.md as a language model."""
+    """The scripted dialog (src/providers/local/README.md) as a language model."""
 
     def __init__(self, dialog_json):
         data = text_arg(dialog_json)

@@ -1,4 +1,4 @@
-"""server: the whole agent as a network service (spec/host.md) run from Python.
+"""server: the whole agent as a network service (examples/ringoverbot-agent.md) run from Python.
 
     server = Server(stt, llm, tts, host="127.0.0.1", port=0, greeting="Hello.")
     threading.Thread(target=server.run).start()     # serves until stop()

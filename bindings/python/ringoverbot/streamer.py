@@ -1,4 +1,4 @@
-"""streamer: Ringover's media WebSocket, sans I/O (spec/streamer.md).
+"""streamer: Ringover's media WebSocket, sans I/O (src/streamer/README.md).
 
 StreamDecoder turns one complete inbound WebSocket message into one StreamEvent; the encode_*
 functions return the bot's commands as JSON text frames (str), byte-exact to the spec.

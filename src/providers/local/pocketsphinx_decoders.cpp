@@ -4,7 +4,7 @@
 //
 // On phone-band speech (8 kHz mu-law) the open language model misheard half of the demo
 // dialog's phrases and decoded 10x slower, while the grammar found every one (measured with
-// flite's voice; stack.md section 6 and its addendum saw the same with espeak).
+// flite's voice; earlier measurements with espeak-ng voices saw the same).
 #include "providers/local/pocketsphinx_decoders.hpp"
 
 #include <pocketsphinx.h>

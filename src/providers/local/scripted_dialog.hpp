@@ -1,6 +1,6 @@
-// The scripted dialog: the local stand-in for a language model (spec/host.md). A JSON file of
-// a greeting, a fallback and intents; the first intent whose `when` phrase occurs in the
-// caller's words (lowercased, punctuation removed, as a whole-word sequence) gives the reply
+// The scripted dialog: the local stand-in for a language model (src/providers/local/README.md). A
+// JSON file of a greeting, a fallback and intents; the first intent whose `when` phrase occurs in
+// the caller's words (lowercased, punctuation removed, as a whole-word sequence) gives the reply
 // and its action.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The scripted dialog as a language model (spec/host.md "The scripted dialog").
+// The scripted dialog as a language model (src/providers/local/README.md §The scripted dialog).
 //
 // The reply is known at once, so start() streams it synchronously: the tokens, the intent's
 // actions and on_done all arrive before start() returns, and the returned handle has nothing
