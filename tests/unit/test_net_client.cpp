@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "net/client.hpp"
+#include "net/client/client.hpp"
 
 extern char** environ;
 

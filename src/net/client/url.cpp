@@ -4,7 +4,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "net/client.hpp"
+#include "net/client/client.hpp"
 
 namespace ringoverbot::net {
 

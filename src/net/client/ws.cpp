@@ -2,7 +2,7 @@
 // reassembly with a size cap, one queued message per WRITEABLE, and the graceful close.
 #include <cstring>
 
-#include "net/client_impl.hpp"
+#include "net/client/engine.hpp"
 
 namespace ringoverbot::net::client_detail {
 

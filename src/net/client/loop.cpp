@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "net/client_impl.hpp"
+#include "net/client/engine.hpp"
 
 namespace ringoverbot::net {
 

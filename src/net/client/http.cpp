@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "net/client_impl.hpp"
+#include "net/client/engine.hpp"
 
 namespace ringoverbot::net::client_detail {
 

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/client.hpp"
+#include "net/client/client.hpp"
 #include "net/log.hpp"
 
 namespace ringoverbot::net::client_detail {
