@@ -32,9 +32,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ringoverbot/cloud_client.hpp"
 #include "ringoverbot/error.hpp"
 #include "ringoverbot/providers.hpp"
-#include "ringoverbot/server.hpp"
 
 struct lws_context;
 
@@ -173,8 +173,8 @@ class WsConnection : public providers::Request {
 
 // ---- the loop --------------------------------------------------------------------------------
 
-// ClientConfig is the public CloudClientConfig (ringoverbot/server.hpp): ca_file, https_proxy,
-// no_proxy, log sink and level.
+// ClientConfig is the public CloudClientConfig (ringoverbot/cloud_client.hpp): ca_file,
+// https_proxy, no_proxy, log sink and level.
 using ClientConfig = CloudClientConfig;
 
 // The implementation behind providers::CloudClient (what the public cloud factories take).
