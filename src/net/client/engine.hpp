@@ -1,15 +1,22 @@
-// The cloud client's internals: the loop (one lws client context on its own thread), the
-// requests it runs (a Job each, across its attempts), the command mailbox other threads post
-// to, and the resolver threads. Everything in a Job belongs to the loop thread; other threads
-// reach a request only through its id and its Token.
+// The cloud client's engine (ClientEngine): the loop (one lws client context on its own thread,
+// or vhosts in a server's context while a server hosts the client), the requests it runs (a Job
+// each, across its attempts: job.hpp), the command mailbox other threads post to, and the
+// resolver threads. ClientEngine's parts, a file each:
+//   loop.cpp          the context, the loop thread, hosting in a server, the mailbox
+//   requests.cpp      the handles and the commands they post (start, cancel, send, close)
+//   jobs.cpp          attempts, deadlines, retries and the end of a request
+//   http.cpp, ws.cpp  the lws callbacks of an HTTP request and of a WebSocket
+//   request_log.cpp   the log lines of a request, every secret masked
+// and beside it: resolver (DNS threads), proxy (HTTPS_PROXY / NO_PROXY), secret_mask,
+// provider_counters, failure (kinds and mappings), url, and cloud_client.cpp (the public face:
+// ClientLoop::create and make_cloud_client).
 #pragma once
 
 #include <libwebsockets.h>
 
-#include <array>
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -18,32 +25,25 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
-#include <utility>
-#include <vector>
 
 #include "net/client/client.hpp"
+#include "net/client/job.hpp"
+#include "net/client/provider_counters.hpp"
+#include "net/client/resolver.hpp"
+#include "net/client/secret_mask.hpp"
 #include "net/log.hpp"
 
 namespace ringoverbot::net::client_detail {
 
-using Clock = std::chrono::steady_clock;
-
-class Impl;
-
-// What a request's handle shares with the loop: its id and whether it was cancelled (checked
-// before every handler call, so a cancel on the loop thread takes effect at once).
-struct Token {
-    explicit Token(std::uint64_t i) : id(i) {}
-    const std::uint64_t id;
-    std::atomic<bool> cancelled{false};
-};
+class ClientEngine;
 
 // Commands from any thread to the loop. Outlives the loop (handles keep it), so a handle
 // destroyed after the loop posts into nothing.
 class Mailbox {
   public:
-    using Command = std::function<void(Impl&)>;
+    using Command = std::function<void(ClientEngine&)>;
     void attach(lws_context* ctx);
     void detach();
     void post(Command command);
@@ -55,76 +55,15 @@ class Mailbox {
     std::deque<Command> commands_;
 };
 
-struct Job;
-// An lws timer of a job; the sul comes first so the callback can cast back to it.
-struct JobTimer {
-    lws_sorted_usec_list_t sul{};
-    Job* job = nullptr;
-    Impl* impl = nullptr;
-};
-
-enum class Phase : int { resolving, connecting, waiting_headers, body, open, backoff };
-
-struct OutMessage {
-    std::vector<std::uint8_t> data;  // as the sender gave it (an audio frame moves, no copy)
-    bool binary = false;
-};
-
-struct Job {
-    std::uint64_t id = 0;
-    bool is_ws = false;
-    std::shared_ptr<Token> token;
-    std::string provider;
-    Url url;
-    std::vector<Header> headers;
-    Deadlines deadlines;
-    RetryPolicy retry;
-    bool may_retry = false;  // idempotent HTTP / WS retry_connect
-    // HTTP
-    std::string method, content_type, body;
-    std::shared_ptr<HttpHandler> http_handler;
-    // WebSocket
-    std::size_t max_message_bytes = 0;
-    std::shared_ptr<WsHandler> ws_handler;
-
-    // The current attempt (1-based) and its connection.
-    std::uint32_t attempt = 0;
-    Phase phase = Phase::resolving;
-    lws* wsi = nullptr;
-    bool connecting_now = false;        // inside lws_client_connect_via_info
-    std::string* sync_error = nullptr;  // where a connection error inside it is kept
-    bool attempt_over = false;          // this attempt has been reported (failure or end)
-    bool delivered = false;             // the handler got on_response/on_body/on_open: no retry
-    bool proxied = false;
-    Clock::time_point started{}, attempt_started{};
-    std::string address, host_header, path;  // the strings lws was given for this attempt
-    JobTimer connect_timer, first_byte_timer, total_timer, backoff_timer;
-    // HTTP response of the attempt
-    int status = 0;
-    int retry_after_s = -1;
-    std::string error_body;   // non-2xx bodies, capped at 4 KiB
-    std::string logged_body;  // the first 2 KiB of a 2xx body, for the debug log
-    std::size_t body_sent = 0;
-    // WebSocket state
-    std::deque<OutMessage> outq;
-    std::vector<unsigned char> tx;  // LWS_PRE + the message being written; reused
-    bool close_wanted = false;
-    bool close_sent = false;
-    std::string rx;
-    bool rx_binary = false;
-    bool rx_in_message = false;
-    int peer_close_code = 0;
-};
-
-// The loop's state. The loop thread holds a reference to it, so the public ClientLoop (a thin
-// facade) may be destroyed on any thread, the loop thread included (it then lets the thread
-// finish on its own instead of joining itself).
-class Impl : public std::enable_shared_from_this<Impl> {
+// What runs the client's requests: the loop's state. The loop thread holds a reference to it,
+// so the public ClientLoop (a thin facade) may be destroyed on any thread, the loop thread
+// included (it then lets the thread finish on its own instead of joining itself).
+class ClientEngine : public std::enable_shared_from_this<ClientEngine> {
   public:
-    Impl(ClientConfig config, std::string proxy_host, std::uint16_t proxy_port);
-    ~Impl();
-    Impl(const Impl&) = delete;
-    Impl& operator=(const Impl&) = delete;
+    ClientEngine(ClientConfig config, std::string proxy_host, std::uint16_t proxy_port);
+    ~ClientEngine();
+    ClientEngine(const ClientEngine&) = delete;
+    ClientEngine& operator=(const ClientEngine&) = delete;
     // Checks and starts the resolvers; the loop itself starts with the first request
     // (ensure_loop), unless a server hosts the client first (host_in).
     Result<void> start();
@@ -137,13 +76,10 @@ class Impl : public std::enable_shared_from_this<Impl> {
     std::unique_ptr<providers::Request> http(HttpRequest request,
                                              std::shared_ptr<HttpHandler> handler);
     std::unique_ptr<WsConnection> websocket(WsRequest request, std::shared_ptr<WsHandler> handler);
-    std::vector<providers::CloudClient::ErrorCount> error_counts() const;
-    std::uint64_t requests(std::string_view provider) const;
-    std::uint64_t retries(std::string_view provider) const;
-    std::uint64_t reused_connections(std::string_view provider) const;
-    std::string mask(std::string_view text) const;
+    const ProviderCounters& counters() const noexcept { return counters_; }
+    std::string mask(std::string_view text) const { return secrets_.mask(text); }
 
-    // ---- loop thread -----------------------------------------------------------------------
+    // ---- loop thread ----------------------------------------------------------------------------
     void drain_commands();
     void add_job(std::unique_ptr<Job> job);
     void cancel_job(std::uint64_t id);
@@ -183,7 +119,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
     void log_failure(const Job& job, const Failure& failure, bool retrying) const;
     void log_request(const Job& job) const;
     void log_response(const Job& job) const;
-    std::string masked_excerpt(std::string_view body, std::size_t cap) const;
+    std::string masked_excerpt(std::string_view body, std::size_t cap) const {
+        return secrets_.excerpt(body, cap);
+    }
 
     int http_event(lws* wsi, int reason, void* in, std::size_t len);
     int ws_event(lws* wsi, int reason, void* in, std::size_t len);
@@ -198,18 +136,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
     // Counts a new job, starts the loop when needed and hands the job to it.
     void submit(std::unique_ptr<Job> job);
     lws_vhost* make_vhost(lws_context* ctx, const char* name, bool proxy);
-    void stop_resolvers();
     void run_loop();
-    void resolver_main();
     void begin_attempt(Job& job);
     void connect(Job& job);
-    void add_secret(const std::string& value);
-    void count_failure(const std::string& provider, FailureKind kind);
-    void count_request(const std::string& provider, bool retry);
-    struct ProviderStats {
-        std::uint64_t requests = 0, retries = 0, reused = 0;
-        std::array<std::uint64_t, kFailureKindCount> failures{};
-    };
 
     std::string proxy_host_;
     std::uint16_t proxy_port_ = 0;
@@ -227,38 +156,19 @@ class Impl : public std::enable_shared_from_this<Impl> {
     std::atomic<std::uint64_t> next_id_{1};
     std::map<std::uint64_t, std::unique_ptr<Job>> jobs_;  // loop thread
     std::mt19937 rng_{std::random_device{}()};            // loop thread (backoff jitter)
-
-    struct ResolveTask {
-        std::uint64_t id;
-        std::uint32_t attempt;
-        std::string host;
-    };
-    std::mutex resolve_mu_;
-    std::condition_variable resolve_cv_;
-    std::deque<ResolveTask> resolve_queue_;
-    bool resolve_stop_ = false;
-    std::vector<std::thread> resolvers_;
-
-    mutable std::mutex stats_mu_;
-    std::map<std::string, ProviderStats, std::less<>> stats_;
-    mutable std::mutex secrets_mu_;
-    std::vector<std::string> secrets_;  // longest first
+    // Answers go to the loop through the mailbox (on_resolved).
+    Resolver resolver_;
+    ProviderCounters counters_;
+    SecretMask secrets_;
 };
 
-Impl& impl_of(lws* wsi);
-// lws protocol callbacks (http_client.cpp, ws_client.cpp).
-int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
-int ws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
+// The engine whose vhost `wsi` belongs to (its own context or a server's).
+ClientEngine& engine_of(lws* wsi);
+// lws protocol callbacks (http.cpp, ws.cpp).
+int cloud_http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                        std::size_t len);
+int cloud_ws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
 inline constexpr const char* kHttpProtocol = "rob-cloud-http";
 inline constexpr const char* kWsProtocol = "rob-cloud-ws";
-
-// The failure kind of an HTTP status that is not 2xx (a response, or a refused WS upgrade).
-FailureKind status_kind(int status) noexcept;
-// The text lws gives with CLIENT_CONNECTION_ERROR (may be NULL, may have no length).
-std::string connection_error_text(const void* in, std::size_t len);
-// The failure kind of an lws CLIENT_CONNECTION_ERROR text.
-FailureKind connection_error_kind(std::string_view text) noexcept;
-// One line for a message: control characters replaced, at most `cap` bytes.
-std::string one_line(std::string_view text, std::size_t cap);
 
 }  // namespace ringoverbot::net::client_detail
