@@ -306,6 +306,18 @@ TEST_CASE("net: client parses, prints and joins URLs") {
     CHECK(failure_kind_name(FailureKind::protocol) == "protocol");
 }
 
+TEST_CASE("net: client names every failure kind once") {
+    // kFailureKindCount comes from the enum; every kind below it has its own metric label.
+    std::vector<std::string_view> names;
+    for (std::size_t k = 0; k < kFailureKindCount; ++k) {
+        const std::string_view name = failure_kind_name(static_cast<FailureKind>(k));
+        CHECK(name != "unknown");
+        for (std::string_view seen : names) CHECK(name != seen);
+        names.push_back(name);
+    }
+    CHECK(names.size() == 10);
+}
+
 TEST_CASE("net: client rejects an unreadable CA file and a bad proxy URL") {
     CloudClientConfig c;
     c.ca_file = "/no/such/ca.pem";

@@ -30,6 +30,8 @@ std::string_view failure_kind_name(FailureKind kind) noexcept {
             return "dropped";
         case FailureKind::protocol:
             return "protocol";
+        case FailureKind::count_:
+            break;
     }
     return "unknown";
 }

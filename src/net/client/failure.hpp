@@ -23,8 +23,9 @@ enum class FailureKind : int {
     server_error = 7,  // HTTP 5xx
     dropped = 8,       // the connection closed before the response was complete
     protocol = 9,      // bytes the provider's codec could not make sense of
+    count_             // not a kind: the number of kinds (stays last)
 };
-inline constexpr std::size_t kFailureKindCount = 10;
+inline constexpr std::size_t kFailureKindCount = static_cast<std::size_t>(FailureKind::count_);
 std::string_view failure_kind_name(FailureKind kind) noexcept;  // "dns", "connect", ...
 
 struct Failure {
