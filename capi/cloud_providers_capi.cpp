@@ -9,8 +9,8 @@
 #include "guard.hpp"
 #include "handles.hpp"
 #include "ringoverbot.h"
+#include "ringoverbot/cloud_client.hpp"
 #include "ringoverbot/providers.hpp"
-#include "ringoverbot/server.hpp"
 
 namespace providers = ringoverbot::providers;
 namespace net = ringoverbot::net;

@@ -31,19 +31,13 @@
 #include <vector>
 
 #include "ringoverbot/agent.hpp"
+#include "ringoverbot/cloud_client.hpp"
 #include "ringoverbot/error.hpp"
 #include "ringoverbot/export.hpp"
+#include "ringoverbot/log.hpp"
 #include "ringoverbot/webhook.hpp"
 
 namespace ringoverbot::net {
-
-enum class LogLevel : int { debug = 0, info = 1, warn = 2, error = 3 };
-RINGOVERBOT_API std::string_view log_level_name(LogLevel level) noexcept;  // "debug", ...
-RINGOVERBOT_API std::optional<LogLevel> parse_log_level(std::string_view name) noexcept;
-
-// Receives one JSON object per line (no trailing newline), on the loop thread. Lines below the
-// configured level are never built. libwebsockets' own warnings and errors arrive here too.
-using LogSink = std::function<void(LogLevel level, std::string_view json_line)>;
 
 // The answer to a verified webhook. status 204 sends no body.
 struct WebhookReply {
@@ -99,22 +93,6 @@ struct ServerConfig {
     // signed vectors.)
     std::function<double()> wall_clock;
 };
-
-// The HTTP(S)/WebSocket client every cloud provider of a process shares: one libwebsockets
-// client loop on its own thread (DNS on a resolver thread, never on the loop).
-struct CloudClientConfig {
-    std::string ca_file;      // an extra CA (PEM) trusted beside the system's (RINGOVERBOT_CA_FILE)
-    std::string https_proxy;  // "http://host:port" (HTTPS_PROXY); empty = direct connections
-    std::vector<std::string> no_proxy;  // host names (or .suffixes) reached directly (NO_PROXY)
-    LogSink log;  // unset = JSON lines on stderr; API keys never appear in a line
-    LogLevel min_level = LogLevel::info;  // request/response bodies only at debug, keys masked
-    // Kept-alive connections for later requests. Not used: libwebsockets 4.1.6's HTTP/1.1 client
-    // closes a connection when its request completes (measured), so every request connects.
-    std::size_t max_idle_per_host = 4;
-};
-// invalid_argument for an unreadable CA file or a bad proxy URL.
-RINGOVERBOT_API Result<std::shared_ptr<providers::CloudClient>> make_cloud_client(
-    CloudClientConfig config);
 
 // A snapshot of the counters behind /health and /metrics.
 struct ServerStats {

@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 
-#include "net/routing.hpp"
+#include "net/server/routing.hpp"
 
 namespace ringoverbot::net {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "common/json_writer.hpp"
-#include "ringoverbot/server.hpp"
+#include "ringoverbot/log.hpp"
 
 namespace ringoverbot::net {
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "net/client.hpp"
+#include "net/client/client.hpp"
 
 extern char** environ;
 
@@ -304,6 +304,18 @@ TEST_CASE("net: client parses, prints and joins URLs") {
     CHECK(url_encode("a b&c=d/é~") == "a%20b%26c%3Dd%2F%C3%A9~");
     CHECK(failure_kind_name(FailureKind::rate_limited) == "rate_limited");
     CHECK(failure_kind_name(FailureKind::protocol) == "protocol");
+}
+
+TEST_CASE("net: client names every failure kind once") {
+    // kFailureKindCount comes from the enum; every kind below it has its own metric label.
+    std::vector<std::string_view> names;
+    for (std::size_t k = 0; k < kFailureKindCount; ++k) {
+        const std::string_view name = failure_kind_name(static_cast<FailureKind>(k));
+        CHECK(name != "unknown");
+        for (std::string_view seen : names) CHECK(name != seen);
+        names.push_back(name);
+    }
+    CHECK(names.size() == 10);
 }
 
 TEST_CASE("net: client rejects an unreadable CA file and a bad proxy URL") {

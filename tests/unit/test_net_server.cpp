@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "net/client.hpp"
+#include "net/client/client.hpp"
 #include "ringoverbot/server.hpp"
 
 using namespace ringoverbot;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "net/client.hpp"
+#include "net/client/client.hpp"
 #include "ringoverbot/audio.hpp"
 #include "ringoverbot/providers.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "net/client.hpp"
+#include "net/client/client.hpp"
 #include "ringoverbot/providers.hpp"
 
 namespace ringoverbot::providers::cloud {

@@ -3,7 +3,7 @@
 
 #include <simdjson.h>
 
-#include "net/client.hpp"  // url_encode
+#include "net/client/client.hpp"  // url_encode
 
 namespace ringoverbot::providers::cloud {
 namespace {

@@ -8,7 +8,7 @@
 #include <charconv>
 
 #include "common/json_writer.hpp"
-#include "net/client.hpp"  // url_encode
+#include "net/client/client.hpp"  // url_encode
 #include "ringoverbot/audio.hpp"
 
 namespace ringoverbot::providers::cloud {

@@ -2,14 +2,15 @@
 // reassembly with a size cap, one queued message per WRITEABLE, and the graceful close.
 #include <cstring>
 
-#include "net/client_impl.hpp"
+#include "net/client/engine.hpp"
 
 namespace ringoverbot::net::client_detail {
 
-int ws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+int cloud_ws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                      std::size_t len) {
     switch (reason) {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-            impl_of(wsi).drain_commands();
+            engine_of(wsi).drain_commands();
             return 0;
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -18,13 +19,13 @@ int ws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std
         case LWS_CALLBACK_CLIENT_WRITEABLE:
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         case LWS_CALLBACK_CLIENT_CLOSED:
-            return impl_of(wsi).ws_event(wsi, reason, in, len);
+            return engine_of(wsi).ws_event(wsi, reason, in, len);
         default:
             return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
 
-int Impl::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
+int ClientEngine::ws_event(lws* wsi, int reason, void* in, std::size_t len) {
     if (stopping) return reason == LWS_CALLBACK_CLIENT_CLOSED ? 0 : -1;
     Job* found = job_of(wsi);
     if (found == nullptr) {

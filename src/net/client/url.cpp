@@ -1,10 +1,10 @@
-// URL parsing and joining for the cloud client, and the failure kinds' metric labels.
+// URL parsing and joining for the cloud client.
+#include "net/client/url.hpp"
+
 #include <arpa/inet.h>
 
 #include <cctype>
 #include <charconv>
-
-#include "net/client.hpp"
 
 namespace ringoverbot::net {
 
@@ -162,32 +162,6 @@ std::string url_encode(std::string_view value) {
         }
     }
     return out;
-}
-
-std::string_view failure_kind_name(FailureKind kind) noexcept {
-    switch (kind) {
-        case FailureKind::dns:
-            return "dns";
-        case FailureKind::connect:
-            return "connect";
-        case FailureKind::tls:
-            return "tls";
-        case FailureKind::timeout:
-            return "timeout";
-        case FailureKind::unauthorized:
-            return "unauthorized";
-        case FailureKind::rate_limited:
-            return "rate_limited";
-        case FailureKind::client_error:
-            return "client_error";
-        case FailureKind::server_error:
-            return "server_error";
-        case FailureKind::dropped:
-            return "dropped";
-        case FailureKind::protocol:
-            return "protocol";
-    }
-    return "unknown";
 }
 
 }  // namespace ringoverbot::net

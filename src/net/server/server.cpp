@@ -11,10 +11,10 @@
 #include <chrono>
 #include <cstring>
 
-#include "net/client.hpp"
-#include "net/routing.hpp"
-#include "net/server_impl.hpp"
-#include "net/stream_session.hpp"
+#include "net/client/client.hpp"
+#include "net/server/routing.hpp"
+#include "net/server/server_impl.hpp"
+#include "net/server/stream_session.hpp"
 
 namespace ringoverbot::net {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "net/metrics.hpp"
+#include "net/server/metrics.hpp"
 
 using namespace ringoverbot;
 using namespace ringoverbot::net;

@@ -18,7 +18,7 @@
 
 #include "agent/call_linker.hpp"
 #include "net/log.hpp"
-#include "net/metrics.hpp"
+#include "net/server/metrics.hpp"
 #include "ringoverbot/server.hpp"
 
 namespace ringoverbot::net {

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "net/routing.hpp"
-#include "net/server_impl.hpp"
-#include "net/stream_session.hpp"
+#include "net/server/routing.hpp"
+#include "net/server/server_impl.hpp"
+#include "net/server/stream_session.hpp"
 
 namespace ringoverbot::net {
 

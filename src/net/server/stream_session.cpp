@@ -1,7 +1,7 @@
 // The streamer WebSocket protocol: one agent::Call per connection. Inbound messages are
 // reassembled (capped) and fed to the Call; its outputs are written one per WRITEABLE; its
 // timers run on a per-connection lws timer; provider results wake it through the WakeQueue.
-#include "net/stream_session.hpp"
+#include "net/server/stream_session.hpp"
 
 #include <algorithm>
 #include <cstring>

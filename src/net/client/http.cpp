@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "net/client_impl.hpp"
+#include "net/client/engine.hpp"
 
 namespace ringoverbot::net::client_detail {
 
@@ -29,9 +29,10 @@ int add_header(lws* wsi, std::string_view name, std::string_view value, unsigned
 
 }  // namespace
 
-int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+int cloud_http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                        std::size_t len) {
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
-        impl_of(wsi).drain_commands();
+        engine_of(wsi).drain_commands();
         return 0;
     }
     switch (reason) {
@@ -43,13 +44,13 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
         case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
-            return impl_of(wsi).http_event(wsi, reason, in, len);
+            return engine_of(wsi).http_event(wsi, reason, in, len);
         default:
             return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
 
-int Impl::http_event(lws* wsi, int reason, void* in, std::size_t len) {
+int ClientEngine::http_event(lws* wsi, int reason, void* in, std::size_t len) {
     if (stopping) return reason == LWS_CALLBACK_CLOSED_CLIENT_HTTP ? 0 : -1;
     Job* found = job_of(wsi);
     if (found == nullptr) {

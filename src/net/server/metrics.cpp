@@ -1,4 +1,4 @@
-#include "net/metrics.hpp"
+#include "net/server/metrics.hpp"
 
 #include <cmath>
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "net/server_impl.hpp"
+#include "net/server/server_impl.hpp"
 #include "ringoverbot/agent.hpp"
 
 namespace ringoverbot::net {

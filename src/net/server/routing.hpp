@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "net/metrics.hpp"
+#include "net/server/metrics.hpp"
 #include "ringoverbot/server.hpp"
 
 namespace ringoverbot::net {

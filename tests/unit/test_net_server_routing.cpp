@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "net/routing.hpp"
+#include "net/server/routing.hpp"
 
 using namespace ringoverbot;
 using namespace ringoverbot::net;

@@ -17,12 +17,9 @@
 //   Retry-After (capped by the policy).
 // - cancel() closes the connection at once (no half-read response is kept for reuse).
 // - Failures are counted per (provider, kind) (CloudClient::error_counts) and logged at warn with
-// the
-//   provider name; request and response bodies only at debug, with every secret masked.
+//   the provider name; request and response bodies only at debug, with every secret masked.
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -32,67 +29,17 @@
 #include <string_view>
 #include <vector>
 
+#include "net/client/failure.hpp"
+#include "net/client/url.hpp"
+#include "ringoverbot/cloud_client.hpp"
 #include "ringoverbot/error.hpp"
 #include "ringoverbot/providers.hpp"
-#include "ringoverbot/server.hpp"
 
 struct lws_context;
 
 namespace ringoverbot::net {
 
-// ---- URLs ------------------------------------------------------------------------------------
-
-enum class Scheme : int { http = 0, https = 1, ws = 2, wss = 3 };
-
-struct Url {
-    Scheme scheme = Scheme::https;
-    std::string host;        // a name, an IPv4 address or an IPv6 address (without brackets)
-    std::uint16_t port = 0;  // always set (the scheme's default when the text has none)
-    std::string path = "/";  // path and query, starting with '/'
-    bool tls() const noexcept { return scheme == Scheme::https || scheme == Scheme::wss; }
-    // "https://host:port/path?query" (the port only when not the scheme's default).
-    std::string text() const;
-};
-
-// Parses an absolute http/https/ws/wss URL. No userinfo, no fragment. invalid_argument with a
-// reason otherwise.
-Result<Url> parse_url(std::string_view text);
-// `base` (a URL that may end with a path, e.g. "https://api.openai.com/v1" or ".../v1/") with
-// `path` (starting with '/', may hold a query) appended: ".../v1/chat/completions".
-Result<Url> join_url(std::string_view base, std::string_view path);
-// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-std::string url_encode(std::string_view value);
-
-// ---- failures --------------------------------------------------------------------------------
-
-// Why a request failed; the label of provider_errors_total{provider,kind} in /metrics.
-enum class FailureKind : int {
-    dns = 0,           // the name did not resolve
-    connect = 1,       // TCP connect refused / unreachable, proxy refused
-    tls = 2,           // handshake or certificate verification failed
-    timeout = 3,       // a deadline passed (connect, first byte or total)
-    unauthorized = 4,  // HTTP 401/403 (or a WS upgrade refused with them)
-    rate_limited = 5,  // HTTP 429
-    client_error = 6,  // other HTTP 4xx
-    server_error = 7,  // HTTP 5xx
-    dropped = 8,       // the connection closed before the response was complete
-    protocol = 9,      // bytes the provider's codec could not make sense of
-};
-inline constexpr std::size_t kFailureKindCount = 10;
-std::string_view failure_kind_name(FailureKind kind) noexcept;  // "dns", "connect", ...
-
-struct Failure {
-    FailureKind kind = FailureKind::dropped;
-    int http_status = 0;  // when the server answered
-    std::string message;  // one line, no secret; may quote the error body's message
-    // timeout for FailureKind::timeout, provider_failed otherwise.
-    Errc code() const noexcept {
-        return kind == FailureKind::timeout ? Errc::timeout : Errc::provider_failed;
-    }
-    Error error() const { return Error{code(), message}; }
-};
-
-// ---- requests --------------------------------------------------------------------------------
+// ---- requests -----------------------------------------------------------------------------------
 
 struct Header {
     std::string name;  // e.g. "Authorization"
@@ -171,10 +118,10 @@ class WsConnection : public providers::Request {
     virtual void close() = 0;
 };
 
-// ---- the loop --------------------------------------------------------------------------------
+// ---- the loop -----------------------------------------------------------------------------------
 
-// ClientConfig is the public CloudClientConfig (ringoverbot/server.hpp): ca_file, https_proxy,
-// no_proxy, log sink and level.
+// ClientConfig is the public CloudClientConfig (ringoverbot/cloud_client.hpp): ca_file,
+// https_proxy, no_proxy, log sink and level.
 using ClientConfig = CloudClientConfig;
 
 // The implementation behind providers::CloudClient (what the public cloud factories take).

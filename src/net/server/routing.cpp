@@ -1,4 +1,4 @@
-#include "net/routing.hpp"
+#include "net/server/routing.hpp"
 
 #include <cctype>
 
