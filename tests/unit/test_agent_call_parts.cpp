@@ -108,12 +108,12 @@ TEST_CASE("agent: reply audio queue keeps positions, compacts, and bounds what w
     CHECK(q.peek(3)[0] == 1);
     q.consume(700);
     CHECK(q.sent() == 700);
-    CHECK(q.queued() == 300);
+    CHECK(q.queued_samples() == 300);
     CHECK(q.peek(1)[0] == 2);
     CHECK(q.append(b) == 600);
     CHECK(q.synthesized() == 1600);
     q.consume(900);
-    CHECK(q.queued() == 0);
+    CHECK(q.queued_samples() == 0);
     q.reset();
     CHECK(q.synthesized() == 0);
     CHECK(q.sent() == 0);
