@@ -51,10 +51,12 @@
 
 #include "agent/caller_audio.hpp"
 #include "agent/echo_reference.hpp"
+#include "agent/pacer.hpp"
 #include "agent/playout_clock.hpp"
 #include "agent/provider_inbox.hpp"
 #include "agent/reply_audio.hpp"
 #include "agent/sentence_chunker.hpp"
+#include "agent/spoken_text.hpp"
 #include "agent/voice_activity.hpp"
 #include "ringoverbot/agent.hpp"
 
