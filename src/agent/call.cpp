@@ -51,10 +51,12 @@
 
 #include "agent/caller_audio.hpp"
 #include "agent/echo_reference.hpp"
+#include "agent/pacer.hpp"
 #include "agent/playout_clock.hpp"
 #include "agent/provider_inbox.hpp"
 #include "agent/reply_audio.hpp"
 #include "agent/sentence_chunker.hpp"
+#include "agent/spoken_text.hpp"
 #include "agent/voice_activity.hpp"
 #include "ringoverbot/agent.hpp"
 
@@ -211,7 +213,7 @@ struct Call::Impl {
                               .silence_ms = cfg.endpoint_silence_ms,
                               .max_turn_ms = cfg.max_turn_ms}),
           pacer(PacerConfig{.chunk_ms = cfg.chunk_ms, .max_lead_ms = cfg.max_lead_ms}),
-          queued(cfg.max_queued_audio_bytes / 2) {
+          reply_audio(cfg.max_queued_audio_bytes / 2) {
         if (!prov.fallback_tts) prov.fallback_tts = prov.tts;
     }
 
@@ -234,7 +236,7 @@ struct Call::Impl {
     PlayoutClock clock{8000};
     std::optional<EchoReference> echo;
     std::optional<CallerAudio> caller;
-    ReplyAudio queued;
+    ReplyAudio reply_audio;
     std::optional<audio::Resampler> tts_resampler;
 
     // ---- state ---------------------------------------------------------------------------
@@ -574,7 +576,7 @@ struct Call::Impl {
 
     void begin_reply(std::size_t turn, std::int64_t /*now*/) {
         reply.reset();
-        queued.reset();
+        reply_audio.reset();
         if (tts_resampler) (void)tts_resampler->reset();
         reply.active = true;
         reply.turn = turn;
@@ -629,7 +631,7 @@ struct Call::Impl {
         // A reply with neither words nor actions: "nothing matched", say the fallback.
         const TurnMetrics& t = turns[reply.turn];
         if (trimmed(t.bot_text).empty() && reply.items.empty() && reply.actions.empty() &&
-            !reply.tts_active && queued.synthesized() == 0 && !reply.fallback_phase) {
+            !reply.tts_active && reply_audio.synthesized() == 0 && !reply.fallback_phase) {
             reply.fallback_phase = true;
             say_fallback(now);
             return;
@@ -676,12 +678,13 @@ struct Call::Impl {
         while (!reply.tts_active && !reply.items.empty()) {
             ReplyItem& item = reply.items.front();
             if (item.is_action) {
-                reply.actions.push_back(PlacedAction{std::move(item.action), queued.synthesized()});
+                reply.actions.push_back(
+                    PlacedAction{std::move(item.action), reply_audio.synthesized()});
                 reply.items.pop_front();
                 if (reply.actions.back().action.kind == ActionKind::end_call) reply.items.clear();
                 continue;
             }
-            if (queued.full()) return;  // resumes when the pacer has taken some
+            if (reply_audio.full()) return;  // resumes when the pacer has taken some
             providers::TtsRequest req;
             req.text = std::move(item.text);
             reply.items.pop_front();
@@ -714,7 +717,7 @@ struct Call::Impl {
         if (t.first_audio_us < 0) t.first_audio_us = now;
         reply.tts_deadline = now + ms_to_us(cfg.tts_first_audio_timeout_ms);
         if (rate == out_rate) {
-            reply.tts_samples += queued.append(samples);
+            reply.tts_samples += reply_audio.append(samples);
         } else {
             if (!tts_resampler || tts_resampler->in_rate() != rate) {
                 auto r = audio::Resampler::create(rate, out_rate);
@@ -725,23 +728,23 @@ struct Call::Impl {
                 tts_resampler.emplace(std::move(r.value()));
             }
             reply.tts_resampled = true;
-            const std::size_t before = queued.buffer().size();
-            if (!tts_resampler->process_append(samples, queued.buffer())) {
-                queued.buffer().resize(before);
+            const std::size_t before = reply_audio.buffer().size();
+            if (!tts_resampler->process_append(samples, reply_audio.buffer())) {
+                reply_audio.buffer().resize(before);
                 on_tts_failure(now, false);
                 return;
             }
-            reply.tts_samples += queued.commit(before);
+            reply.tts_samples += reply_audio.commit(before);
         }
     }
 
     void on_tts_done(std::int64_t now) {
         if (reply.tts_resampled) {  // the filter's tail; this also resets it for the next one
-            const std::size_t before = queued.buffer().size();
-            if (tts_resampler->process_append({}, queued.buffer(), true))
-                reply.tts_samples += queued.commit(before);
+            const std::size_t before = reply_audio.buffer().size();
+            if (tts_resampler->process_append({}, reply_audio.buffer(), true))
+                reply.tts_samples += reply_audio.commit(before);
             else
-                queued.buffer().resize(before);
+                reply_audio.buffer().resize(before);
         }
         reply.spoken.add(reply.tts_text, reply.tts_samples);
         reply.tts_id = 0;
@@ -771,19 +774,20 @@ struct Call::Impl {
         const std::size_t chunk = pacer.chunk_samples(out_rate);
         const std::size_t min_chunk = streamer::samples_per_chunk(out_rate, streamer::kMinChunkMs);
         bool sent_any = false;
-        while (queued.queued() > 0 && pacer.may_send(clock, now)) {
+        while (reply_audio.queued_samples() > 0 && pacer.may_send(clock, now)) {
             const bool complete = reply.synthesis_complete();
-            if (queued.queued() < chunk && !complete &&
-                !(queued.queued() >= min_chunk && starving(now)))
+            if (reply_audio.queued_samples() < chunk && !complete &&
+                !(reply_audio.queued_samples() >= min_chunk && starving(now)))
                 break;
-            std::size_t n = std::min(chunk, queued.queued());
+            std::size_t n = std::min(chunk, reply_audio.queued_samples());
             // A tail too short for a message of its own joins the last chunk when that stays
             // within 500 ms; otherwise it is padded.
             const std::size_t max_chunk =
                 streamer::samples_per_chunk(out_rate, streamer::kMaxChunkMs);
-            if (complete && queued.queued() < n + min_chunk && queued.queued() <= max_chunk)
-                n = queued.queued();
-            std::span<const std::int16_t> pcm = queued.peek(n);
+            if (complete && reply_audio.queued_samples() < n + min_chunk &&
+                reply_audio.queued_samples() <= max_chunk)
+                n = reply_audio.queued_samples();
+            std::span<const std::int16_t> pcm = reply_audio.peek(n);
             if (n < min_chunk) {
                 pad.assign(pcm.begin(), pcm.end());
                 pad.resize(min_chunk, 0);
@@ -793,7 +797,7 @@ struct Call::Impl {
             }
             auto msg = encoder.stream_audio(pcm, out_rate);
             if (!msg) {  // cannot happen with a validated rate; never loop on it
-                queued.consume(n);
+                reply_audio.consume(n);
                 continue;
             }
             emit_text(*msg);
@@ -801,7 +805,7 @@ struct Call::Impl {
             stats.audio_bytes_out += pcm.size() * 2;
             echo->on_sent(std::max(now, clock.playout_end_us()), pcm);
             clock.on_sent(pcm.size(), now);
-            queued.consume(n);
+            reply_audio.consume(n);
             TurnMetrics& t = turns[reply.turn];
             if (t.first_frame_us < 0) t.first_frame_us = now;
             sent_any = true;
@@ -813,7 +817,7 @@ struct Call::Impl {
     // An action whose preceding audio is all sent is due when that audio has played.
     void arm_actions(std::int64_t now) {
         for (auto& a : reply.actions) {
-            if (a.armed || a.position > queued.sent()) continue;
+            if (a.armed || a.position > reply_audio.sent()) continue;
             a.armed = true;
             const std::uint64_t abs = reply.start_abs + a.position;
             const std::uint64_t after = clock.sent_samples() > abs ? clock.sent_samples() - abs : 0;
@@ -859,7 +863,7 @@ struct Call::Impl {
     }
 
     bool reply_settled() const {
-        if (!reply.synthesis_complete() || queued.queued() > 0) return false;
+        if (!reply.synthesis_complete() || reply_audio.queued_samples() > 0) return false;
         for (const auto& a : reply.actions)
             if (!a.armed || a.due_us != kNever) return false;
         return true;
@@ -869,11 +873,12 @@ struct Call::Impl {
         if (!reply.active || !reply_settled() || clock.playout_end_us() > now) return;
         TurnMetrics& t = turns[reply.turn];
         t.heard_text = reply.spoken.full();
-        if (queued.sent() > 0) t.playout_end_us = clock.playout_end_us() - reply.trailing_pad_us;
+        if (reply_audio.sent() > 0)
+            t.playout_end_us = clock.playout_end_us() - reply.trailing_pad_us;
         add_history(Role::assistant, t.heard_text);
         finished_turns.push_back(reply.turn);
         reply.reset();
-        queued.reset();
+        reply_audio.reset();
         maybe_answer(now);
     }
 
@@ -886,7 +891,7 @@ struct Call::Impl {
             reply.spoken.add(reply.tts_text, std::max(reply.tts_samples, estimate));
         }
         t.heard_text = reply.spoken.heard(heard_in_reply(now));
-        if (queued.sent() > 0) t.playout_end_us = std::min(now, clock.playout_end_us());
+        if (reply_audio.sent() > 0) t.playout_end_us = std::min(now, clock.playout_end_us());
         if (keep_pending_actions) {
             for (const auto& a : reply.actions)
                 if (!a.armed || a.due_us != kNever) t.actions.push_back(a.action);
@@ -897,7 +902,7 @@ struct Call::Impl {
         cancel_reply_work();
         finished_turns.push_back(reply.turn);
         reply.reset();
-        queued.reset();
+        reply_audio.reset();
     }
 
     void barge_in(std::int64_t now) {
@@ -956,9 +961,10 @@ struct Call::Impl {
         if (reply.tts_active) w = std::min(w, reply.tts_deadline);
         const std::size_t chunk = pacer.chunk_samples(out_rate);
         const std::int64_t chunk_us = ms_to_us(cfg.chunk_ms);
-        if (queued.queued() >= chunk || (queued.queued() > 0 && reply.synthesis_complete())) {
+        if (reply_audio.queued_samples() >= chunk ||
+            (reply_audio.queued_samples() > 0 && reply.synthesis_complete())) {
             w = std::min(w, clock.playout_end_us() + chunk_us - ms_to_us(cfg.max_lead_ms));
-        } else if (queued.queued() >=
+        } else if (reply_audio.queued_samples() >=
                    streamer::samples_per_chunk(out_rate, streamer::kMinChunkMs)) {
             // When the line starts to run dry, if the pacer lets a chunk go by then.
             w = std::min(w,

@@ -6,7 +6,7 @@ namespace ringoverbot::agent {
 
 std::size_t ReplyAudio::append(std::span<const std::int16_t> samples) {
     const std::size_t before = buf_.size();
-    const std::size_t room = max_queued_ > queued() ? max_queued_ - queued() : 0;
+    const std::size_t room = max_queued_ > queued_samples() ? max_queued_ - queued_samples() : 0;
     const std::size_t n = std::min(room, samples.size());
     buf_.insert(buf_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(n));
     return commit(before);
@@ -22,7 +22,7 @@ std::size_t ReplyAudio::commit(std::size_t size_before) {
 }
 
 void ReplyAudio::consume(std::size_t n) {
-    n = std::min(n, queued());
+    n = std::min(n, queued_samples());
     read_ += n;
     sent_ += n;
     // Compact once the consumed prefix is at least half the buffer: amortised O(1) per sample,

@@ -22,9 +22,9 @@ class ReplyAudio {
     // Accounts for samples appended to buffer(), trimming what is over the limit.
     std::size_t commit(std::size_t size_before);
 
-    std::size_t queued() const { return buf_.size() - read_; }
-    bool full() const { return queued() >= max_queued_; }
-    // The next `n` queued samples (n <= queued()), then consume(n).
+    std::size_t queued_samples() const { return buf_.size() - read_; }
+    bool full() const { return queued_samples() >= max_queued_; }
+    // The next `n` queued samples (n <= queued_samples()), then consume(n).
     std::span<const std::int16_t> peek(std::size_t n) const {
         return std::span<const std::int16_t>(buf_).subspan(read_, n);
     }

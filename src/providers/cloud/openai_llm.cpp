@@ -1,13 +1,13 @@
 // The OpenAI-compatible chat completions LLM: POST {base}/chat/completions with stream true,
 // read as server-sent events. Content deltas go to the sink as tokens as they arrive; tool-call
-// deltas are assembled into the agent's actions (openai_chat.hpp). The messages are what the
+// deltas are assembled into the agent's actions (openai_chat_wire.hpp). The messages are what the
 // engine keeps: the system prompt, then only what the caller heard of each reply.
 #include <atomic>
 #include <memory>
 #include <string>
 
 #include "providers/cloud/cloud_request.hpp"
-#include "providers/cloud/openai_chat.hpp"
+#include "providers/cloud/openai_chat_wire.hpp"
 #include "providers/cloud/sse.hpp"
 
 namespace ringoverbot::providers {

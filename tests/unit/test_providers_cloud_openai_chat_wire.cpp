@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "providers/cloud/openai_chat.hpp"
+#include "providers/cloud/openai_chat_wire.hpp"
 #include "providers/cloud/sse.hpp"
 
 using namespace ringoverbot;

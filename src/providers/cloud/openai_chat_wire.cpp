@@ -1,7 +1,7 @@
 // OpenAI chat completions, streamed: the request body, the tools the agent declares, and the
 // decoding of the "chat.completion.chunk" objects the SSE events carry. simdjson's DOM parser
 // validates a whole event before anything in it is used (a chunk is small: one token).
-#include "providers/cloud/openai_chat.hpp"
+#include "providers/cloud/openai_chat_wire.hpp"
 
 #include <simdjson.h>
 

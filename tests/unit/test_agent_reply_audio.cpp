@@ -1,0 +1,29 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "agent/reply_audio.hpp"
+
+using namespace ringoverbot::agent;
+
+TEST_CASE("agent: reply audio queue keeps positions, compacts, and bounds what waits") {
+    ReplyAudio q(1000);
+    std::vector<std::int16_t> a(600, 1), b(600, 2);
+    CHECK(q.append(a) == 600);
+    CHECK(q.append(b) == 400);  // the limit: the rest is dropped
+    CHECK(q.full());
+    CHECK(q.synthesized() == 1000);
+    CHECK(q.peek(3)[0] == 1);
+    q.consume(700);
+    CHECK(q.sent() == 700);
+    CHECK(q.queued_samples() == 300);
+    CHECK(q.peek(1)[0] == 2);
+    CHECK(q.append(b) == 600);
+    CHECK(q.synthesized() == 1600);
+    q.consume(900);
+    CHECK(q.queued_samples() == 0);
+    q.reset();
+    CHECK(q.synthesized() == 0);
+    CHECK(q.sent() == 0);
+}
