@@ -8,7 +8,6 @@
 #include <signal.h>
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,9 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "agent/sentence_chunker.hpp"
-#include "net/host_config.hpp"
+#include "agent/host_config.hpp"
 #include "ringoverbot.h"
+#include "ringoverbot/agent.hpp"
 #include "ringoverbot/providers.hpp"
 #include "ringoverbot/server.hpp"
 
@@ -64,8 +63,6 @@ std::string bundled_dialog(const char* argv0) {
 #endif
 }
 
-// A scripted reply as the call engine asks the TTS for it: the scripted LLM streams it word by
-// word (each with the blanks before it) into the call's sentence chunker.
 // The system prompt of a cloud LLM when the config gives none: a phone agent of few words that
 // uses the call's tools, told the dialog's greeting so it knows whose line it answers.
 std::string default_system_prompt(const providers::DialogSummary& dialog) {
@@ -75,21 +72,6 @@ std::string default_system_prompt(const providers::DialogSummary& dialog) {
            "emojis. When the caller asks for a person or a department, say you are putting them "
            "through and call transfer_call. To dial an extension, call send_digits. When the "
            "caller says goodbye, say goodbye and call end_call.";
-}
-
-std::vector<std::string> spoken_pieces(const std::string& reply) {
-    agent::SentenceChunker chunker;
-    std::vector<std::string> pieces;
-    std::size_t pos = 0;
-    while (pos < reply.size()) {
-        std::size_t end = pos;
-        while (end < reply.size() && std::isspace(static_cast<unsigned char>(reply[end]))) ++end;
-        while (end < reply.size() && !std::isspace(static_cast<unsigned char>(reply[end]))) ++end;
-        chunker.push(std::string_view(reply).substr(pos, end - pos), pieces);
-        pos = end;
-    }
-    if (std::string rest = chunker.flush(); !rest.empty()) pieces.push_back(std::move(rest));
-    return pieces;
 }
 
 // SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread, which asks the
@@ -128,16 +110,16 @@ class SignalWaiter {
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
-    const net::EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
+    const agenthost::EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
         const char* v = std::getenv(std::string(name).c_str());
         if (v == nullptr) return std::nullopt;
         return std::string(v);
     };
-    auto parsed = net::parse_host_options(args, env, read_file);
+    auto parsed = agenthost::parse_host_options(args, env, read_file);
     if (!parsed) return fail(kExitUsage, parsed.error().message);
-    net::HostOptions& opt = *parsed;
+    agenthost::HostOptions& opt = *parsed;
     if (opt.help) {
-        std::fputs(net::host_usage().data(), stdout);
+        std::fputs(agenthost::host_usage().data(), stdout);
         return 0;
     }
     if (opt.version) {
@@ -182,7 +164,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> phrases{cfg.call.greeting, cfg.call.fallback};
     if (opt.llm == "scripted")
         for (const auto& reply : summary->replies)
-            for (auto& piece : spoken_pieces(reply)) phrases.push_back(std::move(piece));
+            for (auto& piece : agent::reply_sentences(reply)) phrases.push_back(std::move(piece));
     const std::uint32_t rate =
         cfg.call.output_sample_rate_hz != 0 ? cfg.call.output_sample_rate_hz : 8000;
     local_tts->prewarm(phrases, rate);

@@ -5,7 +5,7 @@
 
 #include <simdjson.h>
 
-#include "common/base64.hpp"
+#include "call/base64.hpp"
 #include "ringoverbot/audio.hpp"
 #include "ringoverbot/streamer.hpp"
 
@@ -145,10 +145,7 @@ struct BotMessageParser::Impl {
         if (!streamer::accepted_outbound_rate(sample_rate))
             return fail("streamAudio sampleRate " + std::to_string(sample_rate) +
                         " is not 8000, 16000 or 24000");
-        bytes.resize(base64::max_decoded_size(audio_b64.size()));
-        const auto n = base64::decode(audio_b64, bytes.data());
-        if (n < 0) return fail("streamAudio audioData is not base64");
-        bytes.resize(static_cast<std::size_t>(n));
+        if (!base64_decode(audio_b64, bytes)) return fail("streamAudio audioData is not base64");
         cmd.sample_rate_hz = static_cast<std::uint32_t>(sample_rate);
         cmd.audio_type = audio_type;
         if (audio_type == "raw") {

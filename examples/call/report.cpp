@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <map>
 
-#include "common/json_writer.hpp"
+#include "call/json_writer.hpp"
 
 namespace ringoverbot::callsim {
 
@@ -102,7 +102,7 @@ void append_row(std::string& out, const std::vector<std::string>& cells,
     }
 }
 
-void write_percentiles(json::Writer& w, std::string_view key, const Percentiles& p) {
+void write_percentiles(JsonWriter& w, std::string_view key, const Percentiles& p) {
     w.key(key).begin_object().key("n").uinteger(p.n);
     if (p.n) {
         w.key("p50").number(p.p50).key("p95").number(p.p95).key("max").number(p.max);
@@ -220,7 +220,7 @@ std::string format_summary(const Summary& s, const RunInfo& info) {
 std::string format_json(const std::vector<const CallRecord*>& calls, const Summary& s,
                         const RunInfo& info) {
     std::string out;
-    json::Writer w(out);
+    JsonWriter w(out);
     w.begin_object()
         .field("url", info.url)
         .field("inbound", info.inbound)

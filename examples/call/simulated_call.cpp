@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "common/base64.hpp"
-#include "common/json_writer.hpp"
+#include "call/base64.hpp"
+#include "call/json_writer.hpp"
 
 namespace ringoverbot::callsim {
 
@@ -46,7 +46,7 @@ void SimulatedCall::established(std::int64_t now_us) {
     if (phase_ != Phase::idle) return;
     rec_.start_us = now_us;
     OutMessage& m = push_message();
-    json::Writer w(m.data);
+    JsonWriter w(m.data);
     w.begin_object()
         .field("event", "call_start")
         .key("call_id")
@@ -77,7 +77,7 @@ void SimulatedCall::begin_closing(std::string reason, std::int64_t /*t_us*/) {
     if (phase_ == Phase::closing || phase_ == Phase::done) return;
     rec_.end_reason = std::move(reason);
     OutMessage& m = push_message();
-    json::Writer w(m.data);
+    JsonWriter w(m.data);
     w.begin_object()
         .field("event", "call_end")
         .field("reason", transferred_ ? "transfer" : "hangup")
@@ -226,11 +226,11 @@ void SimulatedCall::push_audio_frame(std::span<const std::int16_t> frame, int li
             break;
     }
     m.data.append(R"({"event":"audio_data","data":{"audioData":")");
-    base64::encode_append(frame_bytes_, m.data);
+    base64_append(frame_bytes_, m.data);
     m.data.append(R"(","encoding":")");
     m.data.append(streamer::encoding_name(setup_.encoding));
     m.data.append(R"(","sampleRate":)");
-    json::append_uint(m.data, setup_.rate_hz);
+    m.data.append(std::to_string(setup_.rate_hz));
     m.data.append("}}");
 }
 

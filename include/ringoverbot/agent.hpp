@@ -165,4 +165,10 @@ class RINGOVERBOT_API Call {
     std::unique_ptr<Impl> impl_;
 };
 
+// The texts a call asks its TTS for when the LLM streams `reply` word by word (each word with
+// the blanks before it, as the scripted dialog does): its sentences, a very short one ("Hi.")
+// joined to the next, a long one cut at a clause or a space. Prewarming a CachedTts with them
+// makes every sentence of a fixed reply start at once (the cache keys on the exact text).
+RINGOVERBOT_API std::vector<std::string> reply_sentences(std::string_view reply);
+
 }  // namespace ringoverbot::agent

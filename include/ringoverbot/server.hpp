@@ -137,4 +137,9 @@ class RINGOVERBOT_API Server {
     std::unique_ptr<Impl> impl_;
 };
 
+// The settings Server::create refuses, checked without binding anything: invalid_argument with
+// one line naming the setting at fault (the same message create() would give). A host checks
+// its config with it before it starts anything else.
+RINGOVERBOT_API Status validate_config(const ServerConfig& config);
+
 }  // namespace ringoverbot::net

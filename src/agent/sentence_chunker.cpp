@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "ringoverbot/agent.hpp"
+
 namespace ringoverbot::agent {
 namespace {
 
@@ -73,6 +75,22 @@ std::string SentenceChunker::flush() {
     std::string rest = trim(buf_);
     buf_.clear();
     return rest;
+}
+
+std::vector<std::string> reply_sentences(std::string_view reply) {
+    auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+    SentenceChunker chunker;
+    std::vector<std::string> sentences;
+    std::size_t pos = 0;
+    while (pos < reply.size()) {
+        std::size_t end = pos;
+        while (end < reply.size() && is_space(reply[end])) ++end;
+        while (end < reply.size() && !is_space(reply[end])) ++end;
+        chunker.push(reply.substr(pos, end - pos), sentences);
+        pos = end;
+    }
+    if (std::string rest = chunker.flush(); !rest.empty()) sentences.push_back(std::move(rest));
+    return sentences;
 }
 
 }  // namespace ringoverbot::agent

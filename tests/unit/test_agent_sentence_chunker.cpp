@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "agent/sentence_chunker.hpp"
+#include "ringoverbot/agent.hpp"
+#include "test_agent_fakes.hpp"
 
 using namespace ringoverbot::agent;
 
@@ -47,4 +49,32 @@ TEST_CASE("agent: chunker cuts very long sentences at a clause") {
         CHECK(s.size() <= 240);
         CHECK(s.back() == ',');  // cut after a clause mark, not inside a word
     }
+}
+
+TEST_CASE("agent: reply_sentences are the texts a call asks its TTS for") {
+    std::string long_clause;
+    for (int i = 0; i < 50; ++i) long_clause += "and then some more, ";
+    const std::string reply = "Hi. We are open from eight to six. Dr. Smith is in today. " +
+                              long_clause + "and that is all. Bye now!";
+    const std::vector<std::string> sentences = reply_sentences(reply);
+    CHECK(sentences.size() > 4);
+    CHECK(sentences.front() == "Hi. We are open from eight to six.");
+    CHECK(sentences.back() == "Bye now!");
+    CHECK(reply_sentences("") == std::vector<std::string>{});
+    CHECK(reply_sentences("  Hello there  ") == std::vector<std::string>{"Hello there"});
+
+    // The call engine, its LLM streaming the reply word by word, asks for exactly these.
+    rob_test::Sim sim(rob_test::basic_config());
+    sim.world->reply = reply;
+    sim.world->ms_per_char = 5;  // a fast voice: the long reply plays in seconds
+    sim.world->transcripts = {"what are your opening hours"};
+    sim.silence(20);
+    REQUIRE(sim.silence_until([&] { return !sim.finished.empty(); }, 3000));
+    const std::size_t greeting_texts = sim.world->tts_texts.size();
+    sim.speak(800);
+    REQUIRE(sim.silence_until([&] { return sim.finished.size() == 2; }, 30000));
+    std::vector<std::string> asked(sim.world->tts_texts.begin() + greeting_texts,
+                                   sim.world->tts_texts.end());
+    for (auto& t : asked) t.erase(0, std::string("fake-tts:").size());
+    CHECK(asked == sentences);
 }

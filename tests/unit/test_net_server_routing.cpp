@@ -105,3 +105,13 @@ TEST_CASE("net: server settings are validated with the setting's name") {
     c.drain_timeout_s = -1;
     CHECK(validate(c).rfind("drain_timeout_s", 0) == 0);
 }
+
+TEST_CASE("net: validate_config is the check Server::create makes, as a Status") {
+    ServerConfig c;
+    CHECK(validate_config(c));
+    c.ws_path = "/metrics";
+    const Status s = validate_config(c);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == Errc::invalid_argument);
+    CHECK(s.error().message == validate(c));
+}

@@ -149,4 +149,10 @@ std::string validate(const ServerConfig& c) {
     return {};
 }
 
+Status validate_config(const ServerConfig& config) {
+    if (std::string problem = validate(config); !problem.empty())
+        return Error{Errc::invalid_argument, std::move(problem)};
+    return {};
+}
+
 }  // namespace ringoverbot::net

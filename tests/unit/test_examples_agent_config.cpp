@@ -4,10 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "net/host_config.hpp"
+#include "agent/host_config.hpp"
 
 using namespace ringoverbot;
-using namespace ringoverbot::net;
+using namespace ringoverbot::agenthost;
+using ringoverbot::net::LogLevel;
 
 namespace {
 
@@ -36,7 +37,7 @@ std::string message(const Result<HostOptions>& r) {
 
 }  // namespace
 
-TEST_CASE("net: agent defaults match examples/ringoverbot-agent.md") {
+TEST_CASE("examples: agent defaults match examples/ringoverbot-agent.md") {
     Fixture f;
     auto r = f.parse({});
     REQUIRE(r.ok());
@@ -52,7 +53,7 @@ TEST_CASE("net: agent defaults match examples/ringoverbot-agent.md") {
     CHECK(r->server.stream_token.empty());
 }
 
-TEST_CASE("net: agent flags, both spellings, and their errors") {
+TEST_CASE("examples: agent flags, both spellings, and their errors") {
     Fixture f;
     f.env["DEEPGRAM_API_KEY"] = "dg";
     auto r = f.parse({"--listen", "0.0.0.0:9000", "--stt=deepgram", "--log-level", "debug",
@@ -93,7 +94,7 @@ TEST_CASE("net: agent flags, both spellings, and their errors") {
     CHECK(f.parse({"--help"})->help);
 }
 
-TEST_CASE("net: agent config file under the flags, secrets from the environment") {
+TEST_CASE("examples: agent config file under the flags, secrets from the environment") {
     Fixture f;
     f.files["c.json"] = R"({
         "listen": "127.0.0.1:7000", "webhook_path": "/hooks/ringover/calls",
@@ -128,7 +129,7 @@ TEST_CASE("net: agent config file under the flags, secrets from the environment"
     CHECK(e->server.webhook.ivr_token.empty());
 }
 
-TEST_CASE("net: agent config errors name the file and the JSON path") {
+TEST_CASE("examples: agent config errors name the file and the JSON path") {
     Fixture f;
     f.files["typo.json"] = R"({"max_call": 3})";
     f.files["type.json"] = R"({"max_calls": "3"})";
@@ -159,7 +160,7 @@ TEST_CASE("net: agent config errors name the file and the JSON path") {
 }
 
 TEST_CASE(
-    "net: agent cloud providers: keys and base URLs from the environment, settings from the "
+    "examples: agent cloud providers: keys and base URLs from the environment, settings from the "
     "config") {
     Fixture f;
     f.env = {{"OPENAI_API_KEY", "sk-o"},           {"OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"},
@@ -203,7 +204,8 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("net: agent cloud providers need their keys, an OpenAI-compatible local server may not") {
+TEST_CASE(
+    "examples: agent cloud providers need their keys, an OpenAI-compatible local server may not") {
     Fixture f;
     CHECK(message(f.parse({"--stt", "deepgram"})).find("DEEPGRAM_API_KEY is not set") == 0);
     CHECK(message(f.parse({"--tts", "elevenlabs"})).find("ELEVENLABS_API_KEY is not set") == 0);

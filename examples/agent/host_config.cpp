@@ -1,4 +1,4 @@
-#include "net/host_config.hpp"
+#include "agent/host_config.hpp"
 
 #include <arpa/inet.h>
 #include <simdjson.h>
@@ -8,9 +8,10 @@
 #include <limits>
 #include <string>
 
-#include "net/server/routing.hpp"
+namespace ringoverbot::agenthost {
 
-namespace ringoverbot::net {
+// The server's settings this file fills: ServerConfig, LogLevel, validate_config.
+using namespace ringoverbot::net;
 
 namespace {
 
@@ -562,8 +563,8 @@ Result<HostOptions> parse_host_options(std::span<const std::string_view> args, c
     if (auto t = secret("RINGOVERBOT_IVR_TOKEN")) o.server.webhook.ivr_token = *t;
     if (auto s = apply_cloud_env(secret, o); !s) return s.error();
 
-    if (const std::string problem = validate(o.server); !problem.empty())
-        return bad((o.config_path.empty() ? "" : o.config_path + ": ") + problem);
+    if (auto s = validate_config(o.server); !s)
+        return bad((o.config_path.empty() ? "" : o.config_path + ": ") + s.error().message);
     return o;
 }
 
@@ -595,4 +596,4 @@ use), 2 on bad flags or config.
 )";
 }
 
-}  // namespace ringoverbot::net
+}  // namespace ringoverbot::agenthost

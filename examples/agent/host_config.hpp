@@ -1,9 +1,11 @@
 // The options of the ringoverbot-agent host (spec/host.md): command-line flags over a JSON
 // config file over the defaults, and secrets from the environment. Sans-I/O: the caller hands
-// over the arguments, an environment lookup and a file reader, so every rule is unit-tested.
+// over the arguments, an environment lookup and a file reader, so every rule is unit-tested
+// (tests/unit/test_examples_agent_config.cpp). It uses the library's public headers only.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -13,10 +15,10 @@
 #include "ringoverbot/error.hpp"
 #include "ringoverbot/server.hpp"
 
-namespace ringoverbot::net {
+namespace ringoverbot::agenthost {
 
 struct HostOptions {
-    ServerConfig server;           // listen address, paths, limits, keys, call template
+    net::ServerConfig server;      // listen address, paths, limits, keys, call template
     std::string config_path;       // --config, empty when none
     std::string dialog_path;       // empty = the bundled demo dialog
     std::string stt = "local";     // local | openai | deepgram
@@ -32,7 +34,7 @@ struct HostOptions {
     providers::OpenAiTtsOptions openai_tts;
     providers::DeepgramSttOptions deepgram;
     providers::ElevenLabsTtsOptions elevenlabs;
-    CloudClientConfig cloud;
+    net::CloudClientConfig cloud;
     std::optional<double> webhook_clock;  // verify webhooks at this fixed Unix time (tests)
     bool help = false;
     bool version = false;
@@ -56,4 +58,4 @@ Status parse_listen(std::string_view text, std::string& host, std::uint16_t& por
 // The --help text.
 std::string_view host_usage() noexcept;
 
-}  // namespace ringoverbot::net
+}  // namespace ringoverbot::agenthost
