@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/base64.hpp"
+#include "common/text.hpp"
 #include "ringoverbot/webhook.hpp"
 #include "webhook/crypto.hpp"
 #include "webhook/json_engine.hpp"
@@ -86,46 +87,20 @@ using detail::ReplayCache;
 // any decoding work.
 constexpr std::size_t token_overhead = 64 * 1024;
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
 std::string_view find_header(std::span<const Header> headers, std::string_view name) {
     for (const Header& h : headers)
-        if (iequals(h.name, name)) return trim(h.value);
+        if (text::iequals(h.name, name)) return text::trim(h.value);
     return {};
 }
 
 // The JWT in an Authorization value: "Bearer <jwt>" (any case) or the bare token. Another
 // scheme ("Basic ...") is not ours: empty.
 std::string_view bearer_token(std::string_view v) {
-    if (iequals(v, "bearer")) return {};
-    if (v.size() > 6 && iequals(v.substr(0, 6), "bearer") && (v[6] == ' ' || v[6] == '\t'))
-        return trim(v.substr(7));
+    if (text::iequals(v, "bearer")) return {};
+    if (v.size() > 6 && text::istarts_with(v, "bearer") && (v[6] == ' ' || v[6] == '\t'))
+        return text::trim(v.substr(7));
     if (v.find(' ') != std::string_view::npos) return {};
     return v;
-}
-
-int hex_nibble(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 std::string_view scheme_label(Scheme s) {
@@ -334,8 +309,7 @@ struct Verifier::Impl {
         if (key.empty()) return no_key(body_route);
 
         std::string method(req->method.empty() ? std::string_view("POST") : req->method);
-        for (char& c : method)
-            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        for (char& c : method) c = text::to_upper(c);
         std::uint8_t mac[detail::sha256_size];
         bool match = false;
         if (const std::string_view query = detail::url_query(req->url); !query.empty()) {
@@ -357,12 +331,12 @@ struct Verifier::Impl {
 
     void verify_legacy(std::string_view value) {
         out->scheme = Scheme::legacy_hmac;
-        if (value.size() > 7 && iequals(value.substr(0, 7), "sha256=")) value.remove_prefix(7);
+        if (value.size() > 7 && text::istarts_with(value, "sha256=")) value.remove_prefix(7);
         if (value.size() != 2 * detail::sha256_size)
             return reject(Reason::malformed_token, "legacy signature is not 64 hex digits");
         std::uint8_t expected[detail::sha256_size];
         for (std::size_t i = 0; i < detail::sha256_size; ++i) {
-            const int hi = hex_nibble(value[2 * i]), lo = hex_nibble(value[2 * i + 1]);
+            const int hi = text::hex_value(value[2 * i]), lo = text::hex_value(value[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 return reject(Reason::malformed_token, "legacy signature is not hex");
             expected[i] = static_cast<std::uint8_t>(hi * 16 + lo);
