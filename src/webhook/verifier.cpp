@@ -4,9 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "common/base64.hpp"
+#include "common/bearer.hpp"
+#include "common/secret.hpp"
 #include "common/text.hpp"
 #include "ringoverbot/webhook.hpp"
 #include "webhook/crypto.hpp"
@@ -96,11 +99,14 @@ std::string_view find_header(std::span<const Header> headers, std::string_view n
 // The JWT in an Authorization value: "Bearer <jwt>" (any case) or the bare token. Another
 // scheme ("Basic ...") is not ours: empty.
 std::string_view bearer_token(std::string_view v) {
-    if (text::iequals(v, "bearer")) return {};
-    if (v.size() > 6 && text::istarts_with(v, "bearer") && (v[6] == ' ' || v[6] == '\t'))
-        return text::trim(v.substr(7));
-    if (v.find(' ') != std::string_view::npos) return {};
+    if (const auto credentials = bearer::credentials(v); !credentials.empty()) return credentials;
+    if (text::iequals(v, "bearer") || v.find(' ') != std::string_view::npos) return {};
     return v;
+}
+
+// A MAC's bytes as the text secret::equal compares.
+std::string_view bytes_of(std::span<const std::uint8_t> mac) {
+    return {reinterpret_cast<const char*>(mac.data()), mac.size()};
 }
 
 std::string_view scheme_label(Scheme s) {
@@ -247,9 +253,7 @@ struct Verifier::Impl {
         std::uint8_t mac[detail::sha512_size];
         if (!detail::hmac_sha512(key, {h64, ".", c64}, mac))
             return reject(Reason::bad_signature, "HMAC-SHA512 failed");
-        if (signature.size() != detail::sha512_size ||
-            !detail::ct_equal(mac, reinterpret_cast<const std::uint8_t*>(signature.data()),
-                              detail::sha512_size))
+        if (signature.size() != detail::sha512_size || !secret::equal(bytes_of(mac), signature))
             return reject(Reason::bad_signature, "JWT signature does not match (HS512)");
 
         const double now = req->now;
@@ -287,8 +291,7 @@ struct Verifier::Impl {
                     std::string_view ts, std::uint8_t* mac) {
         return detail::hmac_sha256(key, {method, url, req->body, ts}, mac) &&
                signature.size() == detail::sha256_size &&
-               detail::ct_equal(mac, reinterpret_cast<const std::uint8_t*>(signature.data()),
-                                detail::sha256_size);
+               secret::equal(bytes_of({mac, detail::sha256_size}), signature);
     }
 
     void verify_v3(std::string_view sig64, std::string_view ts_text) {
@@ -346,7 +349,7 @@ struct Verifier::Impl {
         if (key.empty()) return no_key(body_route);
         std::uint8_t mac[detail::sha256_size];
         if (!detail::hmac_sha256(key, {req->body}, mac) ||
-            !detail::ct_equal(mac, expected, detail::sha256_size))
+            !secret::equal(bytes_of(mac), bytes_of(expected)))
             return reject(Reason::bad_signature, "legacy HMAC-SHA256 does not match");
         if (!body_valid) return reject(Reason::bad_json, "body: " + body_error);
         ReplayCache::Digest digest;
@@ -359,7 +362,7 @@ struct Verifier::Impl {
             return reject(Reason::missing_signature, "no signature header");
         const auto token = detail::query_param(detail::url_query(req->url), "token");
         if (!token) return reject(Reason::missing_signature, "no signature header nor ?token=");
-        if (!detail::ct_equal_secret(*token, config.ivr_token))
+        if (!secret::equal(config.ivr_token, *token))
             return reject(Reason::missing_signature, "no signature header; ?token= is wrong");
         out->scheme = Scheme::ivr_token;
         if (!parse_body()) return reject(Reason::bad_json, "body: " + body_error);
