@@ -1,6 +1,7 @@
 // Error codes and the Result type used across the C++ API. No exception crosses a layer
 // boundary: fallible functions return Result<T> (an expected-like value) or an Errc.
-// The numeric values are the C ABI's ROB_* codes (capi/ringoverbot.h) and never change.
+// The numeric values are the C ABI's ROB_* codes (capi/ringoverbot.h) and never change;
+// capi/mirrored_values.cpp has the compiler check that both sides agree.
 #pragma once
 
 #include <string>
@@ -49,7 +50,7 @@ struct Error {
 // A minimal std::expected stand-in (C++23's is not available to C++20 on g++ 12).
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::move(value)) {}
     Result(Error error) : v_(std::move(error)) {}
     Result(Errc code, std::string message = {}) : v_(Error{code, std::move(message)}) {}
@@ -66,13 +67,13 @@ public:
     const Error& error() const { return std::get<1>(v_); }
     Errc code() const noexcept { return ok() ? Errc::ok : std::get<1>(v_).code; }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : err_(std::move(error)), ok_(false) {}
     Result(Errc code, std::string message = {})
@@ -82,7 +83,7 @@ public:
     const Error& error() const { return err_; }
     Errc code() const noexcept { return ok_ ? Errc::ok : err_.code; }
 
-private:
+  private:
     Error err_{Errc::ok, {}};
     bool ok_ = true;
 };

@@ -55,6 +55,9 @@ enum class Reason : int {
     replayed = 11,
     no_key = 12,
 };
+// How many reasons there are, counted from the last one: a reason is added after no_key and
+// this line names the new last one.
+inline constexpr std::size_t kReasonCount = static_cast<std::size_t>(Reason::no_key) + 1;
 
 // "ok", "missing_signature", ... ("unknown" for values outside the enum).
 RINGOVERBOT_API std::string_view reason_name(Reason r) noexcept;

@@ -58,6 +58,7 @@
 #include "agent/sentence_chunker.hpp"
 #include "agent/spoken_text.hpp"
 #include "agent/voice_activity.hpp"
+#include "common/text.hpp"
 #include "ringoverbot/agent.hpp"
 
 namespace ringoverbot::agent {
@@ -97,13 +98,6 @@ void append_words(std::string& to, std::string_view text) {
     if (text.empty()) return;
     if (!to.empty() && to.back() != ' ') to.push_back(' ');
     to.append(text);
-}
-
-std::string trimmed(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
 }
 
 Status validate(const CallConfig& c, const Providers& p) {
@@ -503,7 +497,7 @@ struct Call::Impl {
     }
 
     void on_final(std::string_view text, std::int64_t now) {
-        const std::string t = trimmed(text);
+        const std::string t(text::trim(text));
         if (!t.empty()) {
             append_words(pending_text, t);
             pending_stt_final = now;
@@ -630,7 +624,7 @@ struct Call::Impl {
         close_llm();
         // A reply with neither words nor actions: "nothing matched", say the fallback.
         const TurnMetrics& t = turns[reply.turn];
-        if (trimmed(t.bot_text).empty() && reply.items.empty() && reply.actions.empty() &&
+        if (text::trim(t.bot_text).empty() && reply.items.empty() && reply.actions.empty() &&
             !reply.tts_active && reply_audio.synthesized() == 0 && !reply.fallback_phase) {
             reply.fallback_phase = true;
             say_fallback(now);

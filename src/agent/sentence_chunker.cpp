@@ -3,27 +3,18 @@
 #include <array>
 #include <cctype>
 
+#include "common/text.hpp"
 #include "ringoverbot/agent.hpp"
 
 namespace ringoverbot::agent {
 namespace {
 
-std::string trim(std::string_view s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-    return std::string(s.substr(b, e - b));
-}
-
 // Words after which a period does not end a sentence.
 bool is_abbreviation(std::string_view word) {
     static constexpr std::array<std::string_view, 14> kAbbrev = {
         "mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no", "jr", "sr", "prof", "inc"};
-    std::string lower;
-    for (const char c : word)
-        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     for (const auto a : kAbbrev)
-        if (lower == a) return true;
+        if (text::iequals(word, a)) return true;
     return false;
 }
 
@@ -47,7 +38,7 @@ std::size_t SentenceChunker::find_boundary() const {
             while (w > 0 && !std::isspace(static_cast<unsigned char>(buf_[w - 1]))) --w;
             if (is_abbreviation(std::string_view(buf_).substr(w, i - w))) continue;
         }
-        if (trim(std::string_view(buf_).substr(0, j)).size() < config_.min_chars) continue;
+        if (text::trim(std::string_view(buf_).substr(0, j)).size() < config_.min_chars) continue;
         return j;
     }
     return 0;
@@ -65,14 +56,14 @@ void SentenceChunker::push(std::string_view token, std::vector<std::string>& out
             cut = (at == std::string_view::npos || at == 0) ? config_.max_chars : at + 1;
         }
         if (cut == 0) return;
-        std::string sentence = trim(std::string_view(buf_).substr(0, cut));
+        std::string sentence(text::trim(std::string_view(buf_).substr(0, cut)));
         buf_.erase(0, cut);
         if (!sentence.empty()) out.push_back(std::move(sentence));
     }
 }
 
 std::string SentenceChunker::flush() {
-    std::string rest = trim(buf_);
+    std::string rest(text::trim(buf_));
     buf_.clear();
     return rest;
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/base64.hpp"
+#include "common/text.hpp"
 #include "ringoverbot/audio.hpp"
 #include "ringoverbot/streamer.hpp"
 
@@ -89,14 +90,6 @@ struct Fields {
     TextField call_id, channel_id, from_number, to_number, direction;
 };
 
-std::string_view trim_right(std::string_view s) {
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 bool parse_u64(std::string_view s, std::uint64_t& out) {
     if (s.empty()) return false;
     for (const char c : s) {
@@ -114,7 +107,7 @@ simdjson::error_code read_text(ondemand::value& v, TextField& dst, int rank) {
     if (t == ondemand::json_type::string) {
         if (auto e = v.get_string().get(s)) return e;
     } else if (t == ondemand::json_type::number) {
-        s = trim_right(v.raw_json_token());
+        s = text::trim_right(v.raw_json_token(), text::kJsonBlanks);
     } else {
         return simdjson::SUCCESS;
     }
@@ -139,7 +132,7 @@ simdjson::error_code read_number(ondemand::value& v, NumberField& dst) {
     if (auto e = v.type().get(t)) return e;
     std::string_view s;
     if (t == ondemand::json_type::number) {
-        s = trim_right(v.raw_json_token());
+        s = text::trim_right(v.raw_json_token(), text::kJsonBlanks);
     } else if (t == ondemand::json_type::string) {
         if (auto e = v.get_string().get(s)) return e;
     }
@@ -263,26 +256,16 @@ EventName classify_event(std::string_view name) {
     return EventName::unknown;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-        if (x != b[i]) return false;  // b is upper case
-    }
-    return true;
-}
-
 // Encoding names, case-insensitive, with the usual aliases.
 bool parse_encoding(std::string_view s, Encoding& out) {
     for (const auto name : {"L16", "LINEAR16", "PCM", "S16LE", "AUDIO/L16"}) {
-        if (iequals(s, name)) return (out = Encoding::l16), true;
+        if (text::iequals(s, name)) return (out = Encoding::l16), true;
     }
     for (const auto name : {"PCMU", "ULAW", "MULAW", "G711U", "AUDIO/X-MULAW", "AUDIO/PCMU"}) {
-        if (iequals(s, name)) return (out = Encoding::pcmu), true;
+        if (text::iequals(s, name)) return (out = Encoding::pcmu), true;
     }
     for (const auto name : {"PCMA", "ALAW", "G711A", "AUDIO/X-ALAW", "AUDIO/PCMA"}) {
-        if (iequals(s, name)) return (out = Encoding::pcma), true;
+        if (text::iequals(s, name)) return (out = Encoding::pcma), true;
     }
     return false;
 }

@@ -4,10 +4,6 @@
 
 #include <memory>
 
-extern "C" {  // mbedTLS 2.28's constant_time.h lacks its own extern "C" guard
-#include <mbedtls/constant_time.h>
-}
-
 namespace ringoverbot::webhook::detail {
 
 namespace {
@@ -47,22 +43,6 @@ bool hmac_sha256(std::string_view key, std::initializer_list<std::string_view> p
 bool hmac_sha512(std::string_view key, std::initializer_list<std::string_view> parts,
                  std::uint8_t* out) {
     return hmac(MBEDTLS_MD_SHA512, key, parts, out);
-}
-
-bool sha256(std::string_view data, std::uint8_t* out) {
-    const mbedtls_md_info_t* info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-    return info != nullptr && mbedtls_md(info, reinterpret_cast<const unsigned char*>(data.data()),
-                                         data.size(), out) == 0;
-}
-
-bool ct_equal(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
-    return mbedtls_ct_memcmp(a, b, n) == 0;
-}
-
-bool ct_equal_secret(std::string_view a, std::string_view b) {
-    std::uint8_t da[sha256_size], db[sha256_size];
-    if (!sha256(a, da) || !sha256(b, db)) return false;
-    return ct_equal(da, db, sha256_size);
 }
 
 }  // namespace ringoverbot::webhook::detail

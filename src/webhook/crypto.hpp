@@ -1,4 +1,4 @@
-// HMAC and constant-time comparison on mbedTLS (libmbedcrypto).
+// HMAC on mbedTLS (libmbedcrypto). MACs are compared with secret::equal (common/secret.hpp).
 #pragma once
 
 #include <cstddef>
@@ -17,12 +17,5 @@ bool hmac_sha256(std::string_view key, std::initializer_list<std::string_view> p
                  std::uint8_t* out);
 bool hmac_sha512(std::string_view key, std::initializer_list<std::string_view> parts,
                  std::uint8_t* out);
-bool sha256(std::string_view data, std::uint8_t* out);
-
-// Constant time in n.
-bool ct_equal(const std::uint8_t* a, const std::uint8_t* b, std::size_t n);
-// Constant time in the content of both strings (compares their SHA-256 digests, so the
-// running time depends on neither the position of a difference nor a length match).
-bool ct_equal_secret(std::string_view a, std::string_view b);
 
 }  // namespace ringoverbot::webhook::detail

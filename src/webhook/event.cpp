@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/json_writer.hpp"
+#include "common/text.hpp"
 #include "ringoverbot/webhook.hpp"
 #include "webhook/json_engine_impl.hpp"
 
@@ -135,7 +136,7 @@ class EventReader {
                 dst.assign(s);
                 return true;
             case od::json_type::number:
-                dst.assign(detail::trim_token(v.raw_json_token()));
+                dst.assign(text::trim_right(v.raw_json_token(), text::kJsonBlanks));
                 return true;
             case od::json_type::boolean: {
                 bool b = false;
@@ -146,13 +147,13 @@ class EventReader {
             case od::json_type::object: {
                 od::object o;
                 if (v.get_object().get(o) || o.raw_json().get(s)) return false;
-                dst.assign(detail::trim_token(s));
+                dst.assign(text::trim_right(s, text::kJsonBlanks));
                 return true;
             }
             case od::json_type::array: {
                 od::array a;
                 if (v.get_array().get(a) || a.raw_json().get(s)) return false;
-                dst.assign(detail::trim_token(s));
+                dst.assign(text::trim_right(s, text::kJsonBlanks));
                 return true;
             }
             case od::json_type::null:

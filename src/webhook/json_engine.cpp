@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/json_writer.hpp"
+#include "common/text.hpp"
 #include "webhook/json_engine_impl.hpp"
 
 namespace ringoverbot::webhook::detail {
@@ -54,7 +55,7 @@ class Canonicalizer {
             case od::json_type::number: {
                 std::string& dst = validate_only_ ? number_scratch_ : out;
                 if (validate_only_) number_scratch_.clear();
-                if (!normalize_number(trim_token(v.raw_json_token()), dst))
+                if (!normalize_number(text::trim_right(v.raw_json_token(), text::kJsonBlanks), dst))
                     return fail("invalid number");
                 return true;
             }
@@ -65,7 +66,8 @@ class Canonicalizer {
                 return true;
             }
             case od::json_type::null: {
-                if (trim_token(v.raw_json_token()) != "null") return fail("invalid literal");
+                if (text::trim_right(v.raw_json_token(), text::kJsonBlanks) != "null")
+                    return fail("invalid literal");
                 if (!validate_only_) out += "null";
                 return true;
             }

@@ -26,12 +26,4 @@ struct JsonEngine::Impl {
     }
 };
 
-// A token from raw_json_token() without the whitespace simdjson leaves after it.
-inline std::string_view trim_token(std::string_view t) {
-    while (!t.empty() &&
-           (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r'))
-        t.remove_suffix(1);
-    return t;
-}
-
 }  // namespace ringoverbot::webhook::detail

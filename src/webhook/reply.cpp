@@ -2,6 +2,7 @@
 #include <string>
 
 #include "common/json_writer.hpp"
+#include "common/text.hpp"
 #include "ringoverbot/webhook.hpp"
 
 namespace ringoverbot::webhook {
@@ -21,8 +22,7 @@ bool all_valid_utf8(std::initializer_list<const std::optional<std::string>*> fie
 }  // namespace
 
 std::optional<std::string> phone_digits(std::string_view number) {
-    while (!number.empty() && number.front() == ' ') number.remove_prefix(1);
-    while (!number.empty() && number.back() == ' ') number.remove_suffix(1);
+    number = text::trim(number, " ");
     if (!number.empty() && number.front() == '+') number.remove_prefix(1);
     if (number.empty() || number.size() > 19 || number.front() == '0') return std::nullopt;
     for (char c : number)

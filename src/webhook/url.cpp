@@ -1,19 +1,10 @@
 #include "webhook/url.hpp"
 
+#include "common/text.hpp"
+
 namespace ringoverbot::webhook::detail {
 
 namespace {
-
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 std::string_view without_query(std::string_view url) {
     const auto cut = url.find_first_of("?#");
@@ -30,7 +21,7 @@ std::string normalize_url(std::string_view url) {
     std::string_view rest = url;
     std::string scheme;
     if (sep != std::string_view::npos) {
-        for (char c : url.substr(0, sep)) scheme += lower(c);
+        for (char c : url.substr(0, sep)) scheme += text::to_lower(c);
         rest = url.substr(sep + 3);
         const auto slash = rest.find('/');
         std::string_view authority = rest.substr(0, slash);
@@ -47,7 +38,7 @@ std::string normalize_url(std::string_view url) {
         if ((scheme == "https" && port == "443") || (scheme == "http" && port == "80")) port = {};
         out += scheme;
         out += "://";
-        for (char c : host) out += lower(c);
+        for (char c : host) out += text::to_lower(c);
         if (!port.empty()) {
             out += ':';
             out += port;
@@ -82,7 +73,7 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
                 continue;
             }
             if (i + 2 >= raw.size()) return std::nullopt;
-            const int hi = hex_value(raw[i + 1]), lo = hex_value(raw[i + 2]);
+            const int hi = text::hex_value(raw[i + 1]), lo = text::hex_value(raw[i + 2]);
             if (hi < 0 || lo < 0) return std::nullopt;
             value += static_cast<char>(hi * 16 + lo);
             i += 2;

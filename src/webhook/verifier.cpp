@@ -4,9 +4,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "common/base64.hpp"
+#include "common/bearer.hpp"
+#include "common/secret.hpp"
+#include "common/text.hpp"
 #include "ringoverbot/webhook.hpp"
 #include "webhook/crypto.hpp"
 #include "webhook/json_engine.hpp"
@@ -86,46 +90,23 @@ using detail::ReplayCache;
 // any decoding work.
 constexpr std::size_t token_overhead = 64 * 1024;
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
 std::string_view find_header(std::span<const Header> headers, std::string_view name) {
     for (const Header& h : headers)
-        if (iequals(h.name, name)) return trim(h.value);
+        if (text::iequals(h.name, name)) return text::trim(h.value);
     return {};
 }
 
 // The JWT in an Authorization value: "Bearer <jwt>" (any case) or the bare token. Another
 // scheme ("Basic ...") is not ours: empty.
 std::string_view bearer_token(std::string_view v) {
-    if (iequals(v, "bearer")) return {};
-    if (v.size() > 6 && iequals(v.substr(0, 6), "bearer") && (v[6] == ' ' || v[6] == '\t'))
-        return trim(v.substr(7));
-    if (v.find(' ') != std::string_view::npos) return {};
+    if (const auto credentials = bearer::credentials(v); !credentials.empty()) return credentials;
+    if (text::iequals(v, "bearer") || v.find(' ') != std::string_view::npos) return {};
     return v;
 }
 
-int hex_nibble(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+// A MAC's bytes as the text secret::equal compares.
+std::string_view bytes_of(std::span<const std::uint8_t> mac) {
+    return {reinterpret_cast<const char*>(mac.data()), mac.size()};
 }
 
 std::string_view scheme_label(Scheme s) {
@@ -272,9 +253,7 @@ struct Verifier::Impl {
         std::uint8_t mac[detail::sha512_size];
         if (!detail::hmac_sha512(key, {h64, ".", c64}, mac))
             return reject(Reason::bad_signature, "HMAC-SHA512 failed");
-        if (signature.size() != detail::sha512_size ||
-            !detail::ct_equal(mac, reinterpret_cast<const std::uint8_t*>(signature.data()),
-                              detail::sha512_size))
+        if (signature.size() != detail::sha512_size || !secret::equal(bytes_of(mac), signature))
             return reject(Reason::bad_signature, "JWT signature does not match (HS512)");
 
         const double now = req->now;
@@ -312,8 +291,7 @@ struct Verifier::Impl {
                     std::string_view ts, std::uint8_t* mac) {
         return detail::hmac_sha256(key, {method, url, req->body, ts}, mac) &&
                signature.size() == detail::sha256_size &&
-               detail::ct_equal(mac, reinterpret_cast<const std::uint8_t*>(signature.data()),
-                                detail::sha256_size);
+               secret::equal(bytes_of({mac, detail::sha256_size}), signature);
     }
 
     void verify_v3(std::string_view sig64, std::string_view ts_text) {
@@ -334,8 +312,7 @@ struct Verifier::Impl {
         if (key.empty()) return no_key(body_route);
 
         std::string method(req->method.empty() ? std::string_view("POST") : req->method);
-        for (char& c : method)
-            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        for (char& c : method) c = text::to_upper(c);
         std::uint8_t mac[detail::sha256_size];
         bool match = false;
         if (const std::string_view query = detail::url_query(req->url); !query.empty()) {
@@ -357,12 +334,12 @@ struct Verifier::Impl {
 
     void verify_legacy(std::string_view value) {
         out->scheme = Scheme::legacy_hmac;
-        if (value.size() > 7 && iequals(value.substr(0, 7), "sha256=")) value.remove_prefix(7);
+        if (value.size() > 7 && text::istarts_with(value, "sha256=")) value.remove_prefix(7);
         if (value.size() != 2 * detail::sha256_size)
             return reject(Reason::malformed_token, "legacy signature is not 64 hex digits");
         std::uint8_t expected[detail::sha256_size];
         for (std::size_t i = 0; i < detail::sha256_size; ++i) {
-            const int hi = hex_nibble(value[2 * i]), lo = hex_nibble(value[2 * i + 1]);
+            const int hi = text::hex_value(value[2 * i]), lo = text::hex_value(value[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 return reject(Reason::malformed_token, "legacy signature is not hex");
             expected[i] = static_cast<std::uint8_t>(hi * 16 + lo);
@@ -372,7 +349,7 @@ struct Verifier::Impl {
         if (key.empty()) return no_key(body_route);
         std::uint8_t mac[detail::sha256_size];
         if (!detail::hmac_sha256(key, {req->body}, mac) ||
-            !detail::ct_equal(mac, expected, detail::sha256_size))
+            !secret::equal(bytes_of(mac), bytes_of(expected)))
             return reject(Reason::bad_signature, "legacy HMAC-SHA256 does not match");
         if (!body_valid) return reject(Reason::bad_json, "body: " + body_error);
         ReplayCache::Digest digest;
@@ -385,7 +362,7 @@ struct Verifier::Impl {
             return reject(Reason::missing_signature, "no signature header");
         const auto token = detail::query_param(detail::url_query(req->url), "token");
         if (!token) return reject(Reason::missing_signature, "no signature header nor ?token=");
-        if (!detail::ct_equal_secret(*token, config.ivr_token))
+        if (!secret::equal(config.ivr_token, *token))
             return reject(Reason::missing_signature, "no signature header; ?token= is wrong");
         out->scheme = Scheme::ivr_token;
         if (!parse_body()) return reject(Reason::bad_json, "body: " + body_error);

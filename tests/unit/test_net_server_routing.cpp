@@ -51,15 +51,6 @@ TEST_CASE("net: streamer upgrade checks path, token, draining and the call limit
     CHECK(decide_upgrade("/ws", "wrong", "", 2, false, c).error == "bad_token");
 }
 
-TEST_CASE("net: bearer credentials parsing") {
-    CHECK(bearer_credentials("Bearer abc") == "abc");
-    CHECK(bearer_credentials("BEARER\tabc ") == "abc");
-    CHECK(bearer_credentials("Bearer") == "");
-    CHECK(bearer_credentials("Bearer ") == "");
-    CHECK(bearer_credentials("Token abc") == "");
-    CHECK(bearer_credentials("") == "");
-}
-
 TEST_CASE("net: bodies and URLs the server writes") {
     CHECK(error_body("bad_token") == R"({"error":"bad_token"})");
     ServerStats s;

@@ -21,7 +21,7 @@ namespace ringoverbot::net {
 // token -> first TTS audio -> first frame sent, and the whole span. nullopt where a stage did
 // not happen (a DTMF turn has no STT, an interrupted reply may have no audio).
 enum class Stage : int { stt = 0, llm = 1, tts = 2, send = 3, total = 4 };
-inline constexpr std::size_t kStageCount = 5;
+inline constexpr std::size_t kStageCount = static_cast<std::size_t>(Stage::total) + 1;
 std::string_view stage_name(Stage s) noexcept;  // "stt", "llm_first_token", ...
 struct TurnLatency {
     std::array<std::optional<double>, kStageCount> seconds{};
@@ -30,7 +30,7 @@ TurnLatency turn_latency(const agent::TurnMetrics& turn) noexcept;
 
 // Why a streamer socket was refused.
 enum class Refusal : int { not_found = 0, bad_token = 1, max_calls = 2, draining = 3, failed = 4 };
-inline constexpr std::size_t kRefusalCount = 5;
+inline constexpr std::size_t kRefusalCount = static_cast<std::size_t>(Refusal::failed) + 1;
 std::string_view refusal_name(Refusal r) noexcept;  // "not_found", ...
 
 enum class ProviderKind : int { stt = 0, llm = 1, tts = 2 };
@@ -55,7 +55,7 @@ class Histogram {
 class Metrics {
   public:
     using Counter = std::atomic<std::uint64_t>;
-    static constexpr std::size_t kReasonCount = 13;  // webhook::Reason values 0..12
+    static constexpr std::size_t kReasonCount = webhook::kReasonCount;
 
     Counter calls_active{0}, calls_total{0};
     std::array<Counter, kRefusalCount> refused{};

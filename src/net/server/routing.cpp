@@ -1,8 +1,8 @@
 #include "net/server/routing.hpp"
 
-#include <cctype>
-
+#include "common/bearer.hpp"
 #include "common/json_writer.hpp"
+#include "common/secret.hpp"
 
 #ifndef ROB_VERSION_FROM_CMAKE
 #define ROB_VERSION_FROM_CMAKE "unknown"
@@ -24,42 +24,12 @@ RouteDecision route_http(Method method, std::string_view path, const ServerConfi
     return RouteDecision{Route::error, 404, "not_found", {}};
 }
 
-std::string_view bearer_credentials(std::string_view authorization) {
-    auto trim = [](std::string_view s) {
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-        return s;
-    };
-    authorization = trim(authorization);
-    constexpr std::string_view kScheme = "bearer";
-    if (authorization.size() <= kScheme.size()) return {};
-    for (std::size_t i = 0; i < kScheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return {};
-    const char sep = authorization[kScheme.size()];
-    if (sep != ' ' && sep != '\t') return {};
-    return trim(authorization.substr(kScheme.size()));
-}
-
-namespace {
-
-bool equal_constant_time(std::string_view a, std::string_view b) {
-    // The length of the secret is not secret enough to hide; its bytes are.
-    if (a.size() != b.size()) return false;
-    unsigned diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned>(static_cast<unsigned char>(a[i]) ^
-                                      static_cast<unsigned char>(b[i]));
-    return diff == 0;
-}
-
-}  // namespace
-
 bool token_matches(std::string_view expected, std::string_view query_token,
                    std::string_view authorization) {
     if (expected.empty()) return true;
-    const bool by_query = !query_token.empty() && equal_constant_time(expected, query_token);
-    const std::string_view bearer = bearer_credentials(authorization);
-    const bool by_header = !bearer.empty() && equal_constant_time(expected, bearer);
+    const bool by_query = !query_token.empty() && secret::equal(expected, query_token);
+    const std::string_view credentials = bearer::credentials(authorization);
+    const bool by_header = !credentials.empty() && secret::equal(expected, credentials);
     return by_query || by_header;
 }
 

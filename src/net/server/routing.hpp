@@ -41,8 +41,6 @@ UpgradeDecision decide_upgrade(std::string_view path, std::string_view query_tok
 // the Authorization header. Constant time in the token's bytes.
 bool token_matches(std::string_view expected, std::string_view query_token,
                    std::string_view authorization);
-// The credentials after "Bearer " (scheme case-insensitive, blanks trimmed); empty otherwise.
-std::string_view bearer_credentials(std::string_view authorization);
 
 // {"error":"<reason>"}
 std::string error_body(std::string_view reason);

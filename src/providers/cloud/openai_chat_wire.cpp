@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "common/json_writer.hpp"
+#include "common/text.hpp"
 
 namespace ringoverbot::providers::cloud {
 namespace {
@@ -129,16 +130,6 @@ std::string error_text(dom::element err) {
     return out;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() &&
-           (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 std::string chat_tools_json() {
@@ -192,7 +183,7 @@ Result<Action> tool_call_to_action(std::string_view name, std::string_view argum
                      "unknown tool \"" + std::string(name.substr(0, 64)) + "\""};
 
     // Some servers send "" rather than "{}" for a call without arguments.
-    const auto args_text = trim(arguments_json);
+    const auto args_text = text::trim(arguments_json, text::kJsonBlanks);
     if (args_text.empty()) {
         if (kind == ActionKind::end_call) return Action{kind, {}};
         return bad_call(name, "no arguments");
@@ -242,7 +233,7 @@ Result<Action> tool_call_to_action(std::string_view name, std::string_view argum
 }
 
 Status ChatStreamDecoder::feed(std::string_view data, ChatStreamSink& sink) {
-    const auto text = trim(data);
+    const auto text = text::trim(data, text::kJsonBlanks);
     if (done_) return {};  // anything after [DONE] is not part of the answer
     if (text == "[DONE]") {
         done_ = true;
