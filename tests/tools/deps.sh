@@ -9,6 +9,7 @@ PACKAGES=(
   libbenchmark-dev clang libclang-rt-14-dev
   libpocketsphinx-dev pocketsphinx-en-us flite1-dev flite
   python3 python3-pytest python3-websockets sox
+  python3-venv python3-setuptools python3-wheel
   openssl ca-certificates
 )
 

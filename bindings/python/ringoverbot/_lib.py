@@ -1,13 +1,10 @@
 """Loading libringoverbot and the ABI-wide pieces: result codes, errors, struct checks.
 
-The library is looked up in this order: the file (or folder) named by the environment variable
-RINGOVERBOT_LIBRARY, then the build tree of the checkout this package sits in (build/), then the
-system's library path.
+Where the library is looked for, and in which order, is in _library_path.
 """
 import ctypes
-import ctypes.util
-import os
-import pathlib
+
+from . import _library_path
 
 ROB_OK = 0
 ROB_DONE = 1
@@ -20,8 +17,6 @@ ROB_ERR_CANCELED = -202
 ROB_ERR_NOMEM = -901
 ROB_ABI_VERSION = 0
 
-_NAMES = ("libringoverbot.so", "libringoverbot.so.0", "libringoverbot.dylib", "ringoverbot.dll")
-
 
 class RobError(Exception):
     """A ROB_ERR_* code returned by the library."""
@@ -31,38 +26,25 @@ class RobError(Exception):
         super().__init__(message or f"{strerror(code)} ({code})")
 
 
-def _candidates():
-    env = os.environ.get("RINGOVERBOT_LIBRARY")
-    if env:
-        p = pathlib.Path(env)
-        if p.is_dir():
-            yield from (p / n for n in _NAMES)
-        else:
-            yield p
-        return
-    root = pathlib.Path(__file__).resolve().parents[3]
-    for build in sorted(root.glob("build*")):
-        yield from (build / n for n in _NAMES)
-    found = ctypes.util.find_library("ringoverbot")
-    if found:
-        yield pathlib.Path(found)
-
-
 def _load():
-    tried = []
-    for path in _candidates():
-        tried.append(str(path))
+    """Returns the loaded library and the path it was loaded from."""
+    tried = {}  # what was looked at -> why it was not taken, in order
+    for path, where, folder in _library_path.candidates():
         if path.is_absolute() and not path.exists():
+            if folder is None:
+                tried[f"{path} ({where})"] = "no such file"
+            else:
+                tried.setdefault(f"{folder} ({where})", "no libringoverbot there")
             continue
         try:
-            return ctypes.CDLL(str(path))
-        except OSError:
-            continue
-    raise OSError("libringoverbot not found; tried: " + ", ".join(tried)
-                  + " (set RINGOVERBOT_LIBRARY to the library's path)")
+            return ctypes.CDLL(str(path)), str(path)
+        except OSError as e:
+            tried[f"{path} ({where})"] = str(e)
+    looked = "; ".join(f"{what}: {why}" for what, why in tried.items())
+    raise OSError(f"libringoverbot not found. Looked at: {looked}. {_library_path.HOW_TO_FIX}")
 
 
-lib = _load()
+lib, library_path = _load()  # library_path: the file it was loaded from, as found
 
 
 def fn(name, restype, *argtypes):
