@@ -1,6 +1,6 @@
-// The options of the ringoverbot-agent host (spec/host.md): command-line flags over a JSON
-// config file over the defaults, and secrets from the environment. Sans-I/O: the caller hands
-// over the arguments, an environment lookup and a file reader, so every rule is unit-tested
+// The options of the ringoverbot-agent host (examples/ringoverbot-agent.md): command-line flags
+// over a JSON config file over the defaults, and secrets from the environment. Sans-I/O: the caller
+// hands over the arguments, an environment lookup and a file reader, so every rule is unit-tested
 // (tests/unit/test_examples_agent_config.cpp). It uses the library's public headers only.
 #pragma once
 

@@ -17,9 +17,9 @@
 
 namespace ringoverbot::net {
 
-// The latency breakdown of one turn (spec/host.md): end of speech -> STT final -> first LLM
-// token -> first TTS audio -> first frame sent, and the whole span. nullopt where a stage did
-// not happen (a DTMF turn has no STT, an interrupted reply may have no audio).
+// The latency breakdown of one turn (examples/ringoverbot-agent.md §Logs): end of speech -> STT
+// final -> first LLM token -> first TTS audio -> first frame sent, and the whole span. nullopt
+// where a stage did not happen (a DTMF turn has no STT, an interrupted reply may have no audio).
 enum class Stage : int { stt = 0, llm = 1, tts = 2, send = 3, total = 4 };
 inline constexpr std::size_t kStageCount = static_cast<std::size_t>(Stage::total) + 1;
 std::string_view stage_name(Stage s) noexcept;  // "stt", "llm_first_token", ...
