@@ -361,7 +361,8 @@ ROB_API int rob_stt_sink_transcript(rob_stt_sink* sink, const char* text, size_t
                                     int is_final) {
     if (!valid_text(text, len)) return ROB_ERR_INVALID_ARGUMENT;
     return deliver(sink, [&](providers::SttSink& t) {
-        t.on_transcript(len == 0 ? std::string_view() : std::string_view(text, len), is_final != 0);
+        t.on_transcript(len == 0 ? std::string_view() : std::string_view(text, len), is_final != 0,
+                        providers::kUnknownConfidence);
     });
 }
 

@@ -36,7 +36,7 @@ std::string normalize(std::string_view text) {
 // Final transcripts, handed over from the provider's thread.
 class Finals : public providers::SttSink {
   public:
-    void on_transcript(std::string_view text, bool is_final) override {
+    void on_transcript(std::string_view text, bool is_final, double) override {
         if (!is_final) return;
         std::lock_guard lock(mu_);
         texts_.emplace_back(text);

@@ -34,11 +34,15 @@ class RINGOVERBOT_API Request {
 
 // ---- speech to text -------------------------------------------------------------------------
 
+inline constexpr double kUnknownConfidence = -1.0;
+
 class SttSink {
   public:
     virtual ~SttSink() = default;
-    // Interim (is_final false) and final transcripts of the current utterance.
-    virtual void on_transcript(std::string_view text, bool is_final) = 0;
+    // Interim (is_final false) and final transcripts of the current utterance. `confidence` is
+    // how sure the STT is of `text`, in [0, 1], or kUnknownConfidence when the provider gives
+    // none (the engine then trusts the transcript; see CallConfig's confidence gates).
+    virtual void on_transcript(std::string_view text, bool is_final, double confidence) = 0;
     // The provider's own voice-activity signals (Deepgram SpeechStarted / UtteranceEnd); the
     // engine uses them beside its own VAD. Providers without them never call these.
     virtual void on_speech_started() {}

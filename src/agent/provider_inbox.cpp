@@ -79,10 +79,11 @@ InboxEvent make_error(InboxEventKind kind, std::uint64_t id, const Error& error)
 
 }  // namespace
 
-void InboxSttSink::on_transcript(std::string_view text, bool is_final) {
+void InboxSttSink::on_transcript(std::string_view text, bool is_final, double confidence) {
     InboxEvent e = make(InboxEventKind::stt_transcript, id_);
     e.text.assign(text);
     e.is_final = is_final;
+    e.confidence = confidence;
     inbox_->push(std::move(e));
 }
 void InboxSttSink::on_speech_started() {

@@ -49,13 +49,14 @@ enum class InboxEventKind : std::uint8_t {
 
 struct InboxEvent {
     InboxEventKind kind = InboxEventKind::llm_done;
-    std::uint64_t request = 0;          // the id the engine gave the request
-    std::string text;                   // transcript, token, error message
-    bool is_final = false;              // stt_transcript
-    providers::Action action;           // llm_action
-    std::vector<std::int16_t> samples;  // tts_audio
-    std::uint32_t sample_rate_hz = 0;   // tts_audio
-    Errc error = Errc::ok;              // *_error
+    std::uint64_t request = 0;                          // the id the engine gave the request
+    std::string text;                                   // transcript, token, error message
+    bool is_final = false;                              // stt_transcript
+    double confidence = providers::kUnknownConfidence;  // stt_transcript
+    providers::Action action;                           // llm_action
+    std::vector<std::int16_t> samples;                  // tts_audio
+    std::uint32_t sample_rate_hz = 0;                   // tts_audio
+    Errc error = Errc::ok;                              // *_error
 };
 
 class ProviderInbox {
@@ -92,7 +93,7 @@ class InboxSttSink final : public providers::SttSink {
   public:
     InboxSttSink(std::shared_ptr<ProviderInbox> inbox, std::uint64_t id)
         : inbox_(std::move(inbox)), id_(id) {}
-    void on_transcript(std::string_view text, bool is_final) override;
+    void on_transcript(std::string_view text, bool is_final, double confidence) override;
     void on_speech_started() override;
     void on_utterance_end() override;
     void on_error(const Error& error) override;

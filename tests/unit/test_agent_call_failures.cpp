@@ -76,7 +76,7 @@ TEST_CASE("agent: an STT that never answers times out") {
     CHECK(t.first_frame_us - spoke <= 2'060'000);
     // A late final of the abandoned stream is not answered.
     REQUIRE(sim.world->stt_sinks.size() >= 1);
-    sim.world->stt_sinks.front()->on_transcript("too late", true);
+    sim.world->stt_sinks.front()->on_transcript("too late", true, 1.0);
     sim.poll_now();
     sim.silence(2000);
     CHECK(sim.world->llm_requests.empty());
@@ -247,7 +247,7 @@ TEST_CASE("agent: the caller hangs up mid-reply: one end, everything cancelled, 
     // inbox they keep alive drops what they say.
     world->release_tts(0);
     world->release_llm_all(0);
-    for (auto& s : world->stt_sinks) s->on_transcript("hello?", true);
+    for (auto& s : world->stt_sinks) s->on_transcript("hello?", true, 1.0);
     CHECK(world->requests_alive == 0);
     world->stt_sinks.clear();
     world->tts_held.clear();

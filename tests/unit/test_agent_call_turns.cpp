@@ -157,8 +157,8 @@ TEST_CASE("agent: interim transcripts are ignored, finals before the end of turn
     sim.silence(200);
     sim.speak(400);
     auto& sink = sim.world->stt_sinks.back();
-    sink->on_transcript("a cake for", false);
-    sink->on_transcript("a cake for", true);  // a provider's own final, mid-utterance
+    sink->on_transcript("a cake for", false, 1.0);
+    sink->on_transcript("a cake for", true, 1.0);  // a provider's own final, mid-utterance
     sim.poll_now();
     CHECK(sim.world->llm_requests.empty());  // the caller is still talking
     sim.speak(200);

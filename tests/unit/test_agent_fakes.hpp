@@ -122,7 +122,7 @@ struct FakeWorld {
     // Releases held work. Returns false when there was none.
     bool release_stt() {
         if (stt_held.empty() || stt_sinks.empty()) return false;
-        stt_sinks.back()->on_transcript(stt_held.front(), true);
+        stt_sinks.back()->on_transcript(stt_held.front(), true, 1.0);
         stt_held.pop_front();
         return true;
     }
@@ -209,7 +209,7 @@ class FakeSttStream final : public providers::SttStream {
         }
         switch (world_->stt_mode) {
             case Mode::sync:
-                sink_->on_transcript(text, true);
+                sink_->on_transcript(text, true, 1.0);
                 break;
             case Mode::manual:
                 world_->stt_held.push_back(text);

@@ -31,7 +31,7 @@ class QuietStream final : public providers::SttStream {
   public:
     explicit QuietStream(std::shared_ptr<providers::SttSink> sink) : sink_(std::move(sink)) {}
     void send_audio(std::span<const std::int16_t>) override {}
-    void end_of_turn() override { sink_->on_transcript("", true); }
+    void end_of_turn() override { sink_->on_transcript("", true, 1.0); }
     void cancel() override {}
 
   private:

@@ -402,7 +402,7 @@ void stt_free(void* data, void*) {
 
 struct SttRecorder : providers::SttSink {
     std::vector<std::string> events;
-    void on_transcript(std::string_view t, bool final) override {
+    void on_transcript(std::string_view t, bool final, double) override {
         events.push_back((final ? "final:" : "interim:") + std::string(t));
     }
     void on_speech_started() override { events.emplace_back("speech"); }

@@ -91,7 +91,7 @@ struct SttRecorder final : SttSink {
     std::vector<std::string> finals, interims;
     int speech_started = 0, utterance_ends = 0;
     std::vector<Error> errors;
-    void on_transcript(std::string_view t, bool is_final) override {
+    void on_transcript(std::string_view t, bool is_final, double) override {
         (is_final ? finals : interims).emplace_back(t);
     }
     void on_speech_started() override { ++speech_started; }

@@ -42,12 +42,12 @@ long status_kb(const std::string& field) {
 // Records when the first final arrived.
 class TimedRecorder : public SttRecorder {
   public:
-    void on_transcript(std::string_view text, bool is_final) override {
+    void on_transcript(std::string_view text, bool is_final, double confidence) override {
         {
             std::lock_guard lock(m_);
             if (is_final && !first_final_) first_final_ = Clock::now();
         }
-        SttRecorder::on_transcript(text, is_final);
+        SttRecorder::on_transcript(text, is_final, confidence);
     }
     Clock::time_point first_final() const {
         std::lock_guard lock(m_);

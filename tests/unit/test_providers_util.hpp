@@ -87,7 +87,7 @@ class TtsRecorder : public ringoverbot::providers::TtsSink {
 
 class SttRecorder : public ringoverbot::providers::SttSink {
   public:
-    void on_transcript(std::string_view text, bool is_final) override {
+    void on_transcript(std::string_view text, bool is_final, double) override {
         std::lock_guard lock(m_);
         if (is_final) finals_.emplace_back(text);
         cv_.notify_all();

@@ -58,7 +58,7 @@ struct DeepgramCall final : net::WsHandler {
         switch (msg->kind) {
             case DeepgramKind::results:
                 if (!msg->is_final) {
-                    if (!msg->transcript.empty()) sink->on_transcript(msg->transcript, false);
+                    if (!msg->transcript.empty()) sink->on_transcript(msg->transcript, false, kUnknownConfidence);
                     return;
                 }
                 if (!msg->transcript.empty()) {
@@ -113,7 +113,7 @@ struct DeepgramCall final : net::WsHandler {
 
     // Under the lock.
     void deliver() {
-        sink->on_transcript(pending, true);
+        sink->on_transcript(pending, true, kUnknownConfidence);
         pending.clear();
         turn_requested = false;
         utterance_closed = false;

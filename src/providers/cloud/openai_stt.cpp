@@ -52,7 +52,7 @@ struct TurnQueue {
             if (t.failed)
                 sink->on_error(t.error);
             else
-                sink->on_transcript(t.text, true);
+                sink->on_transcript(t.text, true, kUnknownConfidence);
             turns.pop_front();
         }
     }

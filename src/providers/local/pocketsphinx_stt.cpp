@@ -129,7 +129,7 @@ struct CallDecoding {
             if (const char* hyp = ps_get_hyp(ps, &score)) text = hyp;
         }
         if (cancelled.load(std::memory_order_relaxed)) return;
-        sink->on_transcript(text, true);
+        sink->on_transcript(text, true, kUnknownConfidence);
     }
 };
 
