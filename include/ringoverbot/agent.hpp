@@ -44,9 +44,9 @@ struct CallConfig {
     std::uint32_t output_sample_rate_hz = 0;
 
     // Turn taking.
-    double vad_margin_db = 9.0;          // speech is this far above the adaptive noise floor
-    double vad_min_speech_dbfs = -50.0;  // never speech below this level
-    double echo_return_loss_db = 12.0;   // the bot's echo is at least this much quieter
+    double vad_margin_db = 9.0;           // speech is this far above the adaptive noise floor
+    double vad_min_speech_dbfs = -50.0;   // never speech below this level
+    double echo_return_loss_db = 12.0;    // the bot's echo is at least this much quieter
     std::uint32_t speech_start_ms = 120;  // speech needed to open a turn
     std::uint32_t barge_in_ms = 200;      // speech needed to interrupt the bot
     std::uint32_t endpoint_silence_ms = 500;
@@ -60,13 +60,35 @@ struct CallConfig {
 
     // Provider deadlines: past them the request is cancelled, the failure counted and the
     // fallback spoken.
-    std::uint32_t stt_timeout_ms = 5000;          // end of turn -> final transcript
+    std::uint32_t stt_timeout_ms = 5000;  // end of turn -> final transcript
     std::uint32_t llm_first_token_timeout_ms = 8000;
     std::uint32_t llm_total_timeout_ms = 30000;
     std::uint32_t tts_first_audio_timeout_ms = 5000;
 
     std::size_t max_history_messages = 40;  // user + assistant messages kept for the LLM
     std::uint32_t hangup_grace_ms = 200;    // after the last word of an `end` reply
+
+    // Trusting what was heard. A final transcript's confidence (providers::SttSink) below
+    // `min_confidence` gets the fallback and never reaches the intent or the LLM; an `end_call`
+    // or `transfer` asked for on a turn heard below `action_confidence` is first confirmed with
+    // the matching prompt (a "yes" acts, anything else cancels). A transcript whose provider
+    // gives no confidence (kUnknownConfidence) passes both gates.
+    double min_confidence = 0.5;
+    double action_confidence = 0.8;
+    std::string confirm_end_prompt = "Do you want me to end the call?";
+    std::string confirm_transfer_prompt = "Do you want me to transfer your call?";
+    // A turn with at least this much speech and no usable transcript gets the fallback (no dead
+    // air); shorter noise stays unanswered.
+    std::uint32_t misheard_speech_ms = 400;
+    // After this many misunderstood turns in a row (0 = never), `misunderstood_say` is said, then
+    // the call is transferred to `misunderstood_transfer`, or ended when that is empty.
+    std::uint32_t max_misunderstandings = 3;
+    std::string misunderstood_say =
+        "I am sorry, I cannot understand you on this line. Please call again later. Goodbye.";
+    std::string misunderstood_transfer;
+    // When the words so far complete one of `expected_phrases` (or the STT marks the utterance
+    // final), the turn ends after this much silence instead of `endpoint_silence_ms`.
+    std::uint32_t complete_phrase_silence_ms = 250;
 };
 
 // The providers of a call. stt, llm and tts are required; fallback_tts (a cached local voice)
@@ -89,12 +111,15 @@ struct TurnMetrics {
     std::vector<providers::Action> actions;  // run (or pending at the end of the call)
     bool interrupted = false;                // barge-in cut the reply
     bool failed = false;                     // a provider failed: the fallback was said
-    std::int64_t speech_end_us = -1;       // the caller stopped speaking (VAD), or a key press
-    std::int64_t stt_final_us = -1;        // final transcript arrived
-    std::int64_t first_token_us = -1;      // first LLM token
-    std::int64_t first_audio_us = -1;      // first TTS audio
-    std::int64_t first_frame_us = -1;      // first streamAudio handed to the host
-    std::int64_t playout_end_us = -1;      // the reply finished playing (or was cut)
+    std::int64_t speech_end_us = -1;         // the caller stopped speaking (VAD), or a key press
+    std::int64_t stt_final_us = -1;          // final transcript arrived
+    std::int64_t first_token_us = -1;        // first LLM token
+    std::int64_t first_audio_us = -1;        // first TTS audio
+    std::int64_t first_frame_us = -1;        // first streamAudio handed to the host
+    std::int64_t playout_end_us = -1;        // the reply finished playing (or was cut)
+    double confidence = providers::kUnknownConfidence;  // of the final transcript
+    bool misheard = false;      // gated (low confidence, or speech without words): the fallback
+    bool confirmation = false;  // the reply asks to confirm an end_call or transfer
 };
 
 // audio_bytes_out counts the PCM bytes streamed; turns counts caller turns (not the greeting);
@@ -105,6 +130,10 @@ struct CallStats {
     std::uint64_t turns = 0, barge_ins = 0, dtmf_in = 0;
     std::uint64_t stt_errors = 0, llm_errors = 0, tts_errors = 0, timeouts = 0;
     std::uint64_t fallbacks = 0;
+    // Turns gated to the fallback (misheard), confirmations asked and how they ended, and the
+    // offers made after max_misunderstandings.
+    std::uint64_t misheard = 0, confirmations = 0, confirmed = 0, cancelled_actions = 0;
+    std::uint64_t misunderstood_offers = 0;
 };
 
 enum class OutputKind : int {
@@ -156,7 +185,7 @@ class RINGOVERBOT_API Call {
     const streamer::Metadata& metadata() const;
     const streamer::AudioFormat& format() const;
     const CallStats& stats() const;
-    const std::vector<TurnMetrics>& turns() const;  // every turn so far, finished or not
+    const std::vector<TurnMetrics>& turns() const;           // every turn so far, finished or not
     const std::vector<providers::Message>& history() const;  // what the LLM will see
 
   private:
