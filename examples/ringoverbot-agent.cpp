@@ -168,6 +168,9 @@ int main(int argc, char** argv) {
     const std::uint32_t rate =
         cfg.call.output_sample_rate_hz != 0 ? cfg.call.output_sample_rate_hz : 8000;
     local_tts->prewarm(phrases, rate);
+    // /health says "starting" (503) until the cache is filled: the first calls a load balancer
+    // sends are then as fast as the later ones.
+    cfg.ready = [local_tts] { return local_tts->prewarmed(); };
 
     // The cloud client, only when a cloud provider is chosen: one lws client loop for all.
     std::shared_ptr<providers::CloudClient> cloud;

@@ -206,13 +206,17 @@ RINGOVERBOT_API Result<DialogSummary> describe_dialog(std::string_view dialog_js
 struct TtsCacheOptions {
     std::size_t max_bytes = std::size_t{16} << 20;  // least recently used entries go first
 };
-// Caches whole syntheses by (text, voice, rate): a cached phrase starts at once. prewarm()
-// synthesises phrases ahead (the greeting, the fallback, fixed replies).
+// Caches whole syntheses by (text, voice, rate): a cached phrase starts at once. An entry holds
+// the audio at the requested rate (resampled once when the provider speaks at another), so a
+// replay needs no resampling. prewarm() synthesises phrases ahead (the greeting, the fallback,
+// fixed replies).
 class RINGOVERBOT_API CachedTts : public TtsProvider {
   public:
     static std::shared_ptr<CachedTts> create(std::shared_ptr<TtsProvider> inner,
                                              TtsCacheOptions options = {});
     virtual void prewarm(const std::vector<std::string>& texts, std::uint32_t sample_rate_hz) = 0;
+    // Every prewarm() so far has finished (stored, or refused by the provider). Any thread.
+    virtual bool prewarmed() = 0;
     virtual std::size_t cached_bytes() const = 0;
     virtual std::uint64_t hits() const = 0;
     virtual std::uint64_t misses() const = 0;

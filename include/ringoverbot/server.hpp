@@ -92,6 +92,11 @@ struct ServerConfig {
     // Unix time used to verify webhooks; unset = the system clock. (Tests pin it to replay
     // signed vectors.)
     std::function<double()> wall_clock;
+    // Whether the host has finished warming up (its recogniser loaded, its TTS cache filled);
+    // unset = ready. Until it says true, GET /health answers 503 with status "starting", so a
+    // load balancer sends no call to an instance whose first calls would be slower. Called on
+    // the loop thread at each /health request.
+    std::function<bool()> ready;
 };
 
 // A snapshot of the counters behind /health and /metrics.

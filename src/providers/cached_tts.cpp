@@ -4,13 +4,19 @@
 // is stored once the synthesis completes; a hit replays the stored chunks to the sink at once,
 // inside synthesize(). Entries are immutable and shared, so a replay runs outside the lock while
 // the entry may already have been evicted. Eviction is least recently used, by audio bytes.
+//
+// An entry holds its audio at the rate the request asked for (the rate it is played at), even
+// when the provider speaks at another one: the miss resamples it once on its way into the
+// entry, so no call ever resamples a cached phrase again.
 #include <atomic>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "ringoverbot/audio.hpp"
 #include "ringoverbot/providers.hpp"
 
 namespace ringoverbot::providers {
@@ -103,34 +109,26 @@ class Store {
     std::uint64_t hits_ = 0, misses_ = 0;
 };
 
-// Records a miss's audio on its way to the sink (if any) and stores it when complete. The
-// inner provider calls it in order and never concurrently, so the entry needs no lock.
+// Records a miss's audio on its way to the sink (if any) and stores it when complete, at the
+// requested rate. The inner provider calls it in order and never concurrently, so the entry
+// needs no lock.
 class TeeSink final : public TtsSink {
   public:
-    TeeSink(std::shared_ptr<Store> store, std::string key, std::shared_ptr<TtsSink> out)
+    TeeSink(std::shared_ptr<Store> store, std::string key, std::uint32_t wanted_rate,
+            std::shared_ptr<TtsSink> out)
         : store_(std::move(store)),
           key_(std::move(key)),
+          wanted_rate_(wanted_rate),
           out_(std::move(out)),
           entry_(std::make_shared<Entry>()) {}
 
     void on_audio(std::span<const std::int16_t> samples, std::uint32_t rate) override {
         if (!entry_) keep_ = false;  // audio after on_done: forwarded, never stored
-        if (keep_) {
-            if (entry_->rate != 0 && entry_->rate != rate) keep_ = false;  // not replayable
-            entry_->rate = rate;
-            if (entry_->bytes() + samples.size() * sizeof(std::int16_t) > store_->max_bytes()) {
-                keep_ = false;  // could never be stored: stop copying
-                entry_->samples = {};
-                entry_->chunk_sizes = {};
-            }
-        }
-        if (keep_) {
-            entry_->samples.insert(entry_->samples.end(), samples.begin(), samples.end());
-            entry_->chunk_sizes.push_back(samples.size());
-        }
+        if (keep_) keep_ = record(samples, rate);
         if (out_) out_->on_audio(samples, rate);
     }
     void on_done() override {
+        if (keep_ && resampler_) keep_ = convert({}, true);  // the filter's tail
         if (keep_ && !cancelled_.load(std::memory_order_relaxed))
             store_->put(key_, std::move(entry_));
         finished_.store(true, std::memory_order_release);
@@ -146,10 +144,46 @@ class TeeSink final : public TtsSink {
     bool finished() const { return finished_.load(std::memory_order_acquire); }
 
   private:
+    // Appends a chunk to the entry (resampled to the wanted rate); false = give up storing.
+    bool record(std::span<const std::int16_t> samples, std::uint32_t rate) {
+        if (source_rate_ != 0 && source_rate_ != rate) return false;  // not replayable
+        if (source_rate_ == 0) {
+            source_rate_ = rate;
+            const std::uint32_t stored = wanted_rate_ != 0 ? wanted_rate_ : rate;
+            entry_->rate = stored;
+            if (stored != rate) {
+                auto r = audio::Resampler::create(rate, stored);
+                if (!r) return false;  // a rate the resampler refuses: forwarded, not stored
+                resampler_.emplace(std::move(*r));
+            }
+        }
+        return resampler_ ? convert(samples, false) : append(samples);
+    }
+    bool convert(std::span<const std::int16_t> samples, bool end) {
+        converted_.clear();
+        if (!resampler_->process_append(samples, converted_, end)) return false;
+        return converted_.empty() && !end ? true : append(converted_);
+    }
+    bool append(std::span<const std::int16_t> samples) {
+        if (entry_->bytes() + samples.size() * sizeof(std::int16_t) > store_->max_bytes()) {
+            entry_->samples = {};  // could never be stored: stop copying
+            entry_->chunk_sizes = {};
+            return false;
+        }
+        if (samples.empty()) return true;
+        entry_->samples.insert(entry_->samples.end(), samples.begin(), samples.end());
+        entry_->chunk_sizes.push_back(samples.size());
+        return true;
+    }
+
     std::shared_ptr<Store> store_;
     const std::string key_;
+    const std::uint32_t wanted_rate_;  // 0: keep the provider's rate
     std::shared_ptr<TtsSink> out_;
     std::shared_ptr<Entry> entry_;
+    std::uint32_t source_rate_ = 0;  // the provider's rate, from its first chunk
+    std::optional<audio::Resampler> resampler_;
+    std::vector<std::int16_t> converted_;
     bool keep_ = true;
     std::atomic<bool> cancelled_{false};
     std::atomic<bool> finished_{false};
@@ -195,7 +229,8 @@ class PhraseCache final : public CachedTts {
             sink->on_done();
             return std::unique_ptr<Request>(std::make_unique<DoneRequest>());
         }
-        auto tee = std::make_shared<TeeSink>(store_, std::move(key), std::move(sink));
+        auto tee = std::make_shared<TeeSink>(store_, std::move(key), request.sample_rate_hz,
+                                             std::move(sink));
         auto inner = inner_->synthesize(request, tee);
         if (!inner) return inner.error();
         return std::unique_ptr<Request>(
@@ -209,11 +244,17 @@ class PhraseCache final : public CachedTts {
             TtsRequest request{text, sample_rate_hz, {}};
             std::string key = cache_key(request);
             if (store_->contains(key)) continue;
-            auto tee = std::make_shared<TeeSink>(store_, std::move(key), nullptr);
+            auto tee = std::make_shared<TeeSink>(store_, std::move(key), sample_rate_hz, nullptr);
             // A phrase the provider refuses is simply not cached: a call will see the refusal.
             if (auto inner = inner_->synthesize(request, tee))
                 prewarms_.push_back(Prewarm{std::move(*inner), std::move(tee)});
         }
+    }
+
+    bool prewarmed() override {
+        std::lock_guard lock(prewarm_mutex_);
+        std::erase_if(prewarms_, [](const Prewarm& p) { return p.tee->finished(); });
+        return prewarms_.empty();
     }
 
     std::size_t cached_bytes() const override { return store_->bytes(); }

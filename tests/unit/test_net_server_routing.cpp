@@ -56,13 +56,15 @@ TEST_CASE("net: bodies and URLs the server writes") {
     ServerStats s;
     s.calls_active = 3;
     s.calls_total = 7;
-    const std::string h = health_body(s, 40, 12.34);
+    const std::string h = health_body(s, true, 40, 12.34);
     CHECK(h.find(R"("status":"ok")") != std::string::npos);
     CHECK(h.find(R"("calls":3)") != std::string::npos);
     CHECK(h.find(R"("max_calls":40)") != std::string::npos);
     CHECK(h.find(R"("calls_total":7)") != std::string::npos);
+    CHECK(health_body(s, false, 40, 1).find(R"("status":"starting")") != std::string::npos);
     s.draining = true;
-    CHECK(health_body(s, 40, 1).find(R"("status":"draining")") != std::string::npos);
+    CHECK(health_body(s, true, 40, 1).find(R"("status":"draining")") != std::string::npos);
+    CHECK(health_body(s, false, 40, 1).find(R"("status":"draining")") != std::string::npos);
 
     CHECK(base_url("127.0.0.1", 8765) == "http://127.0.0.1:8765");
     CHECK(base_url("::1", 80) == "http://[::1]:80");

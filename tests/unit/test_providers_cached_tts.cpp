@@ -216,3 +216,45 @@ TEST_CASE("providers: tts cache under concurrent use") {
     CHECK(cache->hits() > 0);
     CHECK(cache->cached_bytes() <= 20000);
 }
+
+TEST_CASE("providers: tts cache stores a phrase at the rate it is played at") {
+    auto pool = WorkerPool::create(1);
+    auto flite = make_flite_tts({}, pool);
+    REQUIRE(flite.ok());
+    const std::string text = "Hello, you have reached the bakery.";
+    auto direct = say(**flite, {text, 8000, {}});
+    const std::uint32_t native = direct->rate();
+    const std::uint32_t wanted = native == 8000 ? 16000 : 8000;  // another rate than flite's
+
+    auto cache = CachedTts::create(*flite);
+    cache->prewarm({text}, wanted);
+    std::promise<void> settled;
+    pool->post([&] { settled.set_value(); });
+    REQUIRE(settled.get_future().wait_for(10s) == std::future_status::ready);
+    REQUIRE(cache->prewarmed());
+    const auto hits = cache->hits();
+    auto hit = say(*cache, {text, wanted, {}});
+    CHECK(cache->hits() == hits + 1);
+    CHECK(hit->rate() == wanted);  // no resampling left for the call
+    const double expected = static_cast<double>(direct->audio().size()) * wanted / native;
+    CHECK(static_cast<double>(hit->audio().size()) == doctest::Approx(expected).epsilon(0.01));
+    // The replayed audio is speech, not silence or a cut tail: its energy is the direct one's.
+    auto energy = [](const std::vector<std::int16_t>& a) {
+        double e = 0;
+        for (auto s : a) e += static_cast<double>(s) * s;
+        return e / static_cast<double>(a.empty() ? 1 : a.size());
+    };
+    CHECK(energy(hit->audio()) == doctest::Approx(energy(direct->audio())).epsilon(0.3));
+}
+
+TEST_CASE("providers: tts cache says when its prewarms are done") {
+    auto fake = std::make_shared<FakeTts>(WorkerPool::create(1));
+    auto cache = CachedTts::create(fake);
+    CHECK(cache->prewarmed());  // nothing asked
+    cache->prewarm({"hold", "greeting"}, 8000);
+    CHECK_FALSE(cache->prewarmed());
+    fake->released = true;
+    for (int i = 0; i < 2000 && !cache->prewarmed(); ++i) std::this_thread::sleep_for(1ms);
+    CHECK(cache->prewarmed());
+    CHECK(cache->cached_bytes() > 0);
+}

@@ -303,8 +303,9 @@ void start_request(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
             const ServerStats s = impl.metrics.snapshot(impl.draining.load());
             const double uptime =
                 static_cast<double>(Server::Impl::now_us() - impl.started_us) / 1e6;
-            respond(wsi, ex, s.draining ? 503 : 200, kJson,
-                    health_body(s, impl.config.max_calls, uptime));
+            const bool ready = !impl.config.ready || impl.config.ready();
+            respond(wsi, ex, s.draining || !ready ? 503 : 200, kJson,
+                    health_body(s, ready, impl.config.max_calls, uptime));
             return;
         }
         case Route::metrics:

@@ -50,11 +50,12 @@ std::string error_body(std::string_view reason) {
     return out;
 }
 
-std::string health_body(const ServerStats& stats, std::size_t max_calls, double uptime_s) {
+std::string health_body(const ServerStats& stats, bool ready, std::size_t max_calls,
+                        double uptime_s) {
     std::string out;
     json::Writer w(out);
     w.begin_object();
-    w.field("status", stats.draining ? "draining" : "ok");
+    w.field("status", stats.draining ? "draining" : ready ? "ok" : "starting");
     w.key("calls").uinteger(stats.calls_active);
     w.key("max_calls").uinteger(max_calls);
     w.key("calls_total").uinteger(stats.calls_total);

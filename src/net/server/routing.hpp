@@ -44,8 +44,10 @@ bool token_matches(std::string_view expected, std::string_view query_token,
 
 // {"error":"<reason>"}
 std::string error_body(std::string_view reason);
-// {"status":"ok"|"draining","calls":N,"max_calls":M,"calls_total":T,"uptime_s":U,"version":V}
-std::string health_body(const ServerStats& stats, std::size_t max_calls, double uptime_s);
+// {"status":"ok"|"draining"|"starting","calls":N,"max_calls":M,"calls_total":T,"uptime_s":U,
+//  "version":V}; draining wins over starting.
+std::string health_body(const ServerStats& stats, bool ready, std::size_t max_calls,
+                        double uptime_s);
 
 // "http://HOST:PORT" (IPv6 literals bracketed).
 std::string base_url(std::string_view host, std::uint16_t port);
