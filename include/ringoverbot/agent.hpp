@@ -5,11 +5,11 @@
 // socket, starts no thread and never sleeps, so a test replays a whole call against a virtual
 // clock. Everything but `Waker` runs on the host's one loop thread.
 //
-// Per call: inbound decode -> 16 kHz -> echo-gated VAD -> turn detector -> STT; on a final
-// transcript (or a DTMF key) the LLM streams tokens -> sentence chunker -> TTS -> resample to the
-// stream's rate -> pacer on the playout clock -> streamAudio. Caller speech confirmed while the
-// bot talks sends `break` at once, cancels the LLM/TTS in flight and keeps in the history only
-// the words the caller heard.
+// Per call: inbound decode -> echo-gated VAD at the line's rate -> turn detector -> STT (at
+// its rate); on a final transcript (or a DTMF key) the LLM streams tokens -> sentence chunker
+// -> TTS -> resample to the stream's rate -> pacer on the playout clock -> streamAudio. Caller
+// speech confirmed while the bot talks sends `break` at once, cancels the LLM/TTS in flight and
+// keeps in the history only the words the caller heard.
 #pragma once
 
 #include <cstdint>

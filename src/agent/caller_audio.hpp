@@ -1,8 +1,10 @@
 // The caller's side of the stream, ready for the engine: one channel (the caller's: left when
-// the stream is stereo), cut into 20 ms frames at 16 kHz for the VAD, and the same audio at
-// the rate the STT asked for. Whatever size the inbound messages have, the VAD sees whole 20 ms
-// frames. Buffers are kept between messages, so nothing is allocated per frame once warm (a new
-// inbound rate creates a resampler: that happens once per stream, not per frame).
+// the stream is stereo), cut into 20 ms frames at the line's own rate for the VAD, and the same
+// audio at the rate the STT asked for. Whatever size the inbound messages have, the VAD sees
+// whole 20 ms frames. The energy VAD needs no particular rate, so nothing is resampled for it:
+// a call whose STT takes the line's rate resamples nothing at all. Buffers are kept between
+// messages, so nothing is allocated per frame once warm (a new inbound rate creates a
+// resampler for the STT: that happens once per stream, not per frame).
 #pragma once
 
 #include <cstddef>
@@ -19,9 +21,7 @@ namespace ringoverbot::agent {
 
 class CallerAudio {
   public:
-    static constexpr std::uint32_t kVadRateHz = 16000;
     static constexpr std::uint32_t kFrameMs = 20;
-    static constexpr std::size_t kFrameSamples = kVadRateHz * kFrameMs / 1000;
 
     // `stt_rate_hz`: the rate stt_samples() is at (fixed for the call).
     explicit CallerAudio(std::uint32_t stt_rate_hz) : stt_rate_(stt_rate_hz) {}
@@ -33,7 +33,7 @@ class CallerAudio {
 
     // This message's caller audio at the STT rate; valid until the next push().
     std::span<const std::int16_t> stt_samples() const;
-    // Pops the next complete 20 ms VAD frame; the span is valid until the next push().
+    // Pops the next complete 20 ms VAD frame (at the line's rate); valid until the next push().
     bool next_vad_frame(std::span<const std::int16_t>& frame);
 
     std::uint32_t stt_rate_hz() const { return stt_rate_; }
@@ -41,18 +41,16 @@ class CallerAudio {
     std::uint64_t vad_ms() const { return vad_ms_; }
 
   private:
-    Status ensure_resamplers(std::uint32_t in_rate);
+    Status ensure_rate(std::uint32_t in_rate);
 
     std::uint32_t stt_rate_;
     std::uint32_t in_rate_ = 0;
-    std::optional<audio::Resampler> to_vad_;  // absent when the stream is at 16 kHz
+    std::size_t frame_samples_ = 0;           // 20 ms at in_rate_
     std::optional<audio::Resampler> to_stt_;  // absent when the STT takes the stream's rate
-    bool stt_uses_vad_ = false;               // the STT rate is 16 kHz: share the VAD audio
 
     std::vector<std::int16_t> mono_;
-    std::vector<std::int16_t> vad_;  // 16 kHz audio not yet cut into frames, from vad_read_
+    std::vector<std::int16_t> vad_;  // line-rate audio not yet cut into frames, from vad_read_
     std::size_t vad_read_ = 0;
-    std::size_t vad_new_from_ = 0;  // where this message's 16 kHz audio starts in vad_
     std::vector<std::int16_t> stt_;
     std::uint64_t vad_ms_ = 0;
 };
