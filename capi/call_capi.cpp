@@ -80,6 +80,17 @@ std::string text_or_empty(const char* s) {
     return s != nullptr ? std::string(s) : std::string();
 }
 
+// The C++ defaults, for the text settings whose defaults rob_call_params_init points to (they
+// live as long as the library; nothing writes them).
+const agent::CallConfig& call_defaults() {
+    static const agent::CallConfig defaults;
+    return defaults;
+}
+
+bool is_confidence(double v) {
+    return v >= 0.0 && v <= 1.0;
+}  // false for NaN
+
 template <class T>
 void copy_out(const T& full, T* out) {
     const std::uint32_t caller_size = out->struct_size;
@@ -134,6 +145,19 @@ int read_call_config(const rob_call_params* in, agent::CallConfig& c) {
     c.tts_first_audio_timeout_ms = p.tts_first_audio_timeout_ms;
     c.max_history_messages = p.max_history_messages;
     c.hangup_grace_ms = p.hangup_grace_ms;
+    if (!is_confidence(p.min_confidence) || !is_confidence(p.action_confidence)) {
+        set_last_error("min_confidence and action_confidence must be in [0, 1]");
+        return ROB_ERR_INVALID_ARGUMENT;
+    }
+    c.min_confidence = p.min_confidence;
+    c.action_confidence = p.action_confidence;
+    c.confirm_end_prompt = text_or_empty(p.confirm_end_prompt);
+    c.confirm_transfer_prompt = text_or_empty(p.confirm_transfer_prompt);
+    c.misheard_speech_ms = p.misheard_speech_ms;
+    c.max_misunderstandings = p.max_misunderstandings;
+    c.misunderstood_say = text_or_empty(p.misunderstood_say);
+    c.misunderstood_transfer = text_or_empty(p.misunderstood_transfer);
+    c.complete_phrase_silence_ms = p.complete_phrase_silence_ms;
     return ROB_OK;
 }
 
@@ -144,7 +168,7 @@ extern "C" {
 ROB_API void rob_call_params_init(rob_call_params* p, size_t size) {
     if (p == nullptr) return;
     const std::size_t n = ringoverbot::capi::begin_init(p, size);
-    const agent::CallConfig d;  // the C++ defaults are the only copy of them
+    const agent::CallConfig& d = call_defaults();  // the only copy of the defaults
     rob_call_params full{};
     full.struct_size = static_cast<uint32_t>(n);
     full.default_sample_rate_hz = d.decoder.default_sample_rate_hz;
@@ -169,6 +193,15 @@ ROB_API void rob_call_params_init(rob_call_params* p, size_t size) {
     full.tts_first_audio_timeout_ms = d.tts_first_audio_timeout_ms;
     full.max_history_messages = static_cast<uint32_t>(d.max_history_messages);
     full.hangup_grace_ms = d.hangup_grace_ms;
+    full.min_confidence = d.min_confidence;
+    full.action_confidence = d.action_confidence;
+    full.confirm_end_prompt = d.confirm_end_prompt.c_str();
+    full.confirm_transfer_prompt = d.confirm_transfer_prompt.c_str();
+    full.misheard_speech_ms = d.misheard_speech_ms;
+    full.max_misunderstandings = d.max_misunderstandings;
+    full.misunderstood_say = d.misunderstood_say.c_str();
+    full.misunderstood_transfer = d.misunderstood_transfer.c_str();
+    full.complete_phrase_silence_ms = d.complete_phrase_silence_ms;
     std::memcpy(p, &full, n);
 }
 
@@ -299,6 +332,9 @@ ROB_API int rob_call_next_turn(rob_call* c, rob_turn_metrics* out) {
         m.first_audio_us = t.first_audio_us;
         m.first_frame_us = t.first_frame_us;
         m.playout_end_us = t.playout_end_us;
+        m.confidence = t.confidence;
+        m.misheard = t.misheard ? 1 : 0;
+        m.confirmation = t.confirmation ? 1 : 0;
         copy_out(m, out);
         return ROB_OK;
     });
@@ -325,6 +361,11 @@ ROB_API int rob_call_stats(const rob_call* c, rob_call_counters* out) {
     k.tts_errors = s.tts_errors;
     k.timeouts = s.timeouts;
     k.fallbacks = s.fallbacks;
+    k.misheard = s.misheard;
+    k.confirmations = s.confirmations;
+    k.confirmed = s.confirmed;
+    k.cancelled_actions = s.cancelled_actions;
+    k.misunderstood_offers = s.misunderstood_offers;
     copy_out(k, out);
     return ROB_OK;
 }

@@ -137,5 +137,8 @@ static_assert(ROB_ACTION_END_CALL == value(providers::ActionKind::end_call));
 static_assert(ROB_OUTPUT_TEXT == value(agent::OutputKind::text));
 static_assert(ROB_OUTPUT_CLOSE == value(agent::OutputKind::close));
 
+// A transcript of unknown confidence (rob_stt_sink_transcript_confidence, rob_turn_metrics).
+static_assert(ROB_CONFIDENCE_UNKNOWN == providers::kUnknownConfidence);
+
 }  // namespace
 }  // namespace ringoverbot::capi

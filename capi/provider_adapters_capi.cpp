@@ -359,10 +359,19 @@ ROB_API const char* rob_stt_provider_name(const rob_stt_provider* p) {
 
 ROB_API int rob_stt_sink_transcript(rob_stt_sink* sink, const char* text, size_t len,
                                     int is_final) {
+    return rob_stt_sink_transcript_confidence(sink, text, len, is_final,
+                                              providers::kUnknownConfidence);
+}
+
+ROB_API int rob_stt_sink_transcript_confidence(rob_stt_sink* sink, const char* text, size_t len,
+                                               int is_final, double confidence) {
     if (!valid_text(text, len)) return ROB_ERR_INVALID_ARGUMENT;
+    // NaN fails both comparisons; every negative value is "unknown", one spelling of it inside.
+    if (!(confidence <= 1.0)) return ROB_ERR_INVALID_ARGUMENT;
+    if (confidence < 0.0) confidence = providers::kUnknownConfidence;
     return deliver(sink, [&](providers::SttSink& t) {
         t.on_transcript(len == 0 ? std::string_view() : std::string_view(text, len), is_final != 0,
-                        providers::kUnknownConfidence);
+                        confidence);
     });
 }
 

@@ -574,9 +574,16 @@ ROB_API void rob_stt_provider_destroy(rob_stt_provider *p);
 ROB_API const char *rob_stt_provider_name(const rob_stt_provider *p);
 
 /* An interim (is_final 0) or final (is_final 1) transcript of the current utterance; `text`
- * is UTF-8, `len` bytes (copied). */
+ * is UTF-8, `len` bytes (copied). Its confidence is unknown (as ROB_CONFIDENCE_UNKNOWN). */
 ROB_API int rob_stt_sink_transcript(rob_stt_sink *sink, const char *text, size_t len,
                                     int is_final);
+/* The same with how sure the recognizer is of `text`: `confidence` in [0, 1], or any negative
+ * value (ROB_CONFIDENCE_UNKNOWN) when it gives none. Above 1 or NaN: ROB_ERR_INVALID_ARGUMENT.
+ * The call gates final transcripts on it (rob_call_params' min_confidence and
+ * action_confidence); an unknown confidence passes both gates. */
+#define ROB_CONFIDENCE_UNKNOWN (-1.0)
+ROB_API int rob_stt_sink_transcript_confidence(rob_stt_sink *sink, const char *text, size_t len,
+                                               int is_final, double confidence);
 /* The provider's own voice-activity events (optional, used beside the call's VAD). */
 ROB_API int rob_stt_sink_speech_started(rob_stt_sink *sink);
 ROB_API int rob_stt_sink_utterance_end(rob_stt_sink *sink);
@@ -806,6 +813,8 @@ typedef struct rob_deepgram_stt_params {
 } rob_deepgram_stt_params;
 ROB_API void rob_deepgram_stt_params_init(rob_deepgram_stt_params *p, size_t size);
 /* Deepgram live transcription over a WebSocket per call, at the line's own rate and encoding.
+ * Confidence: Deepgram's own (channel.alternatives[0].confidence); a turn's final joined from
+ * several segments carries their mean weighted by the segments' durations.
  * Errors as for rob_llm_provider_create_openai (the base URL must be ws(s)://). */
 ROB_API int rob_stt_provider_create_deepgram(const rob_deepgram_stt_params *params,
                                              rob_cloud_client *client, rob_stt_provider **out);
@@ -822,6 +831,10 @@ typedef struct rob_openai_stt_params {
 } rob_openai_stt_params;
 ROB_API void rob_openai_stt_params_init(rob_openai_stt_params *p, size_t size);
 /* One POST {base_url}/audio/transcriptions per turn (a 16 kHz WAV), endpointed by the call.
+ * Confidence: "whisper..." models answer verbose_json, and the final carries the segments'
+ * exp(avg_logprob) * (1 - no_speech_prob), averaged weighted by duration; gpt-4o-transcribe
+ * and gpt-4o-mini-transcribe answer token logprobs (include[]=logprobs), and it carries
+ * exp(mean logprob); other models: ROB_CONFIDENCE_UNKNOWN.
  * Errors as for rob_llm_provider_create_openai. */
 ROB_API int rob_stt_provider_create_openai(const rob_openai_stt_params *params,
                                            rob_cloud_client *client, rob_stt_provider **out);
@@ -946,6 +959,29 @@ typedef struct rob_call_params {
 
     rob_waker_fn waker; /* may be NULL (then poll at rob_call_next_wakeup and after input) */
     void *waker_user_data;
+
+    /* Trusting what was heard (a struct_size that ends before a field gives it its default).
+     * A final transcript heard below min_confidence gets the fallback, never an intent or an
+     * LLM turn; an end_call or transfer asked for on a turn heard below action_confidence is
+     * first confirmed with the matching prompt (a "yes" acts, anything else cancels). Both in
+     * [0, 1]; a transcript of unknown confidence passes both. Text: UTF-8, copied; the
+     * defaults point into the library; NULL = empty. */
+    double min_confidence;               /* default 0.5 */
+    double action_confidence;            /* default 0.8 */
+    const char *confirm_end_prompt;      /* default "Do you want me to end the call?" */
+    const char *confirm_transfer_prompt; /* default "Do you want me to transfer your call?" */
+    /* A turn with at least this much speech and no usable transcript gets the fallback;
+     * shorter noise stays unanswered. Default 400. */
+    uint32_t misheard_speech_ms;
+    /* After this many misunderstood turns in a row (0 = never), misunderstood_say is said,
+     * then the call goes to misunderstood_transfer (a number), or ends when that is empty.
+     * Default 3; misunderstood_say defaults to a polite goodbye, misunderstood_transfer to "". */
+    uint32_t max_misunderstandings;
+    const char *misunderstood_say;
+    const char *misunderstood_transfer;
+    /* When the words so far complete an expected phrase (or the STT closes the utterance), the
+     * turn ends after this much silence instead of endpoint_silence_ms. Default 250. */
+    uint32_t complete_phrase_silence_ms;
 } rob_call_params;
 
 ROB_API void rob_call_params_init(rob_call_params *p, size_t size);
@@ -1009,6 +1045,10 @@ typedef struct rob_turn_metrics {
     int64_t first_audio_us; /* first TTS audio */
     int64_t first_frame_us; /* first streamAudio handed to the host */
     int64_t playout_end_us; /* the reply finished playing (or was cut) */
+    /* The final transcript's confidence in [0, 1], or ROB_CONFIDENCE_UNKNOWN (-1). */
+    double confidence;
+    int32_t misheard;     /* gated (low confidence, or speech without words): the fallback */
+    int32_t confirmation; /* the reply asks to confirm an end_call or transfer */
 } rob_turn_metrics;
 /* Pops a finished turn into *out (whose struct_size the caller sets): ROB_OK, or ROB_DONE
  * when there is none. Owner thread. */
@@ -1020,6 +1060,9 @@ typedef struct rob_call_counters {
     uint64_t messages_out, audio_messages_out, audio_bytes_out;
     uint64_t turns, barge_ins, dtmf_in;
     uint64_t stt_errors, llm_errors, tts_errors, timeouts, fallbacks;
+    /* Turns gated to the fallback (misheard); confirmations asked, confirmed (acted) and
+     * cancelled; offers made after max_misunderstandings misunderstood turns in a row. */
+    uint64_t misheard, confirmations, confirmed, cancelled_actions, misunderstood_offers;
 } rob_call_counters;
 /* Fills *out (whose struct_size the caller sets). Owner thread. */
 ROB_API int rob_call_stats(const rob_call *c, rob_call_counters *out);

@@ -56,6 +56,16 @@ Status read_double(value v, const std::string& path, double& out, double lo, dou
     return {};
 }
 
+// A confirmation question: a caller asked nothing would not know to say yes.
+Status read_prompt(value v, const std::string& path, std::string& out) {
+    std::string text;
+    if (auto s = read_string(v, path, text); !s) return s;
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+        return bad("config " + path + ": expected a question, got an empty text");
+    out = std::move(text);
+    return {};
+}
+
 Status check_choice(std::string_view flag, std::string_view value_text,
                     std::initializer_list<std::string_view> choices) {
     for (auto c : choices)
@@ -203,6 +213,25 @@ Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
                 s = read_uint(v, path, c.hangup_grace_ms, 0, 60000);
             else if (k == "max_queued_audio_bytes")
                 s = read_uint(v, path, c.max_queued_audio_bytes, 4096, kMaxSize);
+            // Trusting what was heard: the confidence gates and their prompts.
+            else if (k == "min_confidence")
+                s = read_double(v, path, c.min_confidence, 0, 1);
+            else if (k == "action_confidence")
+                s = read_double(v, path, c.action_confidence, 0, 1);
+            else if (k == "confirm_end_prompt")
+                s = read_prompt(v, path, c.confirm_end_prompt);
+            else if (k == "confirm_transfer_prompt")
+                s = read_prompt(v, path, c.confirm_transfer_prompt);
+            else if (k == "misheard_speech_ms")
+                s = read_uint(v, path, c.misheard_speech_ms, 50, 10000);
+            else if (k == "max_misunderstandings")
+                s = read_uint(v, path, c.max_misunderstandings, 0, 100);
+            else if (k == "misunderstood_say")
+                s = read_string(v, path, c.misunderstood_say);
+            else if (k == "misunderstood_transfer")
+                s = read_string(v, path, c.misunderstood_transfer);
+            else if (k == "complete_phrase_silence_ms")
+                s = read_uint(v, path, c.complete_phrase_silence_ms, 50, 10000);
             else
                 return bad("config " + path + ": unknown key");
             return s;

@@ -278,7 +278,9 @@ struct DeepgramSttOptions {
     std::uint32_t keepalive_ms = 5000;  // KeepAlive when no audio was sent this long
     CloudTimeouts timeouts;  // connect bounds the upgrade; first_byte_ms bounds a final's wait
 };
-// Audio goes at the line's own rate and encoding (sample_rate_hz() is 0).
+// Audio goes at the line's own rate and encoding (sample_rate_hz() is 0). Transcripts carry
+// Deepgram's channel.alternatives[0].confidence; a turn's final, joined from several final
+// segments, carries their confidences averaged weighted by the segments' durations.
 RINGOVERBOT_API Result<std::shared_ptr<SttProvider>> make_deepgram_stt(
     DeepgramSttOptions options, std::shared_ptr<CloudClient> client);
 
@@ -292,6 +294,11 @@ struct OpenAiSttOptions {
     CloudTimeouts timeouts;
 };
 // One POST /audio/transcriptions per turn (a WAV of the turn at 16 kHz), endpointed locally.
+// The final's confidence is what the model's answer offers: "whisper..." models are asked for
+// verbose_json, and each segment's exp(avg_logprob) * (1 - no_speech_prob) is averaged over
+// the segments weighted by their durations; gpt-4o-transcribe and gpt-4o-mini-transcribe are
+// asked for include[]=logprobs, and the confidence is exp(mean token logprob); any other model
+// (or an answer without those fields) gives kUnknownConfidence.
 RINGOVERBOT_API Result<std::shared_ptr<SttProvider>> make_openai_stt(
     OpenAiSttOptions options, std::shared_ptr<CloudClient> client);
 

@@ -1,5 +1,6 @@
 // Deepgram messages, service error bodies and raw audio bodies: never crash, error messages
-// stay short and printable, and audio decodes the same however the body is split.
+// stay short and printable, confidences (Deepgram's, OpenAI transcription's) are probabilities
+// or unknown, and audio decodes the same however the body is split.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,13 +18,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto msg = parse_deepgram_message(text);
     if (!msg && msg.code() != Errc::protocol) __builtin_trap();
     if (msg && msg->kind == DeepgramKind::error && msg->error.empty()) __builtin_trap();
+    // A confidence is a probability or unknown (-1), never NaN or out of range.
+    if (msg && msg->confidence != -1 && !(msg->confidence >= 0 && msg->confidence <= 1))
+        __builtin_trap();
 
     const auto err = error_body_message(text);
     if (err.size() > 300) __builtin_trap();
     for (const char c : err)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) __builtin_trap();
 
-    (void)parse_transcription(text);
+    if (const auto t = parse_transcription(text);
+        t && t->confidence != -1 && !(t->confidence >= 0 && t->confidence <= 1))
+        __builtin_trap();
     (void)AudioBodyDecoder::for_output_format(text.substr(0, 32));
 
     if (size < 1) return 0;

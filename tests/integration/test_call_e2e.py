@@ -44,6 +44,12 @@ def test_the_agent_answers_a_spoken_question(start_agent):
     assert logged, agent.log()
     assert "hours" in logged[0]["transcript"] or "open" in logged[0]["transcript"]
     assert logged[0]["reply"].startswith("We are open")
+    # Its confidence (null when the STT gives none), and no gate stood in the way.
+    c = logged[0]["confidence"]
+    assert c is None or 0 <= c <= 1, logged[0]
+    assert logged[0]["misheard"] is False and logged[0]["confirmation"] is False
+    greeting_logged = [t for t in turns_logged(agent) if t.get("turn") == 0]
+    assert greeting_logged and greeting_logged[0]["confidence"] is None
     # The bot's reply played whole: no break, nothing dropped.
     assert not answer["interrupted"] and answer["dropped_audio_ms"] == 0
     assert answer["bot_audio_ms"] > 5000

@@ -175,6 +175,9 @@ def test_openai_stt_llm_tts_call(cloud, start_agent):
     assert len(stt) >= 2
     for t in stt:
         assert {"file", "model"} <= set(t["fields"]), t["fields"]
+        # whisper-1 is asked for verbose_json: its segments carry the transcript's confidence.
+        assert t["form"]["model"] == "whisper-1"
+        assert t["form"]["response_format"] == "verbose_json", t["form"]
         assert t["wav"]["rate"] == 16000 and t["wav"]["channels"] == 1, t["wav"]
         assert t["wav"]["duration_s"] > 0.5  # the turn's speech, endpointed locally
         assert header(t, "authorization") == "Bearer " + OPENAI_KEY

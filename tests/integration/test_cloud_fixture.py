@@ -269,6 +269,43 @@ def test_transcriptions_give_the_transcripts_in_turn(cloud):
     assert json.loads(answer) == {"text": "goodbye"}
 
 
+def test_transcriptions_answer_confidence_as_each_model_does(cloud):
+    f = cloud("--transcript", "What are your opening hours? Thanks.")
+    audio = wav(b"\0\0" * 32000, 16000)
+    headers = bearer()
+
+    def ask(fields):
+        body, ctype = multipart({"file": audio, **fields})
+        status, _, answer = post(f, "/v1/audio/transcriptions", body,
+                                 {**headers, "Content-Type": ctype}, raw=True)
+        return status, json.loads(answer)
+
+    # whisper-1, verbose_json: a segment per sentence, with avg_logprob and no_speech_prob.
+    status, v = ask({"model": "whisper-1", "response_format": "verbose_json"})
+    assert status == 200
+    assert v["text"] == "What are your opening hours? Thanks."
+    assert v["duration"] == 2.0 and v["task"] == "transcribe"
+    assert [s["text"] for s in v["segments"]] == [" What are your opening hours?", " Thanks."]
+    assert v["segments"][0]["start"] == 0.0 and v["segments"][-1]["end"] == 2.0
+    for seg in v["segments"]:
+        assert {"id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob",
+                "compression_ratio", "no_speech_prob"} <= set(seg)
+        assert seg["avg_logprob"] <= 0 and 0 <= seg["no_speech_prob"] <= 1
+    # gpt-4o-mini-transcribe, json with include[]=logprobs: a log probability per token.
+    status, j = ask({"model": "gpt-4o-mini-transcribe", "response_format": "json",
+                     "include[]": "logprobs"})
+    assert status == 200
+    assert "".join(t["token"] for t in j["logprobs"]) == j["text"]
+    assert all(t["logprob"] <= 0 and bytes(t["bytes"]).decode() == t["token"]
+               for t in j["logprobs"])
+    # Plain json: the text alone. Logprobs with whisper-1 are refused, as the API does.
+    assert ask({"model": "whisper-1", "response_format": "json"}) == (200, {"text": j["text"]})
+    status, err = ask({"model": "whisper-1", "include[]": "logprobs"})
+    assert status == 400 and err["error"]["param"] == "include"
+    assert [r["form"].get("include[]") for r in f.requests("transcribe")] == \
+        [None, "logprobs", None, "logprobs"]
+
+
 # ---- text to speech ------------------------------------------------------------------------------
 
 def test_openai_speech_streams_24khz_pcm_in_chunks(cloud):

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -64,7 +65,7 @@ void stt_end_of_turn(void* data, void*) {
     const std::string t = w->next_transcript < w->transcripts.size()
                               ? w->transcripts[w->next_transcript++]
                               : std::string();
-    CHECK(rob_stt_sink_transcript(w->stt_sink, t.data(), t.size(), 1) == ROB_OK);
+    CHECK(rob_stt_sink_transcript_confidence(w->stt_sink, t.data(), t.size(), 1, 0.93) == ROB_OK);
 }
 void stt_free(void* data, void*) {
     auto* w = static_cast<World*>(data);
@@ -314,6 +315,20 @@ TEST_CASE("agent: C ABI call params and refusals") {
     CHECK(p.greeting == nullptr);
     CHECK(!p.waker);
     CHECK(rob_struct_size(ROB_STRUCT_CALL_PARAMS) == sizeof(rob_call_params));
+    // The confidence gates' settings: the C++ defaults, text pointing into the library.
+    CHECK(p.min_confidence == 0.5);
+    CHECK(p.action_confidence == 0.8);
+    REQUIRE(p.confirm_end_prompt != nullptr);
+    CHECK(std::string(p.confirm_end_prompt) == "Do you want me to end the call?");
+    REQUIRE(p.confirm_transfer_prompt != nullptr);
+    CHECK(std::string(p.confirm_transfer_prompt) == "Do you want me to transfer your call?");
+    CHECK(p.misheard_speech_ms == 400);
+    CHECK(p.max_misunderstandings == 3);
+    REQUIRE(p.misunderstood_say != nullptr);
+    CHECK(std::string(p.misunderstood_say).find("Goodbye") != std::string::npos);
+    REQUIRE(p.misunderstood_transfer != nullptr);
+    CHECK(std::string(p.misunderstood_transfer).empty());
+    CHECK(p.complete_phrase_silence_ms == 250);
 
     World w;
     Providers prov(w);
@@ -326,6 +341,26 @@ TEST_CASE("agent: C ABI call params and refusals") {
     set = prov.set();
     p.number_policy = 77;
     CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
+    rob_call_params_init(&p, sizeof p);
+    for (const double bad : {-0.01, 1.01, std::nan("")}) {
+        p.min_confidence = bad;
+        CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
+        CHECK(std::string(rob_last_error_message()).find("min_confidence") != std::string::npos);
+        p.min_confidence = 0.5;
+        p.action_confidence = bad;
+        CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
+        p.action_confidence = 0.8;
+    }
+    // A host built before the confidence settings: its struct ends at waker_user_data, and
+    // whatever follows in its memory is not read (the defaults apply).
+    const std::size_t old_size = offsetof(rob_call_params, waker_user_data) + sizeof(void*);
+    std::memset(&p, 0xFF, sizeof p);  // NaN doubles, wild pointers past the old end
+    rob_call_params_init(&p, old_size);
+    CHECK(p.struct_size == old_size);
+    CHECK(p.endpoint_silence_ms == 500);
+    REQUIRE(rob_call_create(&p, &set, &c) == ROB_OK);
+    rob_call_destroy(c);
+    c = nullptr;
     rob_call_params_init(&p, sizeof p);
     p.chunk_ms = 5;  // out of range: the engine names the setting
     CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
@@ -364,6 +399,10 @@ TEST_CASE("agent: C ABI call greets, hears the caller, answers from a thread, th
     CHECK(h.world.tts_texts.front() == "Hello.");
     REQUIRE(h.silence_until([&] { return h.turns.size() == 1; }, 3000));
     CHECK(h.turn_texts[0] == "|Hello.|Hello.|");
+    // The greeting heard nobody: no confidence, nothing gated or confirmed.
+    CHECK(h.turns[0].confidence == ROB_CONFIDENCE_UNKNOWN);
+    CHECK(h.turns[0].misheard == 0);
+    CHECK(h.turns[0].confirmation == 0);
 
     // The caller speaks; the turn ends after the endpointing silence.
     h.speak(800);
@@ -406,6 +445,23 @@ TEST_CASE("agent: C ABI call greets, hears the caller, answers from a thread, th
     CHECK(k.llm_errors == 0);
     CHECK(k.audio_messages_out == h.count("streamAudio"));
     CHECK(k.messages_in > 100);
+    // Heard with a confidence above both gates: nothing gated, nothing confirmed.
+    CHECK(k.misheard == 0);
+    CHECK(k.confirmations == 0);
+    CHECK(k.confirmed == 0);
+    CHECK(k.cancelled_actions == 0);
+    CHECK(k.misunderstood_offers == 0);
+    // A caller built before the new counters gets the old struct, and nothing past it.
+    struct {
+        rob_call_counters k;
+        unsigned char canary[8];
+    } old_counters;
+    std::memset(&old_counters, 0x5A, sizeof old_counters);
+    old_counters.k.struct_size = offsetof(rob_call_counters, misheard);
+    REQUIRE(rob_call_stats(h.call, &old_counters.k) == ROB_OK);
+    CHECK(old_counters.k.struct_size == offsetof(rob_call_counters, misheard));
+    CHECK(old_counters.k.turns == 1);
+    CHECK(old_counters.k.misheard == 0x5A5A5A5A5A5A5A5Aull);
     // What the model will see next time: the greeting, the question, the answer.
     int32_t role = -1;
     const char* text = nullptr;

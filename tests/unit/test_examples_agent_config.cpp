@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/host_config.hpp"
@@ -127,6 +128,59 @@ TEST_CASE("examples: agent config file under the flags, secrets from the environ
     CHECK(e->server.webhook.call_events_key == "from-env");
     CHECK(e->server.stream_token == "tok");
     CHECK(e->server.webhook.ivr_token.empty());
+}
+
+TEST_CASE("examples: agent confidence gates and misunderstanding settings from the config") {
+    Fixture f;
+    // The defaults are the library's.
+    auto d = f.parse({});
+    REQUIRE(d.ok());
+    const agent::CallConfig lib;
+    CHECK(d->server.call.min_confidence == lib.min_confidence);
+    CHECK(d->server.call.action_confidence == lib.action_confidence);
+    CHECK(d->server.call.complete_phrase_silence_ms == lib.complete_phrase_silence_ms);
+    CHECK(d->server.call.misheard_speech_ms == lib.misheard_speech_ms);
+    CHECK(d->server.call.max_misunderstandings == lib.max_misunderstandings);
+
+    f.files["gates.json"] = R"({"call": {
+        "min_confidence": 0.35, "action_confidence": 1, "complete_phrase_silence_ms": 300,
+        "misheard_speech_ms": 600, "max_misunderstandings": 0,
+        "confirm_end_prompt": "Shall I hang up?", "confirm_transfer_prompt": "Shall I put you through?",
+        "misunderstood_say": "Let me find you someone.", "misunderstood_transfer": "33100000000"}})";
+    auto r = f.parse({"--config", "gates.json"});
+    REQUIRE_MESSAGE(r.ok(), message(r));
+    const agent::CallConfig& c = r->server.call;
+    CHECK(c.min_confidence == doctest::Approx(0.35));
+    CHECK(c.action_confidence == 1.0);
+    CHECK(c.complete_phrase_silence_ms == 300);
+    CHECK(c.misheard_speech_ms == 600);
+    CHECK(c.max_misunderstandings == 0);
+    CHECK(c.confirm_end_prompt == "Shall I hang up?");
+    CHECK(c.confirm_transfer_prompt == "Shall I put you through?");
+    CHECK(c.misunderstood_say == "Let me find you someone.");
+    CHECK(c.misunderstood_transfer == "33100000000");
+
+    // Confidences are probabilities; the times and counts have bounds; a confirmation is a
+    // question. Each error names its key.
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {R"({"min_confidence": 1.5})", "$.call.min_confidence: expected a number within"},
+        {R"({"min_confidence": -0.1})", "$.call.min_confidence: expected a number within"},
+        {R"({"action_confidence": "0.9"})", "$.call.action_confidence: expected a number"},
+        {R"({"action_confidence": 2})", "$.call.action_confidence: expected a number within"},
+        {R"({"complete_phrase_silence_ms": 0})", "$.call.complete_phrase_silence_ms"},
+        {R"({"complete_phrase_silence_ms": 0.5})", "$.call.complete_phrase_silence_ms"},
+        {R"({"misheard_speech_ms": 20000})", "$.call.misheard_speech_ms"},
+        {R"({"max_misunderstandings": -1})", "$.call.max_misunderstandings"},
+        {R"({"confirm_end_prompt": "  "})", "$.call.confirm_end_prompt: expected a question"},
+        {R"({"confirm_transfer_prompt": 3})", "$.call.confirm_transfer_prompt: expected a string"},
+        {R"({"min_confidense": 0.5})", "$.call.min_confidense: unknown key"},
+    };
+    for (const auto& [call, expected] : bad) {
+        CAPTURE(call);
+        f.files["bad.json"] = R"({"call": )" + call + "}";
+        const std::string m = message(f.parse({"--config", "bad.json"}));
+        CHECK(m.find(expected) != std::string::npos);
+    }
 }
 
 TEST_CASE("examples: agent config errors name the file and the JSON path") {

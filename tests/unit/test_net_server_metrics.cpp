@@ -79,6 +79,11 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     agent::CallStats before, after;
     after.tts_errors = 2;
     after.barge_ins = 1;
+    after.misheard = 3;
+    after.confirmations = 4;
+    after.confirmed = 1;
+    after.cancelled_actions = 2;
+    after.misunderstood_offers = 5;
     m.add_call_delta(before, after);
     m.add_call_delta(after, after);  // no change, nothing added
 
@@ -96,6 +101,13 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     CHECK(has_line(page, R"(ringoverbot_webhooks_total{reason="bad_signature"} 2)"));
     CHECK(has_line(page, R"(ringoverbot_provider_errors_total{provider="tts"} 2)"));
     CHECK(has_line(page, "ringoverbot_barge_ins_total 1"));
+    CHECK(has_line(page, "# TYPE ringoverbot_misheard_turns_total counter"));
+    CHECK(has_line(page, "ringoverbot_misheard_turns_total 3"));
+    CHECK(has_line(page, "# TYPE ringoverbot_confirmations_total counter"));
+    CHECK(has_line(page, "ringoverbot_confirmations_total 4"));
+    CHECK(has_line(page, "ringoverbot_confirmed_actions_total 1"));
+    CHECK(has_line(page, "ringoverbot_cancelled_actions_total 2"));
+    CHECK(has_line(page, "ringoverbot_misunderstood_offers_total 5"));
     CHECK(has_line(page, "# TYPE ringoverbot_turn_latency_seconds histogram"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.25"} 0)"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.5"} 1)"));

@@ -3,11 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "handles.hpp"
@@ -453,6 +455,75 @@ TEST_CASE("providers: C ABI STT vtable receives audio and turn ends") {
     stream->reset();
     CHECK(state.cancels == 1);
     CHECK(state.frees == 1);
+    rob_stt_provider_destroy(h);
+}
+
+namespace {
+
+struct ConfidenceRecorder : providers::SttSink {
+    std::vector<std::pair<std::string, double>> transcripts;
+    void on_transcript(std::string_view t, bool, double confidence) override {
+        transcripts.emplace_back(std::string(t), confidence);
+    }
+    void on_error(const ringoverbot::Error&) override {}
+};
+
+int confidence_open(const rob_stt_options*, rob_stt_sink* sink, void** data, void* ud) {
+    *static_cast<rob_stt_sink**>(ud) = sink;
+    *data = ud;
+    return ROB_OK;
+}
+void confidence_push(void*, const int16_t*, size_t, void*) {}
+void confidence_turn(void*, void*) {}
+
+}  // namespace
+
+TEST_CASE("providers: C ABI STT sink carries a transcript's confidence") {
+    rob_stt_sink* sink = nullptr;
+    rob_stt_provider_vtable vt;
+    rob_stt_provider_vtable_init(&vt, sizeof vt);
+    vt.user_data = &sink;
+    vt.open = confidence_open;
+    vt.push_audio = confidence_push;
+    vt.end_of_turn = confidence_turn;
+    rob_stt_provider* h = nullptr;
+    REQUIRE(rob_stt_provider_create(&vt, &h) == ROB_OK);
+    auto rec = std::make_shared<ConfidenceRecorder>();
+    providers::SttOptions o;
+    o.sample_rate_hz = 16000;
+    auto stream = h->impl->open(o, rec);
+    REQUIRE(stream.ok());
+    REQUIRE(sink != nullptr);
+
+    CHECK(rob_stt_sink_transcript_confidence(sink, "sales", 5, 0, 0.25) == ROB_OK);
+    CHECK(rob_stt_sink_transcript_confidence(sink, "sales please", 12, 1, 0.875) == ROB_OK);
+    CHECK(rob_stt_sink_transcript_confidence(sink, "zero", 4, 1, 0.0) == ROB_OK);
+    CHECK(rob_stt_sink_transcript_confidence(sink, "one", 3, 1, 1.0) == ROB_OK);
+    // Any negative value is unknown, as is the transcript without a confidence.
+    CHECK(rob_stt_sink_transcript_confidence(sink, "minus", 5, 1, -0.5) == ROB_OK);
+    CHECK(rob_stt_sink_transcript_confidence(sink, "unknown", 7, 1, ROB_CONFIDENCE_UNKNOWN) ==
+          ROB_OK);
+    CHECK(rob_stt_sink_transcript(sink, "plain", 5, 1) == ROB_OK);
+    // Above 1 or NaN is a mistake of the host: refused, nothing delivered, the sink lives on.
+    CHECK(rob_stt_sink_transcript_confidence(sink, "over", 4, 1, 1.0001) ==
+          ROB_ERR_INVALID_ARGUMENT);
+    CHECK(rob_stt_sink_transcript_confidence(sink, "nan", 3, 1, std::nan("")) ==
+          ROB_ERR_INVALID_ARGUMENT);
+    CHECK(rob_stt_sink_transcript_confidence(sink, nullptr, 3, 1, 0.5) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(rob_stt_sink_transcript_confidence(nullptr, "x", 1, 1, 0.5) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(rob_stt_sink_transcript_confidence(sink, "after", 5, 1, 0.5) == ROB_OK);
+
+    using T = std::pair<std::string, double>;
+    CHECK(rec->transcripts == std::vector<T>{{"sales", 0.25},
+                                             {"sales please", 0.875},
+                                             {"zero", 0.0},
+                                             {"one", 1.0},
+                                             {"minus", providers::kUnknownConfidence},
+                                             {"unknown", providers::kUnknownConfidence},
+                                             {"plain", providers::kUnknownConfidence},
+                                             {"after", 0.5}});
+    (void)rob_stt_sink_release(sink);
+    stream->reset();
     rob_stt_provider_destroy(h);
 }
 

@@ -60,6 +60,7 @@ TEST_CASE("providers: cloud deepgram Results") {
     CHECK_FALSE(m->from_finalize);
     CHECK(m->start_s == doctest::Approx(5.99));
     CHECK(m->duration_s == doctest::Approx(1.98));
+    CHECK(m->confidence == doctest::Approx(0.99707));
 
     // An interim result (no speech_final, integer times) and a Finalize answer.
     const auto interim = parse_deepgram_message(
@@ -70,16 +71,45 @@ TEST_CASE("providers: cloud deepgram Results") {
     CHECK_FALSE(interim->is_final);
     CHECK_FALSE(interim->speech_final);
     CHECK(interim->duration_s == 1.0);
+    CHECK(interim->confidence == doctest::Approx(0.9));
     const auto fin = parse_deepgram_message(
         R"({"type":"Results","is_final":true,"speech_final":false,"from_finalize":true,)"
         R"("start":3.5,"duration":0.25,"channel":{"alternatives":[{"transcript":""}]}})");
     REQUIRE(fin.ok());
     CHECK(fin->from_finalize);
     CHECK(fin->transcript.empty());
+    CHECK(fin->confidence == -1);  // no confidence: unknown
     // Results without alternatives: an empty transcript, not an error.
     const auto none = parse_deepgram_message(R"({"type":"Results","channel":{"alternatives":[]}})");
     REQUIRE(none.ok());
     CHECK(none->transcript.empty());
+}
+
+TEST_CASE("providers: cloud deepgram confidence is a probability or unknown") {
+    const auto with = [](std::string_view confidence) {
+        const auto m = parse_deepgram_message(
+            R"({"type":"Results","is_final":true,"channel":{"alternatives":[{"transcript":"yes",)"
+            R"("confidence":)" +
+            std::string(confidence) + "}]}}");
+        REQUIRE(m.ok());
+        CHECK(m->transcript == "yes");
+        return m->confidence;
+    };
+    CHECK(with("0") == 0.0);
+    CHECK(with("1") == 1.0);  // an integer is a number too
+    CHECK(with("0.5e0") == 0.5);
+    CHECK(with("1.0000001") == -1);
+    CHECK(with("-0.1") == -1);
+    CHECK(with("1e308") == -1);
+    CHECK(with(R"("0.9")") == -1);
+    CHECK(with("null") == -1);
+    CHECK(with("true") == -1);
+    CHECK(with("[0.9]") == -1);
+    CHECK(with(R"({"value":0.9})") == -1);
+    // Out of the number range of a double: the message is undecodable, as any bad JSON.
+    CHECK(parse_deepgram_message(
+              R"({"type":"Results","channel":{"alternatives":[{"confidence":1e999}]}})")
+              .code() == Errc::protocol);
 }
 
 TEST_CASE("providers: cloud deepgram UtteranceEnd, SpeechStarted, Metadata") {

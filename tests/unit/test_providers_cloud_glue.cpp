@@ -3,6 +3,7 @@
 // tests; the client has its loopback tests; whole calls run in tests/integration.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -89,10 +90,12 @@ std::unique_ptr<net::WsConnection> FakeLoop::websocket(net::WsRequest r,
 
 struct SttRecorder final : SttSink {
     std::vector<std::string> finals, interims;
+    std::vector<double> final_confidences, interim_confidences;
     int speech_started = 0, utterance_ends = 0;
     std::vector<Error> errors;
-    void on_transcript(std::string_view t, bool is_final, double) override {
+    void on_transcript(std::string_view t, bool is_final, double confidence) override {
         (is_final ? finals : interims).emplace_back(t);
+        (is_final ? final_confidences : interim_confidences).push_back(confidence);
     }
     void on_speech_started() override { ++speech_started; }
     void on_utterance_end() override { ++utterance_ends; }
@@ -133,14 +136,18 @@ std::string header(const std::vector<net::Header>& hs, std::string_view name) {
     return {};
 }
 
+// A Results message as Deepgram sends it; `confidence` is the JSON text of the first
+// alternative's confidence ("" leaves the field out).
 std::string results(std::string_view text, bool is_final, bool speech_final,
-                    bool from_finalize = false) {
-    return std::string(
-               R"({"type":"Results","channel_index":[0,1],"duration":1.0,"start":0.0,"is_final":)") +
-           (is_final ? "true" : "false") + R"(,"speech_final":)" +
-           (speech_final ? "true" : "false") + R"(,"from_finalize":)" +
+                    bool from_finalize = false, std::string_view confidence = "0.99",
+                    std::string_view duration = "1.0") {
+    return std::string(R"({"type":"Results","channel_index":[0,1],"duration":)") +
+           std::string(duration) + R"(,"start":0.0,"is_final":)" + (is_final ? "true" : "false") +
+           R"(,"speech_final":)" + (speech_final ? "true" : "false") + R"(,"from_finalize":)" +
            (from_finalize ? "true" : "false") + R"(,"channel":{"alternatives":[{"transcript":")" +
-           std::string(text) + R"(","confidence":0.99,"words":[]}]}})";
+           std::string(text) + R"(")" +
+           (confidence.empty() ? std::string() : R"(,"confidence":)" + std::string(confidence)) +
+           R"(,"words":[]}]}})";
 }
 
 }  // namespace
@@ -223,6 +230,58 @@ TEST_CASE("providers: cloud deepgram sends the line as it came and turns results
     ws.handler->on_closed(1000);
     CHECK(sink->finals.size() == 2);
     CHECK(sink->errors.empty());
+}
+
+TEST_CASE("providers: cloud deepgram carries the confidence, duration-weighted over a turn") {
+    auto loop = std::make_shared<FakeLoop>();
+    auto stt = make_deepgram_stt(DeepgramSttOptions{}, loop);
+    REQUIRE(stt.ok());
+    SttOptions so;
+    so.sample_rate_hz = 8000;
+    auto sink = std::make_shared<SttRecorder>();
+    auto opened = (*stt)->open(so, sink);
+    REQUIRE(opened.ok());
+    auto& stream = **opened;
+    FakeWs& ws = *loop->sockets[0];
+
+    // Interims carry their own confidence.
+    ws.answer(results("transfer", false, false, false, "0.42"));
+    REQUIRE(sink->interim_confidences.size() == 1);
+    CHECK(sink->interim_confidences[0] == doctest::Approx(0.42));
+    // A turn of two segments: 1.5 s heard at 0.9 and 0.5 s at 0.5 -> (1.35 + 0.25) / 2 = 0.8
+    // (their plain mean would be 0.7, their minimum 0.5).
+    ws.answer(results("transfer me", true, false, false, "0.9", "1.5"));
+    ws.answer(results("to sales", true, true, false, "0.5", "0.5"));
+    stream.end_of_turn();
+    REQUIRE(sink->finals == std::vector<std::string>{"transfer me to sales"});
+    CHECK(sink->final_confidences[0] == doctest::Approx(0.8));
+
+    // The next turn starts afresh. A segment without a confidence (or with one that is not a
+    // probability) does not count; an empty segment neither.
+    ws.answer(results("opening", true, false, false, "", "0.4"));
+    ws.answer(results("hours", true, false, false, "1.7", "0.4"));
+    ws.answer(results("", true, false, false, "0.01", "0.4"));
+    ws.answer(results("please", true, false, false, "1", "0.6"));
+    stream.end_of_turn();  // Finalize; the answer closes the turn
+    ws.answer(results("", true, false, true, "0", "0.0"));
+    REQUIRE(sink->finals.size() == 2);
+    CHECK(sink->finals[1] == "opening hours please");
+    CHECK(sink->final_confidences[1] == 1.0);
+
+    // No segment with a confidence: unknown.
+    ws.answer(results("sales", true, true, false, ""));
+    stream.end_of_turn();
+    REQUIRE(sink->finals.size() == 3);
+    CHECK(sink->final_confidences[2] == kUnknownConfidence);
+
+    // Hostile durations neither overflow nor go negative: the weights are bounded.
+    ws.answer(results("a", true, false, false, "0.2", "1e300"));
+    ws.answer(results("b", true, true, false, "0.6", "-5"));
+    stream.end_of_turn();
+    REQUIRE(sink->finals.size() == 4);
+    const double c = sink->final_confidences[3];
+    CHECK(c >= 0.2);
+    CHECK(c <= 0.6);
 }
 
 TEST_CASE("providers: cloud deepgram reports a closed or failed stream to the engine") {
@@ -405,6 +464,50 @@ TEST_CASE("providers: cloud openai stt sends each turn as a WAV, finals in turn 
     stream.end_of_turn();
     CHECK(loop->http_requests.size() == 2);
     CHECK(sink->finals.size() == 3);
+}
+
+TEST_CASE("providers: cloud openai stt finals carry the confidence the model's answer offers") {
+    const std::vector<std::int16_t> voice(3200, 1000);
+    SttOptions so;
+    so.sample_rate_hz = 16000;
+    for (const std::string model : {"whisper-1", "gpt-4o-mini-transcribe", "other-model"}) {
+        CAPTURE(model);
+        auto loop = std::make_shared<FakeLoop>();
+        OpenAiSttOptions o;
+        o.model = model;
+        auto stt = make_openai_stt(o, loop);
+        REQUIRE(stt.ok());
+        auto sink = std::make_shared<SttRecorder>();
+        auto opened = (*stt)->open(so, sink);
+        REQUIRE(opened.ok());
+        (*opened)->send_audio(voice);
+        (*opened)->end_of_turn();
+        REQUIRE(loop->http_requests.size() == 1);
+        auto& h = *loop->http_requests[0];
+        const std::string& form = h.request.body;
+        const bool whisper = model == "whisper-1", gpt = model == "gpt-4o-mini-transcribe";
+        CHECK((form.find("verbose_json") != std::string::npos) == whisper);
+        CHECK((form.find("name=\"include[]\"\r\n\r\nlogprobs\r\n") != std::string::npos) == gpt);
+        // Each answers in its own shape (the other fields as the API sends them).
+        body(*h.handler,
+             whisper ? R"({"task":"transcribe","language":"english","duration":0.2,"text":"sales",)"
+                       R"("segments":[{"id":0,"seek":0,"start":0.0,"end":0.2,"text":" sales",)"
+                       R"("tokens":[50364,5763,50374],"temperature":0.0,"avg_logprob":-0.1,)"
+                       R"("compression_ratio":0.5,"no_speech_prob":0.1}]})"
+             : gpt   ? R"({"text":"sales","logprobs":[{"token":"sales","logprob":-0.3,)"
+                       R"("bytes":[115,97,108,101,115]}],"usage":{"type":"tokens",)"
+                       R"("input_tokens":3,"output_tokens":1,"total_tokens":4}})"
+                     : R"({"text":"sales"})");
+        h.handler->on_complete();
+        REQUIRE(sink->finals == std::vector<std::string>{"sales"});
+        const double expected = whisper ? std::exp(-0.1) * 0.9
+                                : gpt   ? std::exp(-0.3)
+                                        : kUnknownConfidence;
+        CHECK(sink->final_confidences[0] == doctest::Approx(expected));
+        // An empty turn (no request) carries no confidence.
+        (*opened)->end_of_turn();
+        CHECK(sink->final_confidences.back() == kUnknownConfidence);
+    }
 }
 
 TEST_CASE("providers: cloud openai stt keeps every unanswered turn's request alive") {

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -68,7 +69,7 @@ TEST_CASE("providers: cloud speech OpenAI transcription form and answer") {
     CHECK(parts[1].name == "model");
     CHECK(parts[1].data == "whisper-1");
     CHECK(parts[2].name == "response_format");
-    CHECK(parts[2].data == "json");
+    CHECK(parts[2].data == "verbose_json");  // whisper's segments carry its confidence
     CHECK(parts[3].name == "language");
     CHECK(parts[3].data == "fr");
     CHECK(parts[4].name == "prompt");
@@ -78,8 +79,9 @@ TEST_CASE("providers: cloud speech OpenAI transcription form and answer") {
     const auto t = parse_transcription(
         R"({"text":"I'd like to speak to sales, please.","usage":{"type":"duration","seconds":3}})");
     REQUIRE(t.ok());
-    CHECK(*t == "I'd like to speak to sales, please.");
-    CHECK(parse_transcription(R"({"text":""})").value().empty());
+    CHECK(t->text == "I'd like to speak to sales, please.");
+    CHECK(t->confidence == -1);  // a plain json answer says nothing of it
+    CHECK(parse_transcription(R"({"text":""})").value().text.empty());
     CHECK(parse_transcription("").code() == Errc::protocol);
     CHECK(parse_transcription(R"({"txt":"a"})").code() == Errc::protocol);
     CHECK(parse_transcription(R"(["a"])").code() == Errc::protocol);
@@ -87,6 +89,101 @@ TEST_CASE("providers: cloud speech OpenAI transcription form and answer") {
         R"({"error":{"message":"Invalid file format.","type":"invalid_request_error","param":null,"code":null}})");
     CHECK(err.code() == Errc::protocol);
     CHECK(err.error().message.find("Invalid file format.") != std::string::npos);
+}
+
+TEST_CASE("providers: cloud speech OpenAI transcription asks each model for its confidence") {
+    CHECK(transcription_confidence_of("whisper-1") == TranscriptionConfidence::segments);
+    CHECK(transcription_confidence_of("whisper-large-v3") == TranscriptionConfidence::segments);
+    CHECK(transcription_confidence_of("gpt-4o-transcribe") == TranscriptionConfidence::logprobs);
+    CHECK(transcription_confidence_of("gpt-4o-mini-transcribe") ==
+          TranscriptionConfidence::logprobs);
+    CHECK(transcription_confidence_of("gpt-4o-mini-transcribe-2025-03-20") ==
+          TranscriptionConfidence::logprobs);
+    CHECK(transcription_confidence_of("gpt-4o-transcribe-diarize") ==
+          TranscriptionConfidence::none);
+    CHECK(transcription_confidence_of("my-local-asr") == TranscriptionConfidence::none);
+
+    const auto names = [](const std::vector<FormPart>& parts) {
+        std::string out;
+        for (const auto& p : parts) out += p.name + "=" + (p.filename.empty() ? p.data : "") + ";";
+        return out;
+    };
+    TranscriptionParams p;
+    p.model = "gpt-4o-mini-transcribe";
+    CHECK(names(transcription_form(p, "W")) ==
+          "file=;model=gpt-4o-mini-transcribe;response_format=json;include[]=logprobs;");
+    p.model = "whisper-1";
+    CHECK(names(transcription_form(p, "W")) ==
+          "file=;model=whisper-1;response_format=verbose_json;");
+    p.model = "other";
+    CHECK(names(transcription_form(p, "W")) == "file=;model=other;response_format=json;");
+}
+
+TEST_CASE("providers: cloud speech OpenAI transcription confidence from logprobs") {
+    // gpt-4o-mini-transcribe with include[]=logprobs, as the API answers it.
+    const auto t = parse_transcription(
+        R"({"text":"Sales, please.","logprobs":[{"token":"Sales","logprob":-0.2,)"
+        R"("bytes":[83,97,108,101,115]},{"token":",","logprob":-0.4,"bytes":[44]},)"
+        R"({"token":" please","logprob":0.0,"bytes":[32,112,108,101,97,115,101]},)"
+        R"({"token":".","logprob":-0.2,"bytes":[46]}],"usage":{"type":"tokens",)"
+        R"("input_tokens":14,"input_token_details":{"text_tokens":0,"audio_tokens":14},)"
+        R"("output_tokens":4,"total_tokens":18}})");
+    REQUIRE(t.ok());
+    CHECK(t->text == "Sales, please.");
+    CHECK(t->confidence == doctest::Approx(std::exp(-0.2)));  // exp of the mean, -0.8 / 4
+
+    // Entries that are not numbers are skipped; a positive log probability counts as 0; none
+    // at all is unknown; a hopeless one is 0, never negative.
+    CHECK(parse_transcription(R"({"text":"a","logprobs":[{"logprob":"x"},{"logprob":-1},)"
+                              R"(7,null,{"token":"b"}]})")
+              ->confidence == doctest::Approx(std::exp(-1.0)));
+    CHECK(parse_transcription(R"({"text":"a","logprobs":[{"logprob":3.5}]})")->confidence == 1.0);
+    CHECK(parse_transcription(R"({"text":"a","logprobs":[]})")->confidence == -1);
+    CHECK(parse_transcription(R"({"text":"a","logprobs":{"logprob":-1}})")->confidence == -1);
+    CHECK(parse_transcription(R"({"text":"a","logprobs":[{"logprob":-1e308},{"logprob":-1e308}]})")
+              ->confidence == 0.0);
+}
+
+TEST_CASE("providers: cloud speech OpenAI transcription confidence from verbose_json segments") {
+    // whisper-1's verbose_json: two segments, 3 s and 1 s long.
+    const auto t = parse_transcription(
+        R"({"task":"transcribe","language":"english","duration":4.0,"text":"What are your )"
+        R"(opening hours? Thanks.","segments":[{"id":0,"seek":0,"start":0.0,"end":3.0,)"
+        R"("text":" What are your opening hours?","tokens":[50364,708,366,428,5193,2496,30,)"
+        R"(50514],"temperature":0.0,"avg_logprob":-0.1,"compression_ratio":0.8,)"
+        R"("no_speech_prob":0.02},{"id":1,"seek":300,"start":3.0,"end":4.0,"text":" Thanks.",)"
+        R"("tokens":[50514,2561,13,50564],"temperature":0.0,"avg_logprob":-0.7,)"
+        R"("compression_ratio":0.6,"no_speech_prob":0.5}],"usage":{"type":"duration",)"
+        R"("seconds":4}})");
+    REQUIRE(t.ok());
+    CHECK(t->text == "What are your opening hours? Thanks.");
+    const double first = std::exp(-0.1) * 0.98, second = std::exp(-0.7) * 0.5;
+    CHECK(t->confidence == doctest::Approx((3 * first + 1 * second) / 4));
+
+    // Whisper's words over silence: likely tokens, but most likely no speech at all.
+    CHECK(parse_transcription(
+              R"({"text":" Thank you.","segments":[{"start":0.0,"end":2.0,"avg_logprob":-0.05,)"
+              R"("no_speech_prob":0.97}]})")
+              ->confidence < 0.05);
+    // No segments (silence), or segments without avg_logprob: unknown. Without times the
+    // segments weigh alike; a missing no_speech_prob counts as 0; hostile values stay bounded.
+    CHECK(parse_transcription(R"({"text":"","segments":[]})")->confidence == -1);
+    CHECK(parse_transcription(R"({"text":"a","segments":[{"start":0,"end":1}]})")->confidence ==
+          -1);
+    CHECK(parse_transcription(R"({"text":"a","segments":[{"avg_logprob":0},)"
+                              R"({"avg_logprob":-1e300,"no_speech_prob":0}]})")
+              ->confidence == doctest::Approx(0.5));
+    const double c =
+        parse_transcription(R"({"text":"a","segments":[{"avg_logprob":2,"no_speech_prob":-3,)"
+                            R"("start":-1e308,"end":1e308},{"avg_logprob":-1,"no_speech_prob":9,)"
+                            R"("start":5,"end":4}]})")
+            ->confidence;
+    CHECK(c >= 0.0);
+    CHECK(c <= 1.0);
+    // Token logprobs win over segments when an answer has both.
+    CHECK(parse_transcription(R"({"text":"a","logprobs":[{"logprob":0}],)"
+                              R"("segments":[{"avg_logprob":-5}]})")
+              ->confidence == 1.0);
 }
 
 TEST_CASE("providers: cloud speech WAV for the transcription upload") {

@@ -74,9 +74,19 @@ class CallParams(ctypes.Structure):
         ("hangup_grace_ms", c_uint32),
         ("waker", _WAKER),
         ("waker_user_data", c_void_p),
+        ("min_confidence", c_double),
+        ("action_confidence", c_double),
+        ("confirm_end_prompt", c_char_p),
+        ("confirm_transfer_prompt", c_char_p),
+        ("misheard_speech_ms", c_uint32),
+        ("max_misunderstandings", c_uint32),
+        ("misunderstood_say", c_char_p),
+        ("misunderstood_transfer", c_char_p),
+        ("complete_phrase_silence_ms", c_uint32),
     ]
 
-    _TEXT = ("greeting", "fallback", "system_prompt", "voice")
+    _TEXT = ("greeting", "fallback", "system_prompt", "voice", "confirm_end_prompt",
+             "confirm_transfer_prompt", "misunderstood_say", "misunderstood_transfer")
 
     def __init__(self, **settings):
         super().__init__()
@@ -130,12 +140,16 @@ class _TurnMetricsC(ctypes.Structure):
         ("first_audio_us", c_int64),
         ("first_frame_us", c_int64),
         ("playout_end_us", c_int64),
+        ("confidence", c_double),
+        ("misheard", c_int32),
+        ("confirmation", c_int32),
     ]
 
 
 _COUNTERS = ("messages_in", "audio_frames_in", "protocol_errors", "messages_out",
              "audio_messages_out", "audio_bytes_out", "turns", "barge_ins", "dtmf_in",
-             "stt_errors", "llm_errors", "tts_errors", "timeouts", "fallbacks")
+             "stt_errors", "llm_errors", "tts_errors", "timeouts", "fallbacks", "misheard",
+             "confirmations", "confirmed", "cancelled_actions", "misunderstood_offers")
 
 
 class _CallCountersC(ctypes.Structure):
@@ -173,9 +187,11 @@ CallStats = collections.namedtuple("CallStats", _COUNTERS)
 class TurnMetrics(collections.namedtuple(
         "TurnMetrics", "index caller_text bot_text heard_text actions interrupted failed "
                        "speech_end_us stt_final_us first_token_us first_audio_us "
-                       "first_frame_us playout_end_us")):
+                       "first_frame_us playout_end_us confidence misheard confirmation")):
     """One caller turn and the bot's reply. Times in host microseconds, None = did not happen.
-    actions: [(Action, value)]."""
+    actions: [(Action, value)]. confidence: the final transcript's, in [0, 1], None when
+    unknown; misheard: gated to the fallback (low confidence, or speech without words);
+    confirmation: the reply asks to confirm an end_call or transfer."""
 
 
 def _text(ptr, n):
@@ -280,7 +296,9 @@ class Call:
                            _text(m.heard_text, m.heard_text_len), actions, bool(m.interrupted),
                            bool(m.failed), _time(m.speech_end_us), _time(m.stt_final_us),
                            _time(m.first_token_us), _time(m.first_audio_us),
-                           _time(m.first_frame_us), _time(m.playout_end_us))
+                           _time(m.first_frame_us), _time(m.playout_end_us),
+                           None if m.confidence < 0 else m.confidence, bool(m.misheard),
+                           bool(m.confirmation))
 
     @property
     def stats(self):

@@ -46,7 +46,11 @@ __all__ = [
     "SttSink", "LlmSink", "TtsSink", "SttProvider", "SttStream", "LlmProvider", "TtsProvider",
     "WorkerPool", "PocketsphinxStt", "FliteTts", "ScriptedLlm", "CachedTts", "Dialog",
     "CloudClient", "OpenAiLlm", "DeepgramStt", "OpenAiStt", "ElevenLabsTts", "OpenAiTts",
+    "UNKNOWN_CONFIDENCE",
 ]
+
+# ROB_CONFIDENCE_UNKNOWN: a transcript whose recognizer gives no confidence.
+UNKNOWN_CONFIDENCE = -1.0
 
 log = logging.getLogger("ringoverbot")
 
@@ -302,7 +306,8 @@ _stt_vt_init = fn("rob_stt_provider_vtable_init", None, POINTER(_SttVtable), c_s
 _stt_create = fn("rob_stt_provider_create", c_int, POINTER(_SttVtable), _pvp)
 _stt_destroy = fn("rob_stt_provider_destroy", None, _vp)
 _stt_name = fn("rob_stt_provider_name", c_char_p, _vp)
-_stt_transcript = fn("rob_stt_sink_transcript", c_int, _vp, c_char_p, c_size_t, c_int)
+_stt_transcript = fn("rob_stt_sink_transcript_confidence", c_int, _vp, c_char_p, c_size_t, c_int,
+                     c_double)
 _stt_speech_started = fn("rob_stt_sink_speech_started", c_int, _vp)
 _stt_utterance_end = fn("rob_stt_sink_utterance_end", c_int, _vp)
 _stt_error = fn("rob_stt_sink_error", c_int, _vp, c_int, c_char_p)
@@ -445,9 +450,13 @@ class SttSink(_Sink):
     _release_fn = _stt_release
     _error_fn = _stt_error
 
-    def transcript(self, text, final=True):
+    def transcript(self, text, final=True, confidence=None):
+        """An interim (final=False) or final transcript. confidence: how sure the recognizer
+        is, in [0, 1]; None (or any negative value) when it gives none. Above 1 or NaN raises
+        RobError (ROB_ERR_INVALID_ARGUMENT)."""
         data = text_arg(text) or b""
-        return self._send(_stt_transcript, data, len(data), 1 if final else 0)
+        c = UNKNOWN_CONFIDENCE if confidence is None else float(confidence)
+        return self._send(_stt_transcript, data, len(data), 1 if final else 0, c)
 
     def speech_started(self):
         return self._send(_stt_speech_started)

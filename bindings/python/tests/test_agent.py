@@ -32,12 +32,14 @@ class PyStt(SttProvider):
 
     name = "py-stt"
 
-    def __init__(self, transcripts=(), fail_push=False):
+    def __init__(self, transcripts=(), fail_push=False, confidence=None):
         self.transcripts = list(transcripts)
         self.samples = 0
         self.turns = 0
         self.options = None
         self.fail_push = fail_push
+        self.confidence = confidence
+        self.refused = []  # what the sink said to the confidences it refuses
 
     def open(self, options, sink):
         self.options = options
@@ -53,7 +55,12 @@ class PyStt(SttProvider):
                 provider.turns += 1
                 text = provider.transcripts.pop(0) if provider.transcripts else ""
                 sink.transcript(text[:3], final=False)
-                sink.transcript(text, final=True)
+                for bad in (1.5, float("nan")):
+                    try:
+                        sink.transcript(text, final=True, confidence=bad)
+                    except RobError as e:
+                        provider.refused.append(e.code)
+                sink.transcript(text, final=True, confidence=provider.confidence)
 
             def close(self):
                 sink.release()
@@ -136,7 +143,7 @@ CALL_START = json.dumps({"event": "call_start", "call_id": 18446744073709551615,
 
 class Host:
     def __init__(self, stt=None, llm=None, tts=None, **settings):
-        self.stt = stt or PyStt(["I want sales"])
+        self.stt = stt or PyStt(["I want sales"], confidence=0.93)
         self.llm = llm or PyLlm()
         self.tts = tts or PyTts()
         self.wakes = 0
@@ -225,6 +232,7 @@ def test_python_providers_drive_a_call():
     assert h.run(3000, until=lambda: len(h.turns) == 1)
     g = h.turns[0]
     assert (g.caller_text, g.bot_text, g.heard_text) == ("", "Hello, bakery.", "Hello, bakery.")
+    assert (g.confidence, g.misheard, g.confirmation) == (None, False, False)
     greeting_samples = sum(s[3] for s in h.of_kind("streamAudio"))
     assert greeting_samples == pytest.approx(RATE * MS_PER_CHAR * 14 / 1000, rel=0.05)
     assert h.stt.options.sample_rate == 16000
@@ -234,6 +242,9 @@ def test_python_providers_drive_a_call():
     h.run(800, speech=True)
     assert h.run(8000, until=lambda: h.of_kind('"transfer"'))
     assert h.stt.turns == 1
+    # A confidence above 1, or NaN, is refused (ROB_ERR_INVALID_ARGUMENT) and not delivered:
+    # the final that counts is the next one (heard with 0.93).
+    assert h.stt.refused == [-1, -1]
     assert len(h.llm.requests) == 1
     assert h.total_wakes > 0  # the model's thread woke the host through the C waker
     req = h.llm.requests[0]
@@ -267,6 +278,10 @@ def test_python_providers_drive_a_call():
                                      (Role.ASSISTANT, "Let me put you through.")]
     s = h.call.stats
     assert s.turns == 1 and s.llm_errors == 0 and s.fallbacks == 0
+    # Heard above both confidence gates: nothing gated, nothing to confirm.
+    assert (s.misheard, s.confirmations, s.confirmed, s.cancelled_actions,
+            s.misunderstood_offers) == (0, 0, 0, 0, 0)
+    assert not t.misheard and not t.confirmation
     assert s.audio_messages_out == len(h.of_kind("streamAudio"))
 
     h.text('{"event":"call_end","reason":"hangup"}')
@@ -315,6 +330,27 @@ def test_a_raising_tts_and_stt_never_crash(caplog):
 def test_call_settings_and_refusals():
     p = CallParams()
     assert p.chunk_ms == 200 and p.default_sample_rate_hz == 8000
+    # The confidence gates' settings, with the library's defaults.
+    assert (p.min_confidence, p.action_confidence) == (0.5, 0.8)
+    assert p.confirm_end_prompt == b"Do you want me to end the call?"
+    assert p.confirm_transfer_prompt == b"Do you want me to transfer your call?"
+    assert (p.misheard_speech_ms, p.max_misunderstandings, p.complete_phrase_silence_ms) == \
+        (400, 3, 250)
+    assert b"Goodbye" in p.misunderstood_say and p.misunderstood_transfer == b""
+    p.update(min_confidence=0.3, action_confidence=0.9, confirm_end_prompt="Hang up now?",
+             misunderstood_transfer="33100000000", max_misunderstandings=2,
+             complete_phrase_silence_ms=300, misheard_speech_ms=500)
+    assert (p.min_confidence, p.action_confidence) == (0.3, 0.9)
+    assert p.confirm_end_prompt == b"Hang up now?"
+    assert p.misunderstood_transfer == b"33100000000"
+    assert (p.misheard_speech_ms, p.max_misunderstandings, p.complete_phrase_silence_ms) == \
+        (500, 2, 300)
+    Call(PyStt(), PyLlm(), PyTts(), params=p).close()
+    for bad in ({"min_confidence": 1.5}, {"action_confidence": -0.1},
+                {"min_confidence": float("nan")}):
+        with pytest.raises(RobError) as e:
+            Call(PyStt(), PyLlm(), PyTts(), **bad)
+        assert e.value.code == -1 and "confidence" in str(e.value)
     with pytest.raises(TypeError):
         Call(PyStt(), PyLlm(), PyTts(), no_such_setting=1)
     with pytest.raises(RobError) as e:

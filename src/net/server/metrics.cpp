@@ -95,6 +95,11 @@ void Metrics::add_call_delta(const agent::CallStats& b, const agent::CallStats& 
     add(fallbacks, d(b.fallbacks, n.fallbacks));
     add(timeouts, d(b.timeouts, n.timeouts));
     add(dtmf_in, d(b.dtmf_in, n.dtmf_in));
+    add(misheard, d(b.misheard, n.misheard));
+    add(confirmations, d(b.confirmations, n.confirmations));
+    add(confirmed, d(b.confirmed, n.confirmed));
+    add(cancelled_actions, d(b.cancelled_actions, n.cancelled_actions));
+    add(misunderstood_offers, d(b.misunderstood_offers, n.misunderstood_offers));
     add(provider_errors[0], d(b.stt_errors, n.stt_errors));
     add(provider_errors[1], d(b.llm_errors, n.llm_errors));
     add(provider_errors[2], d(b.tts_errors, n.tts_errors));
@@ -204,6 +209,22 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
     p.counter("ringoverbot_provider_timeouts_total", "Provider requests past their deadline.",
               get(timeouts));
     p.counter("ringoverbot_dtmf_total", "DTMF keys received.", get(dtmf_in));
+    p.counter("ringoverbot_misheard_turns_total",
+              "Caller turns answered with the fallback: heard below min_confidence, or speech "
+              "without a usable transcript.",
+              get(misheard));
+    p.counter("ringoverbot_confirmations_total",
+              "Confirmation questions asked before an end_call or transfer heard below "
+              "action_confidence.",
+              get(confirmations));
+    p.counter("ringoverbot_confirmed_actions_total", "Actions run after the caller confirmed them.",
+              get(confirmed));
+    p.counter("ringoverbot_cancelled_actions_total",
+              "Actions dropped because the caller did not confirm them.", get(cancelled_actions));
+    p.counter("ringoverbot_misunderstood_offers_total",
+              "Transfers or goodbyes offered after max_misunderstandings misunderstood turns in a "
+              "row.",
+              get(misunderstood_offers));
     p.family("ringoverbot_provider_errors_total", "counter", "Provider failures by kind.");
     static constexpr std::string_view kProviders[] = {"stt", "llm", "tts"};
     for (std::size_t i = 0; i < 3; ++i)

@@ -65,6 +65,10 @@ class Metrics {
     std::array<Counter, kReasonCount> webhooks{};
     Counter webhook_hangups_applied{0};  // call/hangup webhooks that ended a live call
     Counter turns{0}, barge_ins{0}, fallbacks{0}, timeouts{0}, dtmf_in{0};
+    // The confidence gates (agent::CallStats): turns gated as misheard, confirmations asked
+    // and how they ended, offers after too many misunderstandings.
+    Counter misheard{0}, confirmations{0}, confirmed{0}, cancelled_actions{0};
+    Counter misunderstood_offers{0};
     std::array<Counter, 3> provider_errors{};
     std::array<Histogram, kStageCount> stages{};
 

@@ -68,8 +68,14 @@ void log_finished_turns(Server::Impl& impl, Session& s) {
             .str("heard", t.heard_text)
             .flag("interrupted", t.interrupted)
             .flag("failed", t.failed)
-            .raw("actions", actions_json(t.actions))
-            .raw("latency_ms", latency_json(lat));
+            .flag("misheard", t.misheard)
+            .flag("confirmation", t.confirmation);
+        // The transcript's confidence, null when its STT gives none.
+        if (t.confidence >= 0)
+            line.real("confidence", t.confidence);
+        else
+            line.raw("confidence", "null");
+        line.raw("actions", actions_json(t.actions)).raw("latency_ms", latency_json(lat));
     }
 }
 

@@ -3,9 +3,12 @@
 // - Audio goes at the line's own rate and encoding (linear16, mulaw or alaw; G.711 samples
 //   re-encode to the bytes the line carried), one binary message per engine frame.
 // - Interim results reach the sink as interim transcripts; finals accumulate until the turn is
-//   over. Deepgram's speech_final / UtteranceEnd mark the utterance closed and reach the engine
-//   as on_utterance_end() (a turn signal beside its own VAD); SpeechStarted reaches it as
-//   on_speech_started() (barge-in).
+//   over. Each carries channel.alternatives[0].confidence; the turn's final (its segments
+//   joined) carries their mean weighted by each segment's duration, so a long clear sentence
+//   is not sunk by a short doubtful "um" nor lifted by one. Segments without a confidence do
+//   not count; none with one: kUnknownConfidence. Deepgram's speech_final / UtteranceEnd mark the
+//   utterance closed and reach the engine as on_utterance_end() (a turn signal beside its own VAD);
+//   SpeechStarted reaches it as on_speech_started() (barge-in).
 // - The engine's end_of_turn() delivers the accumulated finals at once when Deepgram already
 //   closed the utterance; otherwise it sends Finalize and delivers at the answer (a result with
 //   from_finalize or speech_final, or UtteranceEnd).
@@ -41,6 +44,8 @@ struct DeepgramCall final : net::WsHandler {
     bool cancelled = false;
     bool ended = false;   // the socket is over (closed or failed)
     std::string pending;  // finals of the current turn
+    // Their confidences weighted by duration (a segment of no duration weighs as 1 ms).
+    double confidence_sum = 0, confidence_weight = 0;
     bool utterance_closed =
         false;                    // Deepgram said the utterance ended (speech_final, UtteranceEnd)
     bool turn_requested = false;  // end_of_turn() waits for Deepgram's answer
@@ -58,12 +63,19 @@ struct DeepgramCall final : net::WsHandler {
         switch (msg->kind) {
             case DeepgramKind::results:
                 if (!msg->is_final) {
-                    if (!msg->transcript.empty()) sink->on_transcript(msg->transcript, false, kUnknownConfidence);
+                    if (!msg->transcript.empty())
+                        sink->on_transcript(msg->transcript, false, confidence_of(*msg));
                     return;
                 }
                 if (!msg->transcript.empty()) {
                     if (!pending.empty()) pending.push_back(' ');
                     pending += msg->transcript;
+                    if (msg->confidence >= 0) {
+                        // Bounded: a hostile duration must not overflow the sums.
+                        const double weight = std::clamp(msg->duration_s, 0.001, 3600.0);
+                        confidence_sum += msg->confidence * weight;
+                        confidence_weight += weight;
+                    }
                 }
                 if (turn_requested && (msg->from_finalize || msg->speech_final)) return deliver();
                 if (msg->speech_final && !pending.empty()) {
@@ -111,10 +123,18 @@ struct DeepgramCall final : net::WsHandler {
         sink->on_error(Error{failure.code(), "deepgram: " + failure.message});
     }
 
+    static double confidence_of(const cloud::DeepgramMessage& msg) {
+        return msg.confidence >= 0 ? msg.confidence : kUnknownConfidence;
+    }
+
     // Under the lock.
     void deliver() {
-        sink->on_transcript(pending, true, kUnknownConfidence);
+        const double confidence = confidence_weight > 0
+                                      ? std::clamp(confidence_sum / confidence_weight, 0.0, 1.0)
+                                      : kUnknownConfidence;
+        sink->on_transcript(pending, true, confidence);
         pending.clear();
+        confidence_sum = confidence_weight = 0;
         turn_requested = false;
         utterance_closed = false;
     }

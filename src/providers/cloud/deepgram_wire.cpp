@@ -96,8 +96,11 @@ Result<DeepgramMessage> parse_deepgram_message(std::string_view json) {
     if (type == "Results") {
         msg.kind = DeepgramKind::results;
         dom::element alt;
-        if (!doc["channel"]["alternatives"].at(0).get(alt))
+        if (!doc["channel"]["alternatives"].at(0).get(alt)) {
             msg.transcript.assign(get_text(alt, "transcript"));
+            double c = 0;
+            if (!alt["confidence"].get_double().get(c) && c >= 0.0 && c <= 1.0) msg.confidence = c;
+        }
         msg.is_final = get_bool(doc, "is_final");
         msg.speech_final = get_bool(doc, "speech_final");
         msg.from_finalize = get_bool(doc, "from_finalize");

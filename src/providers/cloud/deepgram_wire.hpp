@@ -34,8 +34,10 @@ enum class DeepgramKind : int { results, utterance_end, speech_started, metadata
 
 struct DeepgramMessage {
     DeepgramKind kind = DeepgramKind::other;
-    // results: the first alternative of channel 0.
+    // results: the first alternative of channel 0, and its confidence in [0, 1]; -1 (the
+    // providers' kUnknownConfidence) when absent, not a number, or outside [0, 1].
     std::string transcript;
+    double confidence = -1;
     bool is_final = false;
     bool speech_final = false;
     bool from_finalize = false;

@@ -1,7 +1,9 @@
 // OpenAI speech to text (POST {base}/audio/transcriptions, multipart/form-data), one request a
 // turn: the engine's VAD endpoints the turn locally, the turn's audio (from a preroll before
 // the speech start) goes up as a 16 kHz WAV, and the returned text is the turn's final. Finals
-// are delivered in turn order even when a later request answers first.
+// are delivered in turn order even when a later request answers first. Their confidence is
+// what the model's answer offers (speech_wire.hpp: whisper models' verbose_json segments,
+// gpt-4o transcribe models' token logprobs), else kUnknownConfidence.
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -27,6 +29,7 @@ struct TurnQueue {
         bool answered = false;
         bool failed = false;
         std::string text;
+        double confidence = kUnknownConfidence;
         Error error;
     };
     std::deque<Turn> turns;
@@ -35,13 +38,14 @@ struct TurnQueue {
     // Records a turn's result and delivers every answered turn at the queue's head. The sink
     // is called under the lock: results come from the loop thread and (an empty turn) the
     // engine's, and the lock keeps them in turn order and never concurrent.
-    void answer(std::uint64_t id, std::string text, const Error* error) {
+    void answer(std::uint64_t id, cloud::Transcription result, const Error* error) {
         std::lock_guard lock(mutex);
         if (cancelled) return;
         for (auto& t : turns)
             if (t.id == id) {
                 t.answered = true;
-                t.text = std::move(text);
+                t.text = std::move(result.text);
+                t.confidence = result.confidence >= 0 ? result.confidence : kUnknownConfidence;
                 if (error) {
                     t.failed = true;
                     t.error = *error;
@@ -52,7 +56,7 @@ struct TurnQueue {
             if (t.failed)
                 sink->on_error(t.error);
             else
-                sink->on_transcript(t.text, true, kUnknownConfidence);
+                sink->on_transcript(t.text, true, t.confidence);
             turns.pop_front();
         }
     }
@@ -67,12 +71,12 @@ class TranscriptionHandler final : public net::HttpHandler {
         body_.append(reinterpret_cast<const char*>(data.data()), data.size());
     }
     void on_complete() override {
-        auto text = cloud::parse_transcription(body_);
-        if (!text) {
-            const Error e{Errc::provider_failed, "openai-stt: " + text.error().message};
+        auto result = cloud::parse_transcription(body_);
+        if (!result) {
+            const Error e{Errc::provider_failed, "openai-stt: " + result.error().message};
             return queue_->answer(id_, {}, &e);
         }
-        queue_->answer(id_, std::move(*text), nullptr);
+        queue_->answer(id_, std::move(*result), nullptr);
     }
     void on_failure(const net::Failure& failure) override {
         const Error e{failure.code(), "openai-stt: " + failure.message};
@@ -122,7 +126,7 @@ class OpenAiSttStream final : public SttStream {
         {
             std::lock_guard lock(queue_->mutex);
             if (queue_->cancelled) return;
-            queue_->turns.push_back({id, false, false, {}, {}});
+            queue_->turns.push_back({id, false, false, {}, kUnknownConfidence, {}});
         }
         if (turn.empty()) return queue_->answer(id, {}, nullptr);
         cloud::TranscriptionParams params;

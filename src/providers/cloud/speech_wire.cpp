@@ -4,8 +4,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 
 #include "common/json_writer.hpp"
 #include "net/client/client.hpp"  // url_encode
@@ -102,6 +104,48 @@ std::string_view message_of(dom::element doc) {
     return {};
 }
 
+// A number of `obj[key]`, when it is one.
+bool number_at(dom::element obj, std::string_view key, double& out) {
+    return !obj[key].get_double().get(out);
+}
+
+// The confidence of a transcription answer (see Transcription): its token log probabilities,
+// else its verbose_json segments, else unknown (-1). Hostile numbers stay bounded: a log
+// probability above 0 counts as 0, a probability is clamped to [0, 1], a duration to
+// [1 ms, 1 h].
+double transcription_confidence(dom::element doc) {
+    dom::array list;
+    if (!doc["logprobs"].get_array().get(list)) {
+        double sum = 0;
+        std::size_t n = 0;
+        for (dom::element token : list) {
+            double lp = 0;
+            if (!token.is_object() || !number_at(token, "logprob", lp)) continue;
+            sum += std::min(lp, 0.0);
+            ++n;
+        }
+        if (n > 0) return std::clamp(std::exp(sum / static_cast<double>(n)), 0.0, 1.0);
+    }
+    if (!doc["segments"].get_array().get(list)) {
+        double sum = 0, weight = 0;
+        for (dom::element segment : list) {
+            double avg_logprob = 0;
+            if (!segment.is_object() || !number_at(segment, "avg_logprob", avg_logprob)) continue;
+            double no_speech = 0, start = 0, end = 0;
+            if (!number_at(segment, "no_speech_prob", no_speech)) no_speech = 0;
+            const double w = number_at(segment, "start", start) && number_at(segment, "end", end)
+                                 ? std::clamp(end - start, 0.001, 3600.0)
+                                 : 1.0;
+            const double p =
+                std::exp(std::min(avg_logprob, 0.0)) * (1.0 - std::clamp(no_speech, 0.0, 1.0));
+            sum += p * w;
+            weight += w;
+        }
+        if (weight > 0) return std::clamp(sum / weight, 0.0, 1.0);
+    }
+    return -1;
+}
+
 }  // namespace
 
 std::string multipart_boundary(std::span<const FormPart> parts, std::uint64_t seed) {
@@ -158,17 +202,33 @@ std::string build_multipart(std::string_view boundary, std::span<const FormPart>
     return out;
 }
 
+TranscriptionConfidence transcription_confidence_of(std::string_view model) {
+    if (model.starts_with("whisper")) return TranscriptionConfidence::segments;
+    // gpt-4o-transcribe, gpt-4o-mini-transcribe and their dated snapshots; the diarizing
+    // variant answers diarized_json, without log probabilities.
+    if (model.starts_with("gpt-") && model.find("transcribe") != std::string_view::npos &&
+        model.find("diarize") == std::string_view::npos)
+        return TranscriptionConfidence::logprobs;
+    return TranscriptionConfidence::none;
+}
+
 std::vector<FormPart> transcription_form(const TranscriptionParams& params, std::string wav) {
+    const auto confidence = transcription_confidence_of(params.model);
     std::vector<FormPart> parts;
     parts.push_back({"file", "turn.wav", "audio/wav", std::move(wav)});
     parts.push_back({"model", {}, {}, params.model});
-    parts.push_back({"response_format", {}, {}, "json"});
+    parts.push_back({"response_format",
+                     {},
+                     {},
+                     confidence == TranscriptionConfidence::segments ? "verbose_json" : "json"});
+    if (confidence == TranscriptionConfidence::logprobs)
+        parts.push_back({"include[]", {}, {}, "logprobs"});
     if (!params.language.empty()) parts.push_back({"language", {}, {}, params.language});
     if (!params.prompt.empty()) parts.push_back({"prompt", {}, {}, params.prompt});
     return parts;
 }
 
-Result<std::string> parse_transcription(std::string_view json) {
+Result<Transcription> parse_transcription(std::string_view json) {
     dom::parser parser;
     dom::element doc;
     if (const auto e = parser.parse(json.data(), json.size()).get(doc))
@@ -182,7 +242,10 @@ Result<std::string> parse_transcription(std::string_view json) {
                              "transcription: an error body: " + printable(m, kMaxMessageBytes)};
         return Error{Errc::protocol, "transcription: no \"text\" string in the answer"};
     }
-    return std::string(text);
+    Transcription out;
+    out.text.assign(text);
+    out.confidence = transcription_confidence(doc);
+    return out;
 }
 
 std::string wav_bytes(std::span<const std::int16_t> samples, std::uint32_t sample_rate_hz) {

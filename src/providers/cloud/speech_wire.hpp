@@ -32,10 +32,33 @@ struct TranscriptionParams {
     std::string language;  // ISO 639-1 ("en"); empty: not sent
     std::string prompt;    // vocabulary hints; empty: not sent
 };
-// The parts: file (audio/wav, "turn.wav"), model, response_format=json, language, prompt.
+
+// Where a model's answer says how sure it is, which decides the response format asked for:
+// - segments (whisper-1 and other "whisper..." models): response_format=verbose_json, whose
+//   segments carry avg_logprob and no_speech_prob;
+// - logprobs (gpt-4o-transcribe, gpt-4o-mini-transcribe): response_format=json with
+//   include[]=logprobs, the log probability of every token of the text;
+// - none (any other model, e.g. a diarizing one): response_format=json, confidence unknown.
+enum class TranscriptionConfidence : int { none, segments, logprobs };
+TranscriptionConfidence transcription_confidence_of(std::string_view model);
+
+// The parts: file (audio/wav, "turn.wav"), model, response_format (json or verbose_json),
+// include[]=logprobs (logprobs models), language, prompt.
 std::vector<FormPart> transcription_form(const TranscriptionParams& params, std::string wav_bytes);
-// {"text": "..."} -> the text; protocol otherwise.
-Result<std::string> parse_transcription(std::string_view json);
+
+struct Transcription {
+    std::string text;
+    // In [0, 1], or -1 (the providers' kUnknownConfidence) when the answer has none:
+    // - "logprobs" (token log probabilities): exp(mean logprob), the geometric mean of the
+    //   tokens' probabilities;
+    // - "segments" (verbose_json): each segment's exp(avg_logprob) * (1 - no_speech_prob) (how
+    //   likely its words are and that it is speech at all: Whisper's hallucinations over
+    //   silence have a high no_speech_prob), averaged weighted by the segments' durations.
+    // Entries without those numbers are skipped; an answer with neither is unknown.
+    double confidence = -1;
+};
+// {"text": "...", ...} -> the text and its confidence; protocol when there is no "text".
+Result<Transcription> parse_transcription(std::string_view json);
 // A RIFF/WAVE file (PCM s16 mono) of `samples`.
 std::string wav_bytes(std::span<const std::int16_t> samples, std::uint32_t sample_rate_hz);
 
