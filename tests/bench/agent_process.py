@@ -89,6 +89,11 @@ class Agent:
     def fds(self):
         return proc_fd_count(self.pid)
 
+    def live_calls(self):
+        """The streamer sockets open now, as /health counts them."""
+        with urllib.request.urlopen(self.url + "/health", timeout=5) as r:
+            return int(json.loads(r.read())["calls"])
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -8,8 +8,9 @@ at 8 kHz) and 100 talking calls (the caller says a pre-rendered flite phrase the
 answers, every ~6 s once the reply has played). For each row the agent is started afresh, warmed
 by one call, and its RSS read idle; the calls then ramp up (100 calls/s), and over a steady
 window after every greeting has played the bench samples the agent's utime+stime
-(/proc/PID/stat) and its RSS (/proc/PID/status). It prints per row:
-  agent CPU % of one core per call, KiB of RSS per call ((RSS in the window - idle RSS) / calls),
+(/proc/PID/stat), its RSS (/proc/PID/status) and its live calls (/health, at both ends of the
+window). It prints per row: the live calls and the agent's CPU % of one core, then per live call
+the CPU % and the KiB of RSS ((peak RSS in the window - idle RSS) / live calls),
   greeting latency p50/p95 (connect -> first bot audio), reply latency p50/p95 (talking rows),
   failed calls, calls with an audio gap, and the generator's own CPU (it must not be the
   bottleneck).
@@ -86,22 +87,27 @@ def run_row(agent_exe, call_exe, kind, calls, window_s, talk_wav, workdir):
         load = start_load(call_exe, agent.ws_url, calls, duration_s, ramp_s,
                           talk_wav if kind == "talk" else None)
         time.sleep(ramp_s + GREETING_SETTLE_S)
+        live = [agent.live_calls()]
         cpu0, t0 = agent.cpu_s(), time.monotonic()
         rss_peak = agent.rss_kib()
         while time.monotonic() - t0 < window_s and agent.alive():
             time.sleep(min(1.0, window_s - (time.monotonic() - t0)))
             rss_peak = max(rss_peak, agent.rss_kib())
         cpu1, t1 = agent.cpu_s(), time.monotonic()
+        live.append(agent.live_calls())
         report = finish_load(load, duration_s + 120)
     finally:
         agent.stop()
     cpu_pct = 100.0 * (cpu1 - cpu0) / (t1 - t0)
+    # Per call alive in the window: calls that failed early (an overloaded agent) cost nothing.
+    alive = max(1.0, sum(live) / len(live))
     return {
         "kind": kind, "calls": calls, "window_s": round(t1 - t0, 2),
+        "live_calls": round(alive, 1),
         "agent_cpu_pct": round(cpu_pct, 3),
-        "cpu_pct_per_call": round(cpu_pct / calls, 5),
+        "cpu_pct_per_call": round(cpu_pct / alive, 5),
         "rss_idle_kib": rss_idle, "rss_kib": rss_peak,
-        "kib_per_call": round((rss_peak - rss_idle) / calls, 1),
+        "kib_per_call": round((rss_peak - rss_idle) / alive, 1),
         "greeted": report["greeted"], "failed": report["failed"],
         "greeting_p50_ms": report["greeting_ms"]["p50"],
         "greeting_p95_ms": report["greeting_ms"]["p95"],
@@ -119,7 +125,7 @@ def fmt(v, spec):
 
 
 def print_table(results, with_baseline):
-    head = (f"{'row':<12} {'agent':<8} {'CPU%/call':>10} {'KiB/call':>9} {'greet p50':>9} "
+    head = (f"{'row':<12} {'agent':<8} {'live':>5} {'CPU%':>6} {'CPU%/call':>10} {'KiB/call':>9} {'greet p50':>9} "
             f"{'p95 ms':>7} {'reply p50':>9} {'p95 ms':>7} {'failed':>6} {'gaps':>5} {'gen CPU%':>8}")
     print(head)
     print("-" * len(head))
@@ -127,6 +133,7 @@ def print_table(results, with_baseline):
         for side in ("new", "old") if with_baseline else ("new",):
             x = r[side]
             print(f"{x['kind'] + ':' + str(x['calls']):<12} {side:<8} "
+                  f"{x['live_calls']:>5.0f} {x['agent_cpu_pct']:>6.1f} "
                   f"{fmt(x['cpu_pct_per_call'], '.4f'):>10} {fmt(x['kib_per_call'], '.1f'):>9} "
                   f"{fmt(x['greeting_p50_ms'], '.0f'):>9} {fmt(x['greeting_p95_ms'], '.0f'):>7} "
                   f"{fmt(x['reply_p50_ms'], '.0f'):>9} {fmt(x['reply_p95_ms'], '.0f'):>7} "
@@ -134,7 +141,7 @@ def print_table(results, with_baseline):
         if with_baseline:
             new, old = r["new"], r["old"]
             ratio = lambda a, b: f"{a / b:.2f}" if b else "-"
-            print(f"{'':<12} {'new/old':<8} {ratio(new['cpu_pct_per_call'], old['cpu_pct_per_call']):>10} "
+            print(f"{'':<12} {'new/old':<8} {'':>5} {'':>6} {ratio(new['cpu_pct_per_call'], old['cpu_pct_per_call']):>10} "
                   f"{ratio(new['kib_per_call'], old['kib_per_call']):>9}")
     for r in results:
         for side, x in r.items():
