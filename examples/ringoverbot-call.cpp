@@ -3,6 +3,7 @@
 // the bot's audio, honours break, records play/digits/transfer, transcribes what the caller heard,
 // and prints one row per turn (or, with --calls N, a latency and error summary).
 // Exit 0 when every call ended cleanly, 1 otherwise, 2 on bad usage.
+// With --load N it is the load generator instead (call/load_command.hpp).
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -11,6 +12,8 @@
 #include <sstream>
 
 #include "call/caller_lines.hpp"
+#include "call/load_command.hpp"
+#include "call/load_options.hpp"
 #include "call/media_client.hpp"
 #include "call/options.hpp"
 #include "call/report.hpp"
@@ -99,6 +102,7 @@ std::uint64_t call_id_base() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (wants_load(argc, argv)) return run_load_command(argc, argv);
     ParseOutcome parsed = parse_options(argc, argv);
     if (!parsed.options) return parsed.exit_code;
     const Options& options = *parsed.options;

@@ -5,7 +5,9 @@
 #   3. a short smoke run of every libFuzzer target (clang, ctest),
 #   4. a one-iteration smoke run of every benchmark (ctest label "bench"),
 #   5. the Python binding's tests and the loopback integration tests of the example hosts
-#      (pytest, Debian's /usr/bin/python3).
+#      (pytest, Debian's /usr/bin/python3),
+#   6. a 2-minute soak: talking calls against the agent; no failed call, no descriptor growth,
+#      bounded RSS growth (tests/bench/soak.py --ci; the hour-long run is the same script).
 # Exits non-zero when any step fails; each runner prints its own summary.
 # Environment: ROB_JOBS (build parallelism, default: nproc), ROB_FUZZ_SECONDS (default 10).
 set -uo pipefail
@@ -52,6 +54,9 @@ for suite in bindings/python/tests tests/integration; do
   RINGOVERBOT_LIBRARY="$ROOT/build/libringoverbot.so" ROB_BUILD_DIR="$ROOT/build" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider "$suite" || failed+=("pytest $suite")
 done
+
+step "soak: 2 minutes of talking calls"
+/usr/bin/python3 tests/bench/soak.py --ci --build "$ROOT/build" || failed+=(soak)
 
 echo
 if [[ ${#failed[@]} -gt 0 ]]; then
