@@ -87,7 +87,7 @@ ROB_API int rob_resampler_create(uint32_t in_rate_hz, uint32_t out_rate_hz, uint
                                  int quality, rob_resampler** out) {
     return guard([&] {
         if (out == nullptr) return ROB_ERR_INVALID_ARGUMENT;
-        if (quality < ROB_RESAMPLE_SINC_FASTEST || quality > ROB_RESAMPLE_LINEAR)
+        if (quality < ROB_RESAMPLE_SINC_FASTEST || quality > ROB_RESAMPLE_VOIP)
             return ROB_ERR_INVALID_ARGUMENT;
         auto r = audio::Resampler::create(in_rate_hz, out_rate_hz, channels,
                                           static_cast<audio::ResampleQuality>(quality));

@@ -122,6 +122,7 @@ static_assert(ROB_RESAMPLE_SINC_FASTEST == value(audio::ResampleQuality::sinc_fa
 static_assert(ROB_RESAMPLE_SINC_MEDIUM == value(audio::ResampleQuality::sinc_medium));
 static_assert(ROB_RESAMPLE_SINC_BEST == value(audio::ResampleQuality::sinc_best));
 static_assert(ROB_RESAMPLE_LINEAR == value(audio::ResampleQuality::linear));
+static_assert(ROB_RESAMPLE_VOIP == value(audio::ResampleQuality::voip));
 
 // Providers: message roles and actions.
 static_assert(ROB_ROLE_SYSTEM == value(providers::Role::system));

@@ -423,12 +423,14 @@ ROB_API size_t rob_stream_audio_message_bound(size_t data_bytes);
 ROB_API int rob_g711_encode(int law, const int16_t *pcm, size_t n, uint8_t *out);
 ROB_API int rob_g711_decode(int law, const uint8_t *in, size_t n, int16_t *pcm);
 
-/* A streaming resampler (libsamplerate) for one stream of interleaved s16 frames. */
+/* A streaming resampler (libsamplerate; speexdsp for ROB_RESAMPLE_VOIP) for one stream of
+ * interleaved s16 frames. */
 typedef struct rob_resampler rob_resampler;
 #define ROB_RESAMPLE_SINC_FASTEST 0 /* default */
 #define ROB_RESAMPLE_SINC_MEDIUM 1
 #define ROB_RESAMPLE_SINC_BEST 2
 #define ROB_RESAMPLE_LINEAR 3
+#define ROB_RESAMPLE_VOIP 4 /* speexdsp at its VoIP quality: for 20 ms telephony frames, ~10x cheaper */
 ROB_API int rob_resampler_create(uint32_t in_rate_hz, uint32_t out_rate_hz, uint32_t channels,
                                  int quality, rob_resampler **out);
 ROB_API void rob_resampler_destroy(rob_resampler *r);

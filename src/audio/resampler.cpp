@@ -1,8 +1,11 @@
-// Streaming sample-rate conversion over libsamplerate's float API. The stream's totals (frames
-// in, frames out) give a tight bound on what one call may produce, so callers can size their
-// buffer once and process() can refuse before consuming anything.
+// Streaming sample-rate conversion over libsamplerate's float API, or speexdsp's integer one for
+// ResampleQuality::voip. The stream's totals (frames in, frames out) give a tight bound on what
+// one call may produce, so callers can size their buffer once and process() can refuse before
+// consuming anything.
 #include <samplerate.h>
+#include <speex/speex_resampler.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <string>
@@ -28,6 +31,8 @@ std::size_t hold_frames(ResampleQuality q) {
             return 192;
         case ResampleQuality::linear:
             return 4;
+        case ResampleQuality::voip:
+            return 0;  // asked from speexdsp at creation
     }
     return 192;
 }
@@ -42,14 +47,23 @@ int converter_type(ResampleQuality q) {
             return SRC_SINC_BEST_QUALITY;
         case ResampleQuality::linear:
             return SRC_LINEAR;
+        case ResampleQuality::voip:
+            return 0;  // not libsamplerate's
     }
     return -1;
 }
+
+// Fed after the last input to push speexdsp's filter tail out (it has no end-of-input flag).
+constexpr std::int16_t kZeros[256] = {};
 
 }  // namespace
 
 void ResamplerDeleter::operator()(SRC_STATE_tag* state) const noexcept {
     if (state != nullptr) src_delete(state);
+}
+
+void ResamplerDeleter::operator()(SpeexResamplerState_* state) const noexcept {
+    if (state != nullptr) speex_resampler_destroy(state);
 }
 
 Result<Resampler> Resampler::create(std::uint32_t in_rate_hz, std::uint32_t out_rate_hz,
@@ -67,19 +81,34 @@ Result<Resampler> Resampler::create(std::uint32_t in_rate_hz, std::uint32_t out_
     if (chunk_frames == 0) chunk_frames = kDefaultChunkFrames;
     if (chunk_frames > kMaxChunkFrames) chunk_frames = kMaxChunkFrames;
 
-    int err = 0;
-    SRC_STATE* raw = src_new(type, static_cast<int>(channels), &err);
-    if (raw == nullptr) {
-        return Error{Errc::codec, std::string("resampler: src_new: ") + src_strerror(err)};
-    }
     Resampler r;
-    r.state_.reset(raw);
+    if (quality == ResampleQuality::voip) {
+        int err = 0;
+        SpeexResamplerState* raw = speex_resampler_init(channels, in_rate_hz, out_rate_hz,
+                                                        SPEEX_RESAMPLER_QUALITY_VOIP, &err);
+        if (raw == nullptr)
+            return Error{Errc::codec,
+                         std::string("resampler: speexdsp: ") + speex_resampler_strerror(err)};
+        r.speex_.reset(raw);
+        // Output frame k then sits at input time k / ratio, as with libsamplerate.
+        speex_resampler_skip_zeros(raw);
+    } else {
+        int err = 0;
+        SRC_STATE* raw = src_new(type, static_cast<int>(channels), &err);
+        if (raw == nullptr) {
+            return Error{Errc::codec, std::string("resampler: src_new: ") + src_strerror(err)};
+        }
+        r.state_.reset(raw);
+    }
     r.in_rate_ = in_rate_hz;
     r.out_rate_ = out_rate_hz;
     r.channels_ = channels;
     r.ratio_ = ratio;
     r.chunk_frames_ = chunk_frames;
-    r.hold_frames_ = hold_frames(quality);
+    r.hold_frames_ =
+        r.speex_ ? static_cast<std::size_t>(speex_resampler_get_input_latency(r.speex_.get()))
+                 : hold_frames(quality);
+    if (r.speex_) return r;  // speexdsp works on the caller's buffers
     r.in_buf_.resize(chunk_frames * channels);
     // Room for one piece's output; process() loops if libsamplerate wants to give more.
     const auto out_frames =
@@ -113,6 +142,7 @@ std::size_t Resampler::max_output(std::size_t in_frames) const noexcept {
 
 Result<std::size_t> Resampler::process(std::span<const std::int16_t> in,
                                        std::span<std::int16_t> out, bool end_of_input) {
+    if (speex_) return process_speex(in, out, end_of_input);
     if (!state_) return Error{Errc::invalid_state, "resampler: moved-from"};
     if (in.size() % channels_ != 0)
         return Error{Errc::invalid_argument, "resampler: input is not whole frames"};
@@ -171,6 +201,59 @@ Result<std::size_t> Resampler::process(std::span<const std::int16_t> in,
     return written;
 }
 
+Result<std::size_t> Resampler::process_speex(std::span<const std::int16_t> in,
+                                             std::span<std::int16_t> out, bool end_of_input) {
+    if (in.size() % channels_ != 0)
+        return Error{Errc::invalid_argument, "resampler: input is not whole frames"};
+    const std::size_t frames = in.size() / channels_;
+    const std::size_t out_cap = out.size() / channels_;
+    if (out_cap < needed_output(frames)) {
+        return Error{Errc::buffer_too_small, "resampler: output needs " +
+                                                 std::to_string(needed_output(frames)) + " frames"};
+    }
+    std::size_t written = 0;
+    // Runs `count` frames from `from` through the filter, writing at most `limit` frames.
+    auto run = [&](const std::int16_t* from, std::size_t count, std::size_t limit) -> Status {
+        while (count > 0 && written < limit) {
+            auto in_len = static_cast<spx_uint32_t>(std::min<std::size_t>(count, UINT32_MAX));
+            auto out_len = static_cast<spx_uint32_t>(limit - written);
+            const int err = speex_resampler_process_interleaved_int(
+                speex_.get(), from, &in_len, out.data() + written * channels_, &out_len);
+            if (err != RESAMPLER_ERR_SUCCESS)
+                return Status{Errc::codec,
+                              std::string("resampler: ") + speex_resampler_strerror(err)};
+            if (in_len == 0 && out_len == 0) break;  // no progress: never spin
+            written += out_len;
+            from += static_cast<std::size_t>(in_len) * channels_;
+            count -= in_len;
+        }
+        return {};
+    };
+    if (auto st = run(in.data(), frames, out_cap); !st) return st.error();
+    frames_in_ += frames;
+    if (end_of_input) {
+        // The tail: zeros through the filter until the stream's output reaches its length.
+        const auto expected =
+            static_cast<std::size_t>(std::ceil(static_cast<double>(frames_in_) * ratio_));
+        const std::size_t want = expected > frames_out_ + written ? expected - frames_out_ : 0;
+        const std::size_t limit = std::min(out_cap, want);
+        const std::size_t zero_frames = sizeof(kZeros) / sizeof(kZeros[0]) / channels_;
+        std::size_t fed = 0;
+        while (written < limit && fed <= hold_frames_ + zero_frames) {
+            const std::size_t before = written;
+            if (auto st = run(kZeros, zero_frames, limit); !st) return st.error();
+            fed += zero_frames;
+            if (written == before) break;
+        }
+    }
+    frames_out_ += written;
+    if (end_of_input) {
+        const Status st = reset();
+        if (!st) return st.error();
+    }
+    return written;
+}
+
 Status Resampler::process_append(std::span<const std::int16_t> in, std::vector<std::int16_t>& out,
                                  bool end_of_input) {
     if (in.size() % channels_ != 0)
@@ -187,6 +270,13 @@ Status Resampler::process_append(std::span<const std::int16_t> in, std::vector<s
 }
 
 Status Resampler::reset() {
+    if (speex_) {
+        speex_resampler_reset_mem(speex_.get());
+        speex_resampler_skip_zeros(speex_.get());
+        frames_in_ = 0;
+        frames_out_ = 0;
+        return {};
+    }
     if (!state_) return Status{Errc::invalid_state, "resampler: moved-from"};
     const int err = src_reset(state_.get());
     frames_in_ = 0;

@@ -5,6 +5,8 @@ find_package(simdjson CONFIG REQUIRED)
 find_package(libwebsockets CONFIG REQUIRED)
 pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
 pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
+# speexdsp's resampler (BSD): ResampleQuality::voip, made for 20 ms telephony frames.
+pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
 # The local speech engines (BSD-style licences): pocketsphinx STT and flite TTS.
 pkg_check_modules(POCKETSPHINX REQUIRED IMPORTED_TARGET pocketsphinx)
 find_path(FLITE_INCLUDE_DIR flite/flite.h REQUIRED)
@@ -24,6 +26,6 @@ find_library(MBEDCRYPTO_LIBRARY mbedcrypto REQUIRED)
 add_library(rob_deps INTERFACE)
 target_include_directories(rob_deps INTERFACE ${MBEDTLS_INCLUDE_DIR} ${FLITE_INCLUDE_DIR})
 target_link_libraries(rob_deps INTERFACE
-  simdjson::simdjson websockets_shared PkgConfig::OPUS PkgConfig::SAMPLERATE
+  simdjson::simdjson websockets_shared PkgConfig::OPUS PkgConfig::SAMPLERATE PkgConfig::SPEEXDSP
   PkgConfig::POCKETSPHINX ${ROB_FLITE_LIBRARIES} ${MBEDCRYPTO_LIBRARY} Threads::Threads m)
 install(TARGETS rob_deps EXPORT ringoverbotTargets)

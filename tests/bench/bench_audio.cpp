@@ -77,6 +77,10 @@ void resample_8k_16k_20ms_linear(benchmark::State& state) {
     resample(state, 8000, 16000, audio::ResampleQuality::linear);
 }
 BENCHMARK(resample_8k_16k_20ms_linear);
+void resample_8k_16k_20ms_voip(benchmark::State& state) {
+    resample(state, 8000, 16000, audio::ResampleQuality::voip);
+}
+BENCHMARK(resample_8k_16k_20ms_voip);
 void resample_24k_8k_20ms(benchmark::State& state) {
     resample(state, 24000, 8000);
 }
@@ -85,6 +89,10 @@ void resample_22050_8k_20ms(benchmark::State& state) {
     resample(state, 22050, 8000);
 }
 BENCHMARK(resample_22050_8k_20ms);
+void resample_22050_8k_20ms_voip(benchmark::State& state) {
+    resample(state, 22050, 8000, audio::ResampleQuality::voip);
+}
+BENCHMARK(resample_22050_8k_20ms_voip);
 
 void opus_encode_16k_20ms(benchmark::State& state) {
     const auto pcm = tone(320, 16000);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   cmake g++ make pkg-config
-  libwebsockets-dev libmbedtls-dev libsimdjson-dev libopus-dev libsamplerate0-dev doctest-dev
+  libwebsockets-dev libmbedtls-dev libsimdjson-dev libopus-dev libsamplerate0-dev libspeexdsp-dev doctest-dev
   libbenchmark-dev clang libclang-rt-14-dev
   libpocketsphinx-dev pocketsphinx-en-us flite1-dev flite
   pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en

@@ -43,8 +43,8 @@ std::vector<std::int16_t> run(std::uint32_t from, std::uint32_t to,
 TEST_CASE("audio: resampler output length follows the ratio over a long stream") {
     const std::uint32_t rates[] = {8000, 16000, 22050, 24000, 48000, 11025};
     std::mt19937 rng(1234);
-    for (auto q :
-         {ResampleQuality::sinc_fastest, ResampleQuality::linear, ResampleQuality::sinc_medium}) {
+    for (auto q : {ResampleQuality::sinc_fastest, ResampleQuality::linear,
+                   ResampleQuality::sinc_medium, ResampleQuality::voip}) {
         for (auto from : rates) {
             for (auto to : rates) {
                 if (from == to && from != 8000) continue;
@@ -199,12 +199,48 @@ TEST_CASE("audio: resampler big chunks, the vector form, reset and misuse") {
 
 TEST_CASE("audio: resampler every quality passes a 1 kHz tone") {
     for (auto q : {ResampleQuality::sinc_fastest, ResampleQuality::sinc_medium,
-                   ResampleQuality::sinc_best, ResampleQuality::linear}) {
+                   ResampleQuality::sinc_best, ResampleQuality::linear, ResampleQuality::voip}) {
         CAPTURE(static_cast<int>(q));
         const auto in = tone(1000.0, 16000, 16000);
         const auto out = run(16000, 8000, in, 320, q);
         const auto mid = std::span(out).subspan(800, 6400);
         CHECK(zero_crossing_hz(mid, 8000) == doctest::Approx(1000.0).epsilon(0.001));
         CHECK(tone_amplitude(mid, 1000.0, 8000) == doctest::Approx(16000.0).epsilon(0.02));
+    }
+}
+
+TEST_CASE("audio: resampler voip keeps the telephone band flat and its images low") {
+    // 8 -> 16 kHz, the STT's direction: a tone f at 8 kHz has its image at 8000 - f.
+    for (double hz : {300.0, 1000.0, 3000.0, 3400.0}) {
+        CAPTURE(hz);
+        const auto in = tone(hz, 8000, 8000 * 2, 16000.0);
+        const auto out = run(8000, 16000, in, 160, ResampleQuality::voip);
+        CHECK(std::abs(static_cast<long>(out.size()) - 32000) <= 2);
+        const auto mid = std::span(out).subspan(3200, 25600);
+        const double gain_db = 20.0 * std::log10(tone_amplitude(mid, hz, 16000) / 16000.0);
+        const double image_db = 20.0 * std::log10(tone_amplitude(mid, 8000.0 - hz, 16000) /
+                                                  tone_amplitude(mid, hz, 16000));
+        CAPTURE(gain_db);
+        CAPTURE(image_db);
+        CHECK(std::fabs(gain_db) < 0.5);
+        CHECK(image_db < -60.0);
+    }
+    // sinc_fastest's wide transition band takes several dB off the top of the phone band.
+    const auto in = tone(3400.0, 8000, 8000 * 2, 16000.0);
+    const auto out = run(8000, 16000, in, 160, ResampleQuality::sinc_fastest);
+    const auto mid = std::span(out).subspan(3200, 25600);
+    CHECK(20.0 * std::log10(tone_amplitude(mid, 3400.0, 16000) / 16000.0) < -3.0);
+}
+
+TEST_CASE("audio: resampler voip filters what would alias when downsampling 16k -> 8k") {
+    for (double hz : {5000.0, 6000.0}) {
+        CAPTURE(hz);
+        const auto in = tone(hz, 16000, 16000, 30000.0);
+        const auto out = run(16000, 8000, in, 320, ResampleQuality::voip);
+        const auto mid = std::span(out).subspan(800, 6400);
+        const double atten_db =
+            20.0 * std::log10(audio_test::rms(mid) / (30000.0 / std::sqrt(2.0)));
+        CAPTURE(atten_db);
+        CHECK(atten_db < -60.0);
     }
 }

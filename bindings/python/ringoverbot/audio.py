@@ -64,7 +64,7 @@ _dtmf_feed = fn("rob_dtmf_detector_feed", ctypes.c_int, ctypes.c_void_p, _i16p,
 
 _LAW_ULAW = 0
 _LAW_ALAW = 1
-_QUALITIES = {"sinc_fastest": 0, "sinc_medium": 1, "sinc_best": 2, "linear": 3}
+_QUALITIES = {"sinc_fastest": 0, "sinc_medium": 1, "sinc_best": 2, "linear": 3, "voip": 4}
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
