@@ -88,35 +88,11 @@ std::optional<Error> parse_intent(simdjson::ondemand::object obj, const std::str
 
 }  // namespace
 
-std::vector<std::string> normalize_words(std::string_view text) {
-    std::vector<std::string> words;
-    std::string cur;
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c >= 0x80 || c == '\'') {
-            if (c == '\'') continue;  // "what's" -> "whats"
-            cur.push_back(static_cast<char>(std::tolower(c)));
-        } else if (!cur.empty()) {
-            words.push_back(std::move(cur));
-            cur.clear();
-        }
-    }
-    if (!cur.empty()) words.push_back(std::move(cur));
-    return words;
-}
-
 const DialogIntent* Dialog::match(std::string_view caller_words) const {
     const auto words = normalize_words(caller_words);
     for (const auto& intent : intents) {
-        for (const auto& phrase : intent.when) {
-            if (phrase.size() > words.size()) continue;
-            for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
-                bool all = true;
-                for (std::size_t k = 0; k < phrase.size() && all; ++k)
-                    all = words[i + k] == phrase[k];
-                if (all) return &intent;
-            }
-        }
+        for (const auto& phrase : intent.when)
+            if (text::contains_words(words, phrase)) return &intent;
     }
     return nullptr;
 }
