@@ -200,6 +200,13 @@ struct DialogSummary {
     std::string greeting, fallback;
     std::vector<std::string> phrases;  // every `when` phrase, normalized
     std::vector<std::string> replies;  // every `say`
+    // The optional settings of the engine's gates (agent::CallConfig), empty when the dialog
+    // leaves them to the call: the confirmation prompts, and what to do after too many
+    // misunderstandings (say this, then transfer to the number, or end the call when
+    // misunderstood_transfer is empty).
+    std::string confirm_end, confirm_transfer;
+    bool has_misunderstood = false;
+    std::string misunderstood_say, misunderstood_transfer;
 };
 RINGOVERBOT_API Result<DialogSummary> describe_dialog(std::string_view dialog_json);
 

@@ -22,10 +22,22 @@ struct DialogIntent {
     bool end = false;
 };
 
+// What to do after too many misunderstandings in a row: say `say`, then transfer (a number) or
+// end the call (transfer empty).
+struct DialogMisunderstood {
+    std::string say;
+    std::string transfer;
+};
+
 struct Dialog {
     std::string greeting;
     std::string fallback;
     std::vector<DialogIntent> intents;
+    // Optional: the confirmation prompts and the misunderstanding offer (empty / absent: the
+    // call's own settings).
+    std::string confirm_end;
+    std::string confirm_transfer;
+    std::optional<DialogMisunderstood> misunderstood;
 
     // The matching intent, or nullptr (then the fallback is said).
     const DialogIntent* match(std::string_view caller_words) const;
