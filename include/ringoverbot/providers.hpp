@@ -71,6 +71,15 @@ class SttStream : public Request {
     virtual void send_audio(std::span<const std::int16_t> samples) = 0;
     // The engine's VAD confirmed the start of the caller's speech (a hint).
     virtual void speech_started() {}
+    // The same, with where the speech began: `onset_ms_ago` milliseconds of audio before the
+    // end of what send_audio() has been given. A start is confirmed after some speech
+    // (speech_start_ms; barge_in_ms or more while the bot talks, whose echo hides syllables),
+    // so a provider that cuts the turn's audio starts it at the onset, not at the
+    // confirmation. The engine calls this one; the default forwards to speech_started().
+    virtual void speech_started_at(std::uint32_t onset_ms_ago) {
+        (void)onset_ms_ago;
+        speech_started();
+    }
     // The engine's endpointing closed the caller's turn: deliver a final transcript (possibly
     // empty) for what was said since the last one.
     virtual void end_of_turn() = 0;

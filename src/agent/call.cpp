@@ -478,7 +478,11 @@ struct Call::Impl {
     void on_speech_started(std::int64_t now) {
         phrase_complete = false;
         detector.set_silence_ms(cfg.endpoint_silence_ms);
-        if (stt) stt->speech_started();
+        // The STT gets every frame before the VAD sees it: the onset is this far back in the
+        // audio it has (a barge-in's is long before its confirmation).
+        if (stt)
+            stt->speech_started_at(
+                static_cast<std::uint32_t>(caller->vad_ms() - detector.turn_start_ms()));
         if (close_at != kNever) return;  // the bot is hanging up
         if (cfg.allow_barge_in && bot_busy(now)) barge_in(now);
     }
