@@ -142,6 +142,19 @@ int main(int argc, char** argv) {
     if (cfg.call.greeting.empty()) cfg.call.greeting = summary->greeting;
     if (cfg.call.fallback.empty()) cfg.call.fallback = summary->fallback;
     cfg.call.expected_phrases = summary->phrases;
+    // The dialog's confirmation prompts and misunderstanding offer, unless the host's own
+    // config changed them from the engine's defaults.
+    const agent::CallConfig defaults;
+    if (!summary->confirm_end.empty() && cfg.call.confirm_end_prompt == defaults.confirm_end_prompt)
+        cfg.call.confirm_end_prompt = summary->confirm_end;
+    if (!summary->confirm_transfer.empty() &&
+        cfg.call.confirm_transfer_prompt == defaults.confirm_transfer_prompt)
+        cfg.call.confirm_transfer_prompt = summary->confirm_transfer;
+    if (summary->has_misunderstood && cfg.call.misunderstood_say == defaults.misunderstood_say &&
+        cfg.call.misunderstood_transfer == defaults.misunderstood_transfer) {
+        cfg.call.misunderstood_say = summary->misunderstood_say;
+        cfg.call.misunderstood_transfer = summary->misunderstood_transfer;
+    }
     // The voice is the flite provider's own: a call's requests then carry no voice, and match
     // the cache's prewarmed entries.
     if (opt.webhook_clock) {
@@ -161,7 +174,9 @@ int main(int argc, char** argv) {
     auto local_tts = providers::CachedTts::create(*flite_tts);
     // The fixed phrases start playing at once: synthesise them before the first call, cut the
     // way a call asks for them (the greeting and fallback whole, replies sentence by sentence).
-    std::vector<std::string> phrases{cfg.call.greeting, cfg.call.fallback};
+    std::vector<std::string> phrases{cfg.call.greeting, cfg.call.fallback,
+                                     cfg.call.confirm_end_prompt, cfg.call.confirm_transfer_prompt,
+                                     cfg.call.misunderstood_say};
     if (opt.llm == "scripted")
         for (const auto& reply : summary->replies)
             for (auto& piece : agent::reply_sentences(reply)) phrases.push_back(std::move(piece));

@@ -88,6 +88,9 @@ std::vector<std::string> dialog_replies(const Options& options, bool& ok) {
         return {};
     }
     std::vector<std::string> replies = summary->replies;
+    for (const std::string* said :
+         {&summary->confirm_end, &summary->confirm_transfer, &summary->misunderstood_say})
+        if (!said->empty()) replies.push_back(*said);
     replies.insert(replies.begin(), summary->fallback);
     replies.insert(replies.begin(), summary->greeting);
     return replies;

@@ -68,26 +68,33 @@ struct CallConfig {
     std::size_t max_history_messages = 40;  // user + assistant messages kept for the LLM
     std::uint32_t hangup_grace_ms = 200;    // after the last word of an `end` reply
 
-    // Trusting what was heard. A final transcript's confidence (providers::SttSink) below
-    // `min_confidence` gets the fallback and never reaches the intent or the LLM; an `end_call`
-    // or `transfer` asked for on a turn heard below `action_confidence` is first confirmed with
-    // the matching prompt (a "yes" acts, anything else cancels). A transcript whose provider
-    // gives no confidence (kUnknownConfidence) passes both gates.
+    // Trusting what was heard (0..1 each). A final transcript's confidence (providers::SttSink)
+    // below `min_confidence` gets the fallback and never reaches the intent or the LLM; an
+    // `end_call` or `transfer` asked for on a turn heard below `action_confidence` is first
+    // confirmed with the matching prompt: the caller's next turn acts when it is a yes (yes,
+    // yeah, sure, correct, please do, ...) and cancels otherwise. A transcript whose provider
+    // gives no confidence (kUnknownConfidence) passes both gates. The prompts are required
+    // unless action_confidence is 0 (never confirm). When expected_phrases is not empty, the
+    // confirmation words are added to the STT's phrases.
     double min_confidence = 0.5;
     double action_confidence = 0.8;
     std::string confirm_end_prompt = "Do you want me to end the call?";
     std::string confirm_transfer_prompt = "Do you want me to transfer your call?";
-    // A turn with at least this much speech and no usable transcript gets the fallback (no dead
-    // air); shorter noise stays unanswered.
+    // A turn with at least this much speech (by the VAD) and no words in its transcript gets
+    // the fallback (no dead air); shorter noise stays unanswered. 0 = never.
     std::uint32_t misheard_speech_ms = 400;
     // After this many misunderstood turns in a row (0 = never), `misunderstood_say` is said, then
-    // the call is transferred to `misunderstood_transfer`, or ended when that is empty.
+    // the call is transferred to `misunderstood_transfer`, or ended when that is empty. Misheard
+    // turns count, and so do replies that are the fallback (no words and no actions, or exactly
+    // the fallback's words); any other answered turn resets the count.
     std::uint32_t max_misunderstandings = 3;
     std::string misunderstood_say =
         "I am sorry, I cannot understand you on this line. Please call again later. Goodbye.";
     std::string misunderstood_transfer;
-    // When the words so far complete one of `expected_phrases` (or the STT marks the utterance
-    // final), the turn ends after this much silence instead of `endpoint_silence_ms`.
+    // When the words so far complete one of `expected_phrases` (an interim transcript contains
+    // one as whole words), or the STT sends a final while the caller's turn is open, the turn
+    // ends after this much silence instead of `endpoint_silence_ms` (positive; the shorter of
+    // the two applies).
     std::uint32_t complete_phrase_silence_ms = 250;
 };
 

@@ -71,6 +71,15 @@ class SttStream : public Request {
     virtual void send_audio(std::span<const std::int16_t> samples) = 0;
     // The engine's VAD confirmed the start of the caller's speech (a hint).
     virtual void speech_started() {}
+    // The same, with where the speech began: `onset_ms_ago` milliseconds of audio before the
+    // end of what send_audio() has been given. A start is confirmed after some speech
+    // (speech_start_ms; barge_in_ms or more while the bot talks, whose echo hides syllables),
+    // so a provider that cuts the turn's audio starts it at the onset, not at the
+    // confirmation. The engine calls this one; the default forwards to speech_started().
+    virtual void speech_started_at(std::uint32_t onset_ms_ago) {
+        (void)onset_ms_ago;
+        speech_started();
+    }
     // The engine's endpointing closed the caller's turn: deliver a final transcript (possibly
     // empty) for what was said since the last one.
     virtual void end_of_turn() = 0;
@@ -200,6 +209,13 @@ struct DialogSummary {
     std::string greeting, fallback;
     std::vector<std::string> phrases;  // every `when` phrase, normalized
     std::vector<std::string> replies;  // every `say`
+    // The optional settings of the engine's gates (agent::CallConfig), empty when the dialog
+    // leaves them to the call: the confirmation prompts, and what to do after too many
+    // misunderstandings (say this, then transfer to the number, or end the call when
+    // misunderstood_transfer is empty).
+    std::string confirm_end, confirm_transfer;
+    bool has_misunderstood = false;
+    std::string misunderstood_say, misunderstood_transfer;
 };
 RINGOVERBOT_API Result<DialogSummary> describe_dialog(std::string_view dialog_json);
 

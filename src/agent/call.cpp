@@ -16,7 +16,30 @@
 //   into one user message.
 // - The STT stream gets every frame. Its finals accumulate; the answer starts when the final
 //   that answers end_of_turn() arrives and the caller is not talking again. An empty final with
-//   nothing accumulated is nothing to answer: no turn. Interim results are not used.
+//   nothing accumulated is nothing to answer when the turn's speech (the VAD's span from onset
+//   to last speech frame) is shorter than misheard_speech_ms: noise gets no reply; longer speech
+//   is a misheard turn (no dead air). Interim results are never answered; they only shorten the
+//   endpoint (below).
+// - Complete-phrase endpointing: while the caller's turn is open, an interim whose words (after
+//   the turn's finals) contain one of the expected phrases or the confirmation words as whole
+//   words, or any non-empty final (the provider closed a segment), makes the turn end after
+//   complete_phrase_silence_ms of silence; a later interim that no longer does restores
+//   endpoint_silence_ms, and so does every new turn.
+// - The gates. A turn's confidence is the lowest known confidence of its finals (a key press
+//   makes it unknown: keys are not misheard). Below min_confidence the turn is misheard: the
+//   fallback, no LLM request, its words kept out of the history (TurnMetrics::caller_text keeps
+//   them for the log). Below action_confidence the LLM's reply is held whole until it is done:
+//   with an end_call or transfer in it, the matching confirmation prompt is said instead (the
+//   turn's bot_text is the prompt, and the history gets the caller's words and the prompt); the
+//   next answered turn runs the held reply (its words, then its actions, no new LLM request)
+//   when it is a yes (confirmation_words.hpp), and otherwise cancels it and is an ordinary turn
+//   (a misheard answer cancels too: only a clear yes acts). Without such an action the held
+//   reply is said as it came.
+// - Misunderstandings: misheard turns and replies that are the fallback (no words and no
+//   actions, or exactly the fallback's words: the scripted dialog when nothing matched) count;
+//   any other answered turn resets the count; provider failures do not count. The turn that
+//   would reach max_misunderstandings has its reply held like a doubtful one, so that
+//   misunderstood_say and its transfer or end replace the fallback instead of following it.
 // - The provider's own speech signals (Deepgram) stand beside the VAD: its utterance end ends
 //   the caller's turn at once when the VAD has heard at least 150 ms of silence (the provider
 //   endpoints sooner than the 500 ms of silence the VAD waits for); its speech start while the
@@ -44,12 +67,14 @@
 //   on_closed (nothing more to send), or the bot's end_call (close Output after the grace).
 //   Everything in flight is cancelled; the reply being played is recorded as cut there.
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "agent/caller_audio.hpp"
+#include "agent/confirmation_words.hpp"
 #include "agent/echo_reference.hpp"
 #include "agent/pacer.hpp"
 #include "agent/playout_clock.hpp"
@@ -120,6 +145,16 @@ Status validate(const CallConfig& c, const Providers& p) {
         return Status(Errc::invalid_argument, "max_queued_audio_bytes: at least one 500 ms chunk");
     if (c.max_history_messages == 0)
         return Status(Errc::invalid_argument, "max_history_messages must be positive");
+    if (!(c.min_confidence >= 0.0 && c.min_confidence <= 1.0) ||
+        !(c.action_confidence >= 0.0 && c.action_confidence <= 1.0))
+        return Status(Errc::invalid_argument, "min_confidence, action_confidence: 0..1");
+    if (c.action_confidence > 0.0 &&
+        (c.confirm_end_prompt.empty() || c.confirm_transfer_prompt.empty()))
+        return Status(
+            Errc::invalid_argument,
+            "confirm_end_prompt, confirm_transfer_prompt: required unless action_confidence is 0");
+    if (c.complete_phrase_silence_ms == 0)
+        return Status(Errc::invalid_argument, "complete_phrase_silence_ms must be positive");
     return {};
 }
 
@@ -166,8 +201,16 @@ struct Reply {
     SpokenText spoken;
     std::vector<PlacedAction> actions;
 
+    // The gates (see the file comment): a reply that may need a confirmation or may be the last
+    // misunderstanding is held whole until the LLM is done, then decided on.
+    bool doubtful = false;  // heard below action_confidence: end_call/transfer get confirmed
+    bool holding = false;   // LLM output goes to `held`, not to the TTS
+    std::vector<ReplyItem> held;
+
     void reset() {
         active = greeting = fallback_phase = ending = false;
+        doubtful = holding = false;
+        held.clear();
         turn = 0;
         start_abs = 0;
         llm.reset();
@@ -209,6 +252,18 @@ struct Call::Impl {
           pacer(PacerConfig{.chunk_ms = cfg.chunk_ms, .max_lead_ms = cfg.max_lead_ms}),
           reply_audio(cfg.max_queued_audio_bytes / 2) {
         if (!prov.fallback_tts) prov.fallback_tts = prov.tts;
+        stt_phrases = cfg.expected_phrases;
+        // Only a recogniser already told what to expect learns the answers to a confirmation
+        // (an empty list means "anything", and a list of yeses alone would make it a yes/no
+        // grammar).
+        if (!stt_phrases.empty())
+            for (const auto& word : confirmation_phrases())
+                if (std::find(stt_phrases.begin(), stt_phrases.end(), word) == stt_phrases.end())
+                    stt_phrases.push_back(word);
+        for (const auto& phrase : stt_phrases)
+            if (auto w = text::normalize_words(phrase); !w.empty())
+                phrase_words.push_back(std::move(w));
+        fallback_words = text::normalize_words(cfg.fallback);
     }
 
     ~Impl() {
@@ -250,6 +305,17 @@ struct Call::Impl {
 
     std::string pending_text;  // caller input not answered yet
     std::int64_t pending_speech_end = -1, pending_stt_final = -1;
+    double pending_confidence = providers::kUnknownConfidence;  // the lowest of its finals
+    bool pending_key = false;             // it holds a key press (a key is never misheard)
+    std::uint64_t pending_speech_ms = 0;  // the VAD's speech in the turns it comes from
+
+    // Trusting what was heard.
+    std::vector<std::string> stt_phrases;                // expected phrases + confirmation words
+    std::vector<std::vector<std::string>> phrase_words;  // the same, normalized
+    std::vector<std::string> fallback_words;             // cfg.fallback, normalized
+    bool phrase_complete = false;         // the open turn's words make a complete phrase
+    std::uint32_t misunderstandings = 0;  // misheard or fallback turns in a row
+    std::vector<ReplyItem> confirming;    // the reply held for a yes (empty: none asked)
 
     Reply reply;
     std::deque<Output> outputs;
@@ -325,7 +391,7 @@ struct Call::Impl {
         providers::SttOptions opt;
         opt.sample_rate_hz = caller->stt_rate_hz();
         opt.line_encoding = stt_encoding;
-        opt.phrases = cfg.expected_phrases;
+        opt.phrases = stt_phrases;
         if (decoder_metadata().call_id) opt.call_id = *decoder_metadata().call_id;
         const std::uint64_t id = next_id++;
         auto r = prov.stt->open(opt, std::make_shared<InboxSttSink>(inbox, id));
@@ -410,7 +476,13 @@ struct Call::Impl {
     }
 
     void on_speech_started(std::int64_t now) {
-        if (stt) stt->speech_started();
+        phrase_complete = false;
+        detector.set_silence_ms(cfg.endpoint_silence_ms);
+        // The STT gets every frame before the VAD sees it: the onset is this far back in the
+        // audio it has (a barge-in's is long before its confirmation).
+        if (stt)
+            stt->speech_started_at(
+                static_cast<std::uint32_t>(caller->vad_ms() - detector.turn_start_ms()));
         if (close_at != kNever) return;  // the bot is hanging up
         if (cfg.allow_barge_in && bot_busy(now)) barge_in(now);
     }
@@ -418,6 +490,10 @@ struct Call::Impl {
     void on_speech_ended(std::int64_t now) {
         const std::uint64_t silence_ms = caller->vad_ms() - detector.last_speech_end_ms();
         pending_speech_end = now - static_cast<std::int64_t>(silence_ms) * 1000;
+        if (detector.last_speech_end_ms() > detector.turn_start_ms())
+            pending_speech_ms += detector.last_speech_end_ms() - detector.turn_start_ms();
+        phrase_complete = false;
+        detector.set_silence_ms(cfg.endpoint_silence_ms);
         if (stt) {
             stt->end_of_turn();
             awaiting_final = true;
@@ -435,6 +511,7 @@ struct Call::Impl {
         text.push_back(digit);
         text.push_back(']');
         append_words(pending_text, text);
+        pending_key = true;
         pending_speech_end = now;
         pending_stt_final = -1;
         maybe_answer(now);
@@ -454,7 +531,11 @@ struct Call::Impl {
     void dispatch(InboxEvent& e, std::int64_t now) {
         switch (e.kind) {
             case InboxEventKind::stt_transcript:
-                if (e.request == stt_id && e.is_final) on_final(e.text, now);
+                if (e.request != stt_id) return;
+                if (e.is_final)
+                    on_final(e.text, e.confidence, now);
+                else
+                    on_interim(e.text, now);
                 return;
             case InboxEventKind::stt_speech_started:
                 if (e.request == stt_id && cfg.allow_barge_in && close_at == kNever &&
@@ -496,17 +577,58 @@ struct Call::Impl {
         }
     }
 
-    void on_final(std::string_view text, std::int64_t now) {
+    void on_final(std::string_view text, double confidence, std::int64_t now) {
         const std::string t(text::trim(text));
-        if (!t.empty()) {
-            append_words(pending_text, t);
-            pending_stt_final = now;
-        }
-        if (awaiting_final) {
+        const bool answers_turn = awaiting_final;
+        if (answers_turn) {
             awaiting_final = false;
             stt_deadline = kNever;
         }
+        if (!t.empty()) {
+            append_words(pending_text, t);
+            pending_stt_final = now;
+            // The lowest confidence of the words it is made of; unknown ones do not lower it.
+            if (confidence >= 0.0 && confidence <= 1.0)
+                pending_confidence = pending_confidence < 0.0
+                                         ? confidence
+                                         : std::min(pending_confidence, confidence);
+            // The provider closed a segment while the caller's turn is open: the turn may end
+            // after the short silence.
+            if (detector.in_turn()) mark_complete(true, now);
+        }
+        // No dead air: speech long enough to be words, but no words heard, gets the fallback;
+        // shorter noise (a cough, a click) stays unanswered.
+        if (answers_turn && pending_text.empty() && !detector.in_turn()) {
+            if (cfg.misheard_speech_ms > 0 && pending_speech_ms >= cfg.misheard_speech_ms) {
+                misheard_turn(TurnMetrics{}, now);
+                return;
+            }
+            pending_speech_ms = 0;
+        }
         maybe_answer(now);
+    }
+
+    // An interim transcript: never answered, but it tells whether the words so far make one of
+    // the expected phrases (then the turn ends after complete_phrase_silence_ms).
+    void on_interim(std::string_view text, std::int64_t now) {
+        if (!detector.in_turn() || phrase_words.empty()) return;
+        auto words = text::normalize_words(pending_text);
+        for (auto& w : text::normalize_words(text)) words.push_back(std::move(w));
+        bool complete = false;
+        for (const auto& p : phrase_words)
+            if (text::contains_words(words, p)) complete = true;
+        mark_complete(complete, now);
+    }
+
+    void mark_complete(bool complete, std::int64_t now) {
+        phrase_complete = complete;
+        detector.set_silence_ms(
+            complete ? std::min(cfg.complete_phrase_silence_ms, cfg.endpoint_silence_ms)
+                     : cfg.endpoint_silence_ms);
+        // Already silent that long (the transcript came late): the turn ends now.
+        if (complete && detector.in_turn() && detector.silence_run_ms() >= detector.silence_ms() &&
+            detector.end_now(detector.silence_ms()))
+            on_speech_ended(now);
     }
 
     void on_stt_failure(std::int64_t now, bool timeout) {
@@ -527,11 +649,38 @@ struct Call::Impl {
         pending_text.clear();
         t.speech_end_us = pending_speech_end;
         t.stt_final_us = pending_stt_final;
+        t.confidence = pending_key ? providers::kUnknownConfidence : pending_confidence;
+        const bool key = pending_key;
         pending_speech_end = pending_stt_final = -1;
+        pending_confidence = providers::kUnknownConfidence;
+        pending_key = false;
+        pending_speech_ms = 0;
+        const bool known = t.confidence >= 0.0;
+        // Gate 1: words heard below min_confidence never reach the LLM.
+        if (known && t.confidence < cfg.min_confidence) {
+            misheard_turn(std::move(t), now);
+            return;
+        }
+        // A confirmation was asked: a yes runs the held reply, anything else cancels it and is
+        // an ordinary turn.
+        if (!confirming.empty()) {
+            if (!key && is_yes(t.caller_text)) {
+                confirmed_turn(std::move(t), now);
+                return;
+            }
+            ++stats.cancelled_actions;
+            confirming.clear();
+        }
         add_history(Role::user, t.caller_text);
         ++stats.turns;
         const std::size_t index = push_turn(std::move(t));
         begin_reply(index, now);
+        // Gate 2 (decided when the LLM is done): an end_call or transfer on a doubtful hearing
+        // is confirmed first; and a reply that may be the last misunderstanding is held too, so
+        // that the offer replaces it rather than following it.
+        reply.doubtful = known && turns[index].confidence < cfg.action_confidence;
+        reply.holding = reply.doubtful || (cfg.max_misunderstandings > 0 &&
+                                           misunderstandings + 1 >= cfg.max_misunderstandings);
 
         providers::LlmRequest req;
         if (!cfg.system_prompt.empty()) req.messages.push_back({Role::system, cfg.system_prompt});
@@ -549,6 +698,141 @@ struct Call::Impl {
             return;
         }
         reply.llm = std::move(r.value());
+    }
+
+    // A turn gated to the fallback: words heard below min_confidence, or speech without words.
+    // Neither its words nor the fallback's reason reach the history (the fallback said does, as
+    // what the caller heard). A confirmation asked before is cancelled (only a clear yes acts).
+    void misheard_turn(TurnMetrics t, std::int64_t now) {
+        pending_text.clear();
+        pending_speech_ms = 0;
+        if (t.speech_end_us < 0) t.speech_end_us = pending_speech_end;
+        if (t.stt_final_us < 0) t.stt_final_us = now;
+        pending_speech_end = pending_stt_final = -1;
+        pending_confidence = providers::kUnknownConfidence;
+        pending_key = false;
+        t.misheard = true;
+        ++stats.turns;
+        ++stats.misheard;
+        if (!confirming.empty()) {
+            ++stats.cancelled_actions;
+            confirming.clear();
+        }
+        if (reply.active || close_at != kNever) {  // the bot is busy: nothing more to say
+            finished_turns.push_back(push_turn(std::move(t)));
+            return;
+        }
+        begin_reply(push_turn(std::move(t)), now);
+        reply.fallback_phase = true;
+        if (misunderstood()) {
+            offer(now);
+            return;
+        }
+        say_fallback(now);
+    }
+
+    // Counts a misunderstood turn; true when it is the one that makes the offer.
+    bool misunderstood() {
+        ++misunderstandings;
+        return cfg.max_misunderstandings > 0 && misunderstandings >= cfg.max_misunderstandings;
+    }
+
+    // After max_misunderstandings in a row: misunderstood_say, then the transfer or the end.
+    void offer(std::int64_t now) {
+        ++stats.misunderstood_offers;
+        misunderstandings = 0;
+        confirming.clear();
+        append_words(turns[reply.turn].bot_text, cfg.misunderstood_say);
+        queue_speech(cfg.misunderstood_say);
+        Action a = cfg.misunderstood_transfer.empty()
+                       ? Action{ActionKind::end_call, {}}
+                       : Action{ActionKind::transfer, cfg.misunderstood_transfer};
+        reply.items.push_back(ReplyItem{true, {}, std::move(a)});
+        reply.ending = true;  // nothing more is said after it
+        advance_tts(now);
+    }
+
+    // The caller said yes to the confirmation: the held reply is said and its actions run, as
+    // the LLM gave them (no new LLM request).
+    void confirmed_turn(TurnMetrics t, std::int64_t now) {
+        ++stats.confirmed;
+        misunderstandings = 0;
+        add_history(Role::user, t.caller_text);
+        ++stats.turns;
+        begin_reply(push_turn(std::move(t)), now);
+        std::vector<ReplyItem> items = std::move(confirming);
+        confirming.clear();
+        release(items, now);
+    }
+
+    // Streams held LLM output into the reply as if it arrived now.
+    void release(std::vector<ReplyItem>& items, std::int64_t now) {
+        for (auto& item : items) {
+            if (item.is_action)
+                on_action(item.action, now);
+            else
+                on_token(item.text, now);
+        }
+        queue_speech(reply.chunker.flush());
+        advance_tts(now);
+    }
+
+    // True when the LLM's reply is the fallback: nothing to say or do (the engine says the
+    // fallback), or exactly the fallback's words (the scripted dialog when nothing matched, an
+    // LLM told to say it).
+    bool is_fallback_reply(std::string_view words, bool any_action) const {
+        if (any_action) return false;
+        if (text::trim(words).empty()) return true;
+        return !fallback_words.empty() && text::normalize_words(words) == fallback_words;
+    }
+
+    // The held reply is complete: decide between the offer, a confirmation and the reply.
+    void resolve_held(std::int64_t now) {
+        reply.holding = false;
+        std::vector<ReplyItem> items = std::move(reply.held);
+        reply.held.clear();
+        std::string words;
+        const Action* destructive = nullptr;
+        bool any_action = false;
+        for (const auto& item : items) {
+            if (!item.is_action) {
+                words += item.text;
+                continue;
+            }
+            any_action = true;
+            if (!destructive && (item.action.kind == ActionKind::end_call ||
+                                 item.action.kind == ActionKind::transfer))
+                destructive = &item.action;
+        }
+        TurnMetrics& t = turns[reply.turn];
+        if (is_fallback_reply(words, any_action)) {
+            if (misunderstood()) {
+                reply.fallback_phase = true;
+                offer(now);
+                return;
+            }
+            if (text::trim(words).empty()) {
+                reply.fallback_phase = true;
+                say_fallback(now);
+                return;
+            }
+            release(items, now);
+            return;
+        }
+        misunderstandings = 0;
+        if (reply.doubtful && destructive) {
+            const std::string& prompt = destructive->kind == ActionKind::end_call
+                                            ? cfg.confirm_end_prompt
+                                            : cfg.confirm_transfer_prompt;
+            ++stats.confirmations;
+            t.confirmation = true;
+            append_words(t.bot_text, prompt);
+            queue_speech(prompt);
+            confirming = std::move(items);
+            advance_tts(now);
+            return;
+        }
+        release(items, now);
     }
 
     // A turn whose input could not be understood (STT failure): only the fallback.
@@ -597,6 +881,10 @@ struct Call::Impl {
         TurnMetrics& t = turns[reply.turn];
         if (t.first_token_us < 0) t.first_token_us = now;
         reply.llm_first_deadline = kNever;
+        if (reply.holding) {
+            reply.held.push_back(ReplyItem{false, std::string(token), {}});
+            return;
+        }
         t.bot_text.append(token);
         sentences.clear();
         reply.chunker.push(token, sentences);
@@ -609,6 +897,14 @@ struct Call::Impl {
         TurnMetrics& t = turns[reply.turn];
         if (t.first_token_us < 0) t.first_token_us = now;
         reply.llm_first_deadline = kNever;
+        if (reply.holding) {
+            reply.held.push_back(ReplyItem{true, {}, action});
+            if (action.kind == ActionKind::end_call) {  // nothing after it counts
+                close_llm();
+                resolve_held(now);
+            }
+            return;
+        }
         queue_speech(reply.chunker.flush());  // the words before it are a unit of their own
         reply.items.push_back(ReplyItem{true, {}, action});
         if (action.kind == ActionKind::end_call) {
@@ -620,10 +916,23 @@ struct Call::Impl {
     }
 
     void on_llm_done(std::int64_t now) {
-        queue_speech(reply.chunker.flush());
         close_llm();
+        if (reply.holding) {
+            resolve_held(now);
+            return;
+        }
+        queue_speech(reply.chunker.flush());
         // A reply with neither words nor actions: "nothing matched", say the fallback.
         const TurnMetrics& t = turns[reply.turn];
+        const bool any_action =
+            !reply.actions.empty() || std::any_of(reply.items.begin(), reply.items.end(),
+                                                  [](const ReplyItem& i) { return i.is_action; });
+        if (!reply.fallback_phase) {
+            if (is_fallback_reply(t.bot_text, any_action))
+                (void)misunderstood();  // not the last one: that reply would have been held
+            else
+                misunderstandings = 0;
+        }
         if (text::trim(t.bot_text).empty() && reply.items.empty() && reply.actions.empty() &&
             !reply.tts_active && reply_audio.synthesized() == 0 && !reply.fallback_phase) {
             reply.fallback_phase = true;

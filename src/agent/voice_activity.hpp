@@ -74,6 +74,13 @@ class TurnDetector {
     bool start_now(std::uint32_t min_speech_ms);
     bool end_now(std::uint32_t min_silence_ms);
 
+    // The silence that ends the current turn from now on (the engine shortens it when the
+    // caller's words already make a complete phrase, and restores it for the next turn).
+    void set_silence_ms(std::uint32_t silence_ms) { config_.silence_ms = silence_ms; }
+    std::uint32_t silence_ms() const { return config_.silence_ms; }
+    // Milliseconds of silence since the last speech frame.
+    std::uint32_t silence_run_ms() const { return silence_run_ms_; }
+
   private:
     TurnConfig config_;
     std::uint64_t now_ms_ = 0;

@@ -24,4 +24,35 @@ bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+std::vector<std::string> normalize_words(std::string_view text) {
+    std::vector<std::string> words;
+    std::string cur;
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        const bool alnum =
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (alnum || c >= 0x80) {
+            cur.push_back(to_lower(ch));
+        } else if (c == '\'') {
+            continue;  // "what's" -> "whats"
+        } else if (!cur.empty()) {
+            words.push_back(std::move(cur));
+            cur.clear();
+        }
+    }
+    if (!cur.empty()) words.push_back(std::move(cur));
+    return words;
+}
+
+bool contains_words(std::span<const std::string> words,
+                    std::span<const std::string> phrase) noexcept {
+    if (phrase.empty() || phrase.size() > words.size()) return false;
+    for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
+        bool all = true;
+        for (std::size_t k = 0; k < phrase.size() && all; ++k) all = words[i + k] == phrase[k];
+        if (all) return true;
+    }
+    return false;
+}
+
 }  // namespace ringoverbot::text

@@ -3,8 +3,10 @@
 // the host application set (std::isspace and std::tolower follow it; these do not).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringoverbot::text {
 
@@ -39,5 +41,14 @@ constexpr int hex_value(char c) noexcept {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
+
+// The words of `text` for matching what a caller said against expected phrases: lowercased,
+// apostrophes dropped ("what's" -> "whats"), every other ASCII character that is not a letter or
+// digit separates words; bytes above 0x7F (UTF-8) count as letters.
+std::vector<std::string> normalize_words(std::string_view text);
+
+// True when `phrase` (non-empty) occurs in `words` as a run of consecutive whole words.
+bool contains_words(std::span<const std::string> words,
+                    std::span<const std::string> phrase) noexcept;
 
 }  // namespace ringoverbot::text

@@ -23,10 +23,11 @@ void TurnAudio::push(std::span<const std::int16_t> samples) {
     total_ += samples.size();
 }
 
-void TurnAudio::speech_started() {
+void TurnAudio::speech_started(std::uint32_t onset_ms_ago) {
     if (hinted_) return;
     hinted_ = true;
-    turn_start_ = std::max(turn_start_, total_ > preroll_ ? total_ - preroll_ : 0);
+    const std::uint64_t back = preroll_ + std::uint64_t{rate_} * onset_ms_ago / 1000;
+    turn_start_ = std::max(turn_start_, total_ > back ? total_ - back : 0);
 }
 
 std::vector<std::int16_t> TurnAudio::cut() {

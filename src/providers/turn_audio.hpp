@@ -16,8 +16,9 @@ class TurnAudio {
 
     // Appends audio; only the newest max_turn_ms are kept.
     void push(std::span<const std::int16_t> samples);
-    // The engine's speech start (the first one of a turn counts).
-    void speech_started();
+    // The engine's speech start, which began `onset_ms_ago` before the newest sample (the first
+    // one of a turn counts); the turn starts the preroll before that onset.
+    void speech_started(std::uint32_t onset_ms_ago = 0);
     // The turn so far (from the preroll before the speech start, or from the end of the last
     // turn when there was no start), and starts the next one.
     std::vector<std::int16_t> cut();

@@ -183,3 +183,28 @@ TEST_CASE("agent: speech during a reply not yet heard cancels it quietly, inputs
     sim.poll_now();
     CHECK(sim.call->history().back().content == "We are open from eight to six. Come and see us.");
 }
+
+TEST_CASE("agent: a barge-in's turn reaches the STT from the speech onset, not the decision") {
+    Sim sim(basic_config());
+    const std::size_t idx = ask_and_wait_for_reply(sim, "when are you open");
+    sim.silence(500);
+    sim.world->transcripts.push_back("wait");
+    // A hesitant start over the bot ("w- wait"): syllables with short dips between them, so
+    // 200 ms of speech take 600 ms to confirm.
+    const std::uint64_t onset = sim.world->stt_samples;
+    const int hints = sim.world->speech_hints;
+    for (int i = 0; i < 20 && sim.count("break") == 0; ++i) {
+        sim.frame(-10.0);
+        sim.frame(-120);
+        sim.frame(-120);
+    }
+    REQUIRE(sim.count("break") == 1);
+    CHECK(sim.call->turns().at(idx).interrupted);
+    REQUIRE(sim.world->speech_hints == hints + 1);
+    const std::uint64_t rate = sim.world->stt_rate_hz;
+    // Decided well after the onset (more than a 300 ms preroll could cover)...
+    CHECK(sim.world->last_hint_samples - onset >= rate * 500 / 1000);
+    // ...yet the STT is told where the speech began, within a frame.
+    CHECK(sim.world->last_onset_samples >= onset);
+    CHECK(sim.world->last_onset_samples <= onset + rate * 20 / 1000);
+}

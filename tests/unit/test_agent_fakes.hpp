@@ -49,8 +49,11 @@ struct FakeWorld {
     // ---- STT ----
     Mode stt_mode = Mode::sync;
     std::uint32_t stt_rate_hz = 16000;
-    std::deque<std::string> transcripts;  // one final per end_of_turn ("" when exhausted)
-    providers::SttOptions stt_options;    // of the newest open()
+    std::deque<std::string> transcripts;   // one final per end_of_turn ("" when exhausted)
+    std::deque<double> confidences;        // of those finals, in order (1.0 when exhausted)
+    std::uint64_t last_hint_samples = 0;   // stt_samples when the newest speech_started came
+    std::uint64_t last_onset_samples = 0;  // where that start said the speech began
+    providers::SttOptions stt_options;     // of the newest open()
     int stt_opened = 0, stt_cancelled = 0, end_of_turns = 0, speech_hints = 0;
     std::uint64_t stt_samples = 0;
     std::vector<std::shared_ptr<providers::SttSink>> stt_sinks;  // newest last
@@ -194,13 +197,27 @@ class FakeSttStream final : public providers::SttStream {
     void send_audio(std::span<const std::int16_t> samples) override {
         world_->stt_samples += samples.size();
     }
-    void speech_started() override { ++world_->speech_hints; }
+    void speech_started() override {
+        ++world_->speech_hints;
+        world_->last_hint_samples = world_->stt_samples;
+        world_->last_onset_samples = world_->stt_samples;  // a provider told no onset
+    }
+    void speech_started_at(std::uint32_t onset_ms_ago) override {
+        speech_started();
+        const std::uint64_t back = std::uint64_t{world_->stt_rate_hz} * onset_ms_ago / 1000;
+        world_->last_onset_samples = world_->stt_samples > back ? world_->stt_samples - back : 0;
+    }
     void end_of_turn() override {
         ++world_->end_of_turns;
         std::string text;
         if (!world_->transcripts.empty()) {
             text = world_->transcripts.front();
             world_->transcripts.pop_front();
+        }
+        double confidence = 1.0;
+        if (!world_->confidences.empty()) {
+            confidence = world_->confidences.front();
+            world_->confidences.pop_front();
         }
         if (world_->stt_fail_once) {
             world_->stt_fail_once = false;
@@ -209,7 +226,7 @@ class FakeSttStream final : public providers::SttStream {
         }
         switch (world_->stt_mode) {
             case Mode::sync:
-                sink_->on_transcript(text, true, 1.0);
+                sink_->on_transcript(text, true, confidence);
                 break;
             case Mode::manual:
                 world_->stt_held.push_back(text);

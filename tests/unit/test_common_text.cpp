@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/text.hpp"
 
@@ -90,4 +91,27 @@ TEST_CASE("text: istarts_with, case folding and hex digits") {
     for (std::size_t i = 0; i < digits.size(); ++i) CHECK(text::hex_value(digits[i]) == values[i]);
     for (const char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0', '\xff'})
         CHECK(text::hex_value(c) == -1);
+}
+
+TEST_CASE("text: normalize_words lowercases, drops apostrophes, splits on the rest") {
+    using V = std::vector<std::string>;
+    CHECK(text::normalize_words("What's your OPENING-hours?") ==
+          V{"whats", "your", "opening", "hours"});
+    CHECK(text::normalize_words("  ,.!  ") == V{});
+    CHECK(text::normalize_words("[dtmf 5]") == V{"dtmf", "5"});
+    CHECK(text::normalize_words("caf\xc3\xa9 ok") == V{"caf\xc3\xa9", "ok"});  // UTF-8 is a letter
+    CHECK(text::normalize_words("don't\tstop") == V{"dont", "stop"});
+}
+
+TEST_CASE("text: contains_words finds a phrase as a run of whole words") {
+    const auto words = text::normalize_words("um what are your opening hours please");
+    CHECK(text::contains_words(words, text::normalize_words("opening hours")));
+    CHECK(text::contains_words(words, text::normalize_words("um")));
+    CHECK(text::contains_words(words, text::normalize_words("please")));
+    CHECK_FALSE(text::contains_words(words, text::normalize_words("hours opening")));
+    CHECK_FALSE(text::contains_words(words, text::normalize_words("open")));  // not a whole word
+    CHECK_FALSE(text::contains_words(words, {}));
+    CHECK_FALSE(text::contains_words({}, text::normalize_words("um")));
+    CHECK_FALSE(text::contains_words(text::normalize_words("opening"),
+                                     text::normalize_words("opening hours")));
 }

@@ -119,6 +119,9 @@ class OpenAiSttStream final : public SttStream {
 
     void send_audio(std::span<const std::int16_t> samples) override { audio_.push(samples); }
     void speech_started() override { audio_.speech_started(); }
+    void speech_started_at(std::uint32_t onset_ms_ago) override {
+        audio_.speech_started(onset_ms_ago);
+    }
 
     void end_of_turn() override {
         std::vector<std::int16_t> turn = audio_.cut();

@@ -153,6 +153,9 @@ class PocketsphinxStream final : public SttStream {
     }
 
     void speech_started() override { audio_.speech_started(); }
+    void speech_started_at(std::uint32_t onset_ms_ago) override {
+        audio_.speech_started(onset_ms_ago);
+    }
 
     void end_of_turn() override {
         if (decoding_->cancelled.load(std::memory_order_relaxed)) return;

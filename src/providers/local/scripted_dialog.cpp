@@ -86,37 +86,45 @@ std::optional<Error> parse_intent(simdjson::ondemand::object obj, const std::str
     return std::nullopt;
 }
 
-}  // namespace
-
-std::vector<std::string> normalize_words(std::string_view text) {
-    std::vector<std::string> words;
-    std::string cur;
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c >= 0x80 || c == '\'') {
-            if (c == '\'') continue;  // "what's" -> "whats"
-            cur.push_back(static_cast<char>(std::tolower(c)));
-        } else if (!cur.empty()) {
-            words.push_back(std::move(cur));
-            cur.clear();
+std::optional<Error> parse_misunderstood(simdjson::ondemand::value v, const std::string& path,
+                                         DialogMisunderstood& out) {
+    simdjson::ondemand::object obj;
+    if (v.get_object().get(obj)) return at(path, "expected an object");
+    bool has_say = false, has_transfer = false, end = false;
+    for (auto field : obj) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return at(path, "invalid key");
+        const std::string fpath = path + "." + std::string(key);
+        simdjson::ondemand::value fv;
+        if (field.value().get(fv)) return at(fpath, "invalid value");
+        if (key == "say") {
+            if (auto e = read_text(fv, fpath, out.say)) return e;
+            has_say = true;
+        } else if (key == "transfer") {
+            if (auto e = read_text(fv, fpath, out.transfer, true)) return e;
+            if (out.transfer.empty() ||
+                out.transfer.find_first_not_of("+0123456789") != std::string::npos ||
+                out.transfer.find('+', 1) != std::string::npos)
+                return at(fpath, "expected a phone number (digits, optional leading +)");
+            has_transfer = true;
+        } else if (key == "end") {
+            if (fv.get_bool().get(end)) return at(fpath, "expected true or false");
+        } else {
+            return at(fpath, "unknown key");
         }
     }
-    if (!cur.empty()) words.push_back(std::move(cur));
-    return words;
+    if (!has_say) return at(path + ".say", "missing");
+    if (has_transfer == end) return at(path, "expected either \"transfer\" or \"end\": true");
+    return std::nullopt;
 }
+
+}  // namespace
 
 const DialogIntent* Dialog::match(std::string_view caller_words) const {
     const auto words = normalize_words(caller_words);
     for (const auto& intent : intents) {
-        for (const auto& phrase : intent.when) {
-            if (phrase.size() > words.size()) continue;
-            for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
-                bool all = true;
-                for (std::size_t k = 0; k < phrase.size() && all; ++k)
-                    all = words[i + k] == phrase[k];
-                if (all) return &intent;
-            }
-        }
+        for (const auto& phrase : intent.when)
+            if (text::contains_words(words, phrase)) return &intent;
     }
     return nullptr;
 }
@@ -149,6 +157,15 @@ Result<Dialog> parse_dialog(std::string_view json) {
         } else if (key == "fallback") {
             if (auto e = read_text(v, path, dialog.fallback)) return *e;
             has_fallback = true;
+        } else if (key == "confirm_end" || key == "confirm_transfer") {
+            std::string& prompt =
+                key == "confirm_end" ? dialog.confirm_end : dialog.confirm_transfer;
+            if (auto e = read_text(v, path, prompt)) return *e;
+            if (text::trim(prompt).empty()) return at(path, "must not be empty");
+        } else if (key == "misunderstood") {
+            DialogMisunderstood m;
+            if (auto e = parse_misunderstood(v, path, m)) return *e;
+            dialog.misunderstood = std::move(m);
         } else if (key == "intents") {
             simdjson::ondemand::array arr;
             if (v.get_array().get(arr)) return at(path, "expected an array of intents");

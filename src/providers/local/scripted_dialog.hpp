@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.hpp"
 #include "ringoverbot/error.hpp"
 
 namespace ringoverbot::providers::local {
@@ -21,10 +22,22 @@ struct DialogIntent {
     bool end = false;
 };
 
+// What to do after too many misunderstandings in a row: say `say`, then transfer (a number) or
+// end the call (transfer empty).
+struct DialogMisunderstood {
+    std::string say;
+    std::string transfer;
+};
+
 struct Dialog {
     std::string greeting;
     std::string fallback;
     std::vector<DialogIntent> intents;
+    // Optional: the confirmation prompts and the misunderstanding offer (empty / absent: the
+    // call's own settings).
+    std::string confirm_end;
+    std::string confirm_transfer;
+    std::optional<DialogMisunderstood> misunderstood;
 
     // The matching intent, or nullptr (then the fallback is said).
     const DialogIntent* match(std::string_view caller_words) const;
@@ -32,9 +45,9 @@ struct Dialog {
     std::vector<std::vector<std::string>> phrases() const;
 };
 
-// Lowercases, maps punctuation to spaces and splits into words (UTF-8 bytes above 0x7F are
-// kept as word characters).
-std::vector<std::string> normalize_words(std::string_view text);
+// The one normalization of callers' words and phrases (src/common/text.hpp), under the name the
+// local providers have always used.
+using text::normalize_words;
 
 // Parses and validates a dialog. Errors name the JSON path of the problem, e.g.
 // "$.intents[1].when: expected a non-empty array of strings".

@@ -99,6 +99,13 @@ Result<DialogSummary> describe_dialog(std::string_view dialog_json) {
     for (const auto& phrase : dialog->phrases()) push_unique(summary.phrases, join_words(phrase));
     for (const auto& intent : dialog->intents)
         if (!intent.say.empty()) push_unique(summary.replies, intent.say);
+    summary.confirm_end = dialog->confirm_end;
+    summary.confirm_transfer = dialog->confirm_transfer;
+    if (dialog->misunderstood) {
+        summary.has_misunderstood = true;
+        summary.misunderstood_say = dialog->misunderstood->say;
+        summary.misunderstood_transfer = dialog->misunderstood->transfer;
+    }
     return summary;
 }
 
