@@ -7,7 +7,7 @@ PACKAGES=(
   cmake g++ make pkg-config
   libwebsockets-dev libmbedtls-dev libsimdjson-dev libopus-dev libsamplerate0-dev doctest-dev
   libbenchmark-dev clang libclang-rt-14-dev
-  libpocketsphinx-dev pocketsphinx-en-us flite1-dev flite
+  libpocketsphinx-dev pocketsphinx-en-us flite1-dev flite asterisk-core-sounds-en-wav
   python3 python3-pytest python3-websockets sox
   python3-venv python3-setuptools python3-wheel
   openssl ca-certificates
