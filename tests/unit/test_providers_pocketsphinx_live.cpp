@@ -206,6 +206,23 @@ TEST_CASE("providers: pocketsphinx decodes while the caller speaks") {
         settle(*pool);
         CHECK(lent(**stt) == 0);  // given back at the end of the turn
     }
+    SUBCASE("a call ended mid-turn frees its decoder; the next call hears its phrase") {
+        auto call = open_call(**stt, summary->phrases);
+        feed(*call.stream, line_noise(2400, 1));
+        call.stream->speech_started();
+        feed(*call.stream, recording("extension"));
+        settle(*pool);
+        CHECK(lent(**stt) == 1);
+        call.stream.reset();
+        settle(*pool);
+        CHECK(lent(**stt) == 0);
+        auto next = open_call(**stt, summary->phrases);
+        say(next, *pool, recording("goodbye"));
+        REQUIRE(next.sink->wait_finals(1));
+        CAPTURE(next.sink->finals().at(0).confidence);
+        CAPTURE(next.sink->finals().at(0).text);
+        CHECK(next.sink->finals().at(0).text.find("goodbye") != std::string::npos);
+    }
     SUBCASE("turns after the first carry the call's mean and still hear their phrase") {
         auto call = open_call(**stt, summary->phrases);
         say(call, *pool, recording("pbx-transfer"));

@@ -52,6 +52,8 @@ constexpr double kCoverageMidpoint = 0.33, kCoverageSlope = 8.0;
 constexpr std::array<float, 13> kPhoneBandMean = {46.0f,  31.0f, -27.2f, 39.3f, -18.5f, -0.5f, 5.6f,
                                                   -21.7f, 21.1f, -13.9f, -5.9f, 5.6f,   -13.2f};
 
+constexpr int kEstimateFrames = 100;  // the weight of a turn's starting mean (10 ms frames)
+
 // sphinxbase logs through one process-wide FILE*; -logfn would reopen it per decoder while
 // other threads log through it. Logging is switched off once instead.
 void silence_sphinx_logging() {
@@ -152,7 +154,13 @@ void set_cepstral_mean(ps_decoder_s* ps, const CepstralMean& mean) {
     std::array<mfcc_t, 13> v{};
     const auto& from = mean.known ? mean.value : kPhoneBandMean;
     std::copy(from.begin(), from.end(), v.begin());
-    cmn_live_set(ps_get_feat(ps)->cmn_struct, v.data());
+    cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
+    cmn_live_set(cmn, v.data());
+    // cmn_live_set weighs the estimate as 5 s of speech; as 1 s, the turn's own frames
+    // dominate the mean it ends with, so a call's second turn starts from its own line's mean.
+    for (int i = 0; i < cmn->veclen && i < static_cast<int>(v.size()); ++i)
+        cmn->sum[i] = v[static_cast<std::size_t>(i)] * kEstimateFrames;
+    cmn->nframe = kEstimateFrames;
 }
 
 CepstralMean cepstral_mean(ps_decoder_s* ps) {

@@ -1,4 +1,5 @@
-// The pocketsphinx decoders of one provider: a pool shared by all its calls, bounded by a cap.
+// The pocketsphinx decoders of one provider: a pool shared by all its calls, bounded by a cap,
+// and what a decoder's hypothesis is worth (text and confidence).
 //
 // A decoder is loaded (~0.2 s of CPU, ~28 MB with a grammar; ~0.5 s, ~90 MB with the open
 // language model) for one phrase set and lent to one turn at a time. A turn sets the decoder's

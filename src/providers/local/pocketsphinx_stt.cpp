@@ -1,11 +1,13 @@
 // pocketsphinx (Debian 0.8+5prealpha, the 16 kHz US-English model) as the local STT.
 //
-// A call's audio is kept in a bounded ring on the loop thread; the engine's end of turn cuts the
-// utterance out of it (from shortly before the engine's speech start) and hands it to a per-call
-// serial queue on the worker pool, so the transcripts come out in turn order. Each turn borrows
-// a decoder of the call's phrase set from the provider's pool (pocketsphinx_decoders.hpp) for
-// as long as it decodes: memory follows the pool's cap (~28 MB a decoder), not the number of
-// calls, and decoders are loaded and freed only on the workers (or with the provider).
+// A call's audio is kept in a bounded ring on the loop thread. From the engine's speech start
+// (and a preroll before it) the turn's audio goes, in 80 ms batches, to a per-call serial queue
+// on the worker pool, which decodes it as it arrives on a decoder leased for the turn, sends
+// interims, and the final right after the end of turn; a turn without a speech start is cut
+// from the ring at its end and decoded whole. Decoders of the call's phrase set come from the
+// provider's pool (pocketsphinx_decoders.hpp) and are held only during a turn: memory follows
+// the pool's cap (~28 MB a decoder), not the number of calls, and decoders are loaded and freed
+// only on the workers (or with the provider). Rejection and confidence: README.md.
 #include "providers/local/pocketsphinx_stt.hpp"
 
 #include <pocketsphinx.h>
@@ -85,7 +87,8 @@ struct CallDecoding {
     bool in_turn = false;                    // between a start and its end
     std::size_t since_interim = 0;           // model-rate samples since the last interim
     std::string last_interim;
-    local::CepstralMean mean;  // the call's estimate, carried from turn to turn
+    local::CepstralMean mean;   // the call's estimate, carried from turn to turn
+    bool guessed_mean = false;  // the live turn started from the phone-band guess
 
     // A buffer for the loop thread's next chunk (allocation-free once the call has run).
     std::vector<std::int16_t> take_spare() {
@@ -202,6 +205,7 @@ struct CallDecoding {
         }
         if (!*lease) return;  // every decoder lent: buffer, decode at the end
         ps_decoder_t* ps = lease->get();
+        guessed_mean = !mean.known;
         local::set_cepstral_mean(ps, mean);
         if (ps_start_utt(ps) < 0) {
             lease->discard();
@@ -265,11 +269,12 @@ struct CallDecoding {
             heard = local::read_hypothesis(ps);
             mean = local::cepstral_mean(ps);
         }
-        // A turn without a live decoder, or a doubtful one (e.g. the first turn of a wideband
-        // call, normalised from the phone-band mean), is decoded whole with the turn's own
-        // mean; that mean then becomes the call's estimate.
+        // A turn without a live decoder is decoded whole with the turn's own mean. So is a
+        // doubtful first turn, normalised from the phone-band guess (a wideband call, or a
+        // line unlike the recordings the guess came from); its mean then becomes the call's
+        // estimate. Later turns start from the call's own mean and are not decoded twice.
         const bool doubtful = heard.confidence != kUnknownConfidence && heard.confidence < 0.5;
-        if (lease && !buffered.empty() && (!was_live || doubtful)) {
+        if (lease && !buffered.empty() && (!was_live || (doubtful && guessed_mean))) {
             auto whole = local::decode_whole(lease->get(), buffered);
             if (!whole) {
                 lease->discard();
@@ -289,10 +294,12 @@ struct CallDecoding {
         sink->on_transcript(heard.text, true, heard.confidence);
     }
 
-    // Gives the live decoder back clean (a cancelled or restarted turn).
+    // Frees the decoder of a turn that never ended (a cancelled call): given back mid-way, it
+    // misheard the next call's turn in a test ("goodbye" as "open i", 0.88), so it is not
+    // trusted with another turn; the pool loads a fresh one when needed.
     void stop_live() {
         if (!live) return;
-        ps_end_utt(live->get());
+        live->discard();
         live.reset();
     }
 };
@@ -308,7 +315,12 @@ class PocketsphinxStream final : public SttStream {
             if (auto d = decoders.lock()) d->warm(phrases);
         });
     }
-    ~PocketsphinxStream() override { cancel(); }
+    ~PocketsphinxStream() override {
+        cancel();
+        // A turn's leased decoder is freed on a worker (the drain job does that when it finds
+        // the call cancelled).
+        if (live_) CallDecoding::enqueue(decoding_, Chunk{Chunk::Kind::finish, {}});
+    }
 
     void cancel() override { decoding_->cancelled.store(true, std::memory_order_relaxed); }
 
