@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "providers/local/scripted_dialog.hpp"
 #include "ringoverbot/providers.hpp"
@@ -175,8 +174,9 @@ Hypothesis read_hypothesis(ps_decoder_s* ps) {
     int32 score = 0;
     const char* hyp = ps_get_hyp(ps, &score);  // NULL when nothing matched the grammar
     if (!hyp || !*hyp) return {};
-    const char* search = ps_get_search(ps);
-    if (!search || std::strcmp(search, "grammar") != 0) return {hyp, kUnknownConfidence};
+    // Only grammar decoders have the phone words (ps_get_search would tell too, but leaks a
+    // hash iterator on every call in 5prealpha).
+    if (!in_dictionary(ps, garbage_word(kPhones[0]))) return {hyp, kUnknownConfidence};
     long speech = 0, phrase = 0;
     std::string text;
     for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {

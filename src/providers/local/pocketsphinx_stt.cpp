@@ -299,6 +299,7 @@ struct CallDecoding {
     // trusted with another turn; the pool loads a fresh one when needed.
     void stop_live() {
         if (!live) return;
+        ps_end_utt(live->get());  // freeing a decoder mid-utterance leaks its search's lists
         live->discard();
         live.reset();
     }
