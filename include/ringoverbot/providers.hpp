@@ -183,8 +183,11 @@ struct PocketsphinxOptions {
     // thread count + 1. Below the thread count, a turn may wait on a worker for a decoder.
     std::size_t max_decoders = 0;
 };
-// pocketsphinx (16 kHz model), decoding each turn on the pool with a decoder borrowed from the
-// provider's own set (per phrase list, at most max_decoders in all).
+// pocketsphinx (16 kHz model), decoding each turn on the pool as the caller speaks (from
+// speech_started(); interims, then the final right after end_of_turn()) with a decoder leased
+// for the turn from the provider's own set (per phrase list, at most max_decoders in all).
+// Speech that is none of the phrases gives an empty final; every final has a confidence
+// (src/providers/local/README.md).
 RINGOVERBOT_API Result<std::shared_ptr<SttProvider>> make_pocketsphinx_stt(
     PocketsphinxOptions options, std::shared_ptr<WorkerPool> pool);
 

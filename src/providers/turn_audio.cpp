@@ -30,6 +30,18 @@ void TurnAudio::speech_started(std::uint32_t onset_ms_ago) {
     turn_start_ = std::max(turn_start_, total_ > back ? total_ - back : 0);
 }
 
+std::size_t TurnAudio::untaken() const noexcept {
+    const std::uint64_t oldest = total_ > ring_.size() ? total_ - ring_.size() : 0;
+    return static_cast<std::size_t>(total_ - std::max(turn_start_, oldest));
+}
+
+void TurnAudio::take(std::vector<std::int16_t>& out) {
+    const std::uint64_t begin = total_ - untaken();
+    for (std::uint64_t i = begin; i < total_; ++i)
+        out.push_back(ring_[static_cast<std::size_t>(i % ring_.size())]);
+    turn_start_ = total_;
+}
+
 std::vector<std::int16_t> TurnAudio::cut() {
     const std::uint64_t oldest = total_ > ring_.size() ? total_ - ring_.size() : 0;
     const std::uint64_t begin = std::max(turn_start_, oldest);

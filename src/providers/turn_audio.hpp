@@ -1,7 +1,8 @@
 // The audio of a call's current turn, for STT providers that transcribe each turn whole
-// (pocketsphinx, OpenAI's /audio/transcriptions): a bounded ring of the newest audio on the
-// loop thread, from which the engine's end of turn cuts the utterance, starting a preroll
-// before the engine's speech start (its VAD confirms speech late by design).
+// (OpenAI's /audio/transcriptions) or in pieces from the speech start (pocketsphinx): a bounded
+// ring of the newest audio on the loop thread, from which the engine's end of turn cuts the
+// utterance, starting a preroll before the engine's speech start (its VAD confirms speech late by
+// design).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,11 @@ class TurnAudio {
     // The turn so far (from the preroll before the speech start, or from the end of the last
     // turn when there was no start), and starts the next one.
     std::vector<std::int16_t> cut();
+    // For a provider that decodes as the caller speaks: how much of the current turn has not
+    // been taken yet, and take() appends it to `out` (whose capacity the caller recycles) and
+    // moves the turn's start past it, so the final cut() holds only the rest.
+    std::size_t untaken() const noexcept;
+    void take(std::vector<std::int16_t>& out);
 
     std::uint32_t sample_rate_hz() const noexcept { return rate_; }
 

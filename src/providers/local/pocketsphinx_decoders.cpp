@@ -1,6 +1,7 @@
 // The pocketsphinx decoder pool (see the header) and how a decoder is loaded: the acoustic model
-// and dictionary, then a JSGF grammar of the phrases inside a loop of common short words, or
-// the open language model when there are no phrases.
+// and dictionary, then a JSGF grammar of the phrases inside a loop of common short words beside
+// a loop of single phones (the garbage model that out-of-dialog speech takes), or the open
+// language model when there are no phrases. Why this rejection and its numbers: README.md.
 //
 // On phone-band speech (8 kHz mu-law) the open language model misheard half of the demo
 // dialog's phrases and decoded 10x slower, while the grammar found every one (measured with
@@ -9,12 +10,16 @@
 
 #include <pocketsphinx.h>
 #include <sphinxbase/ckd_alloc.h>
+#include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
 #include <sphinxbase/jsgf.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "providers/local/scripted_dialog.hpp"
+#include "ringoverbot/providers.hpp"
 
 namespace ringoverbot::providers::local {
 namespace {
@@ -24,6 +29,29 @@ constexpr std::size_t kMaxGrammarWords = 2000;  // keeps a hostile phrase list f
 // itself can match; more of them makes the loop swallow the phrases instead (measured).
 constexpr const char* kFillers[] = {"a",  "the",   "i",    "to",  "um",  "uh", "please", "yes",
                                     "no", "hello", "okay", "can", "you", "me", "my"};
+
+// The garbage model: every phone of the model as a one-phone "word" in a loop. A word
+// insertion penalty of 1e-6 (pocketsphinx's default is 0.65) makes each phone cost as much as
+// a word, so a phrase that fits wins over the loop and speech that fits none takes the loop.
+constexpr const char* kGarbagePrefix = "ph_";
+constexpr const char* kPhones[] = {"AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D",  "DH",
+                                   "EH", "ER", "EY", "F",  "G",  "HH", "IH", "IY", "JH", "K",
+                                   "L",  "M",  "N",  "NG", "OW", "OY", "P",  "R",  "S",  "SH",
+                                   "T",  "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
+constexpr const char* kWordInsertionPenalty = "1e-4";
+
+// The confidence of a phrase the grammar heard: a logistic of the share of the caller's speech
+// (frames of words, silence and noise left out) that the phrase's words explain, the rest
+// being the filler loop's. Half of the speech in the phrase gives 0.8; a phrase in a run of
+// fillers is how out-of-dialog speech that beat the phone loop looks (README.md).
+constexpr double kCoverageMidpoint = 0.33, kCoverageSlope = 8.0;
+
+// The cepstral mean of phone-band speech (8 kHz, upsampled to 16 kHz), measured live over
+// Debian's asterisk-core-sounds-en recordings; the model's own -cmninit is a wideband one.
+constexpr std::array<float, 13> kPhoneBandMean = {46.0f,  31.0f, -27.2f, 39.3f, -18.5f, -0.5f, 5.6f,
+                                                  -21.7f, 21.1f, -13.9f, -5.9f, 5.6f,   -13.2f};
+
+constexpr int kEstimateFrames = 100;  // the weight of a turn's starting mean (10 ms frames)
 
 // sphinxbase logs through one process-wide FILE*; -logfn would reopen it per decoder while
 // other threads log through it. Logging is switched off once instead.
@@ -41,6 +69,25 @@ bool in_dictionary(ps_decoder_t* ps, const std::string& word) {
     if (!phones) return false;
     ckd_free(phones);
     return true;
+}
+
+std::string garbage_word(const char* phone) {
+    std::string w = kGarbagePrefix;
+    for (const char* c = phone; *c; ++c) w.push_back(static_cast<char>(*c - 'A' + 'a'));
+    return w;
+}
+
+bool add_garbage_words(ps_decoder_t* ps) {
+    for (std::size_t i = 0; i < std::size(kPhones); ++i)
+        if (ps_add_word(ps, garbage_word(kPhones[i]).c_str(), kPhones[i],
+                        i + 1 == std::size(kPhones)) < 0)
+            return false;
+    return true;
+}
+
+bool is_filler(std::string_view word) {
+    return std::any_of(std::begin(kFillers), std::end(kFillers),
+                       [&](const char* f) { return word == f; });
 }
 
 // The JSGF grammar of `phrases` (normalized, dictionary words only), or "" when none is left.
@@ -70,12 +117,17 @@ std::string build_grammar(ps_decoder_t* ps, const std::vector<std::string>& phra
         first = false;
     }
     g += first ? "<NULL>;\n" : ";\n";
-    g += "public <utt> = <filler>* (";
+    g += "<garbage> = ";
+    for (std::size_t i = 0; i < std::size(kPhones); ++i) {
+        g += i ? " | " : "";
+        g += garbage_word(kPhones[i]);
+    }
+    g += ";\n<extra> = <filler> | <garbage>;\npublic <utt> = <extra>* (";
     for (std::size_t i = 0; i < alternatives.size(); ++i) {
         g += i ? " | " : " ";
         g += alternatives[i];
     }
-    g += " ) <filler>*;\n";
+    g += " ) <extra>* | <garbage>+;\n";
     return g;
 }
 
@@ -96,6 +148,65 @@ bool set_grammar(ps_decoder_t* ps, const std::string& jsgf_text) {
 }
 
 }  // namespace
+
+void set_cepstral_mean(ps_decoder_s* ps, const CepstralMean& mean) {
+    std::array<mfcc_t, 13> v{};
+    const auto& from = mean.known ? mean.value : kPhoneBandMean;
+    std::copy(from.begin(), from.end(), v.begin());
+    cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
+    cmn_live_set(cmn, v.data());
+    // cmn_live_set weighs the estimate as 5 s of speech; as 1 s, the turn's own frames
+    // dominate the mean it ends with, so a call's second turn starts from its own line's mean.
+    for (int i = 0; i < cmn->veclen && i < static_cast<int>(v.size()); ++i)
+        cmn->sum[i] = v[static_cast<std::size_t>(i)] * kEstimateFrames;
+    cmn->nframe = kEstimateFrames;
+}
+
+CepstralMean cepstral_mean(ps_decoder_s* ps) {
+    std::array<mfcc_t, 13> v{};
+    cmn_live_get(ps_get_feat(ps)->cmn_struct, v.data());
+    CepstralMean mean{{}, true};
+    std::copy(v.begin(), v.end(), mean.value.begin());
+    return mean;
+}
+
+Hypothesis read_hypothesis(ps_decoder_s* ps) {
+    int32 score = 0;
+    const char* hyp = ps_get_hyp(ps, &score);  // NULL when nothing matched the grammar
+    if (!hyp || !*hyp) return {};
+    // Only grammar decoders have the phone words (ps_get_search would tell too, but leaks a
+    // hash iterator on every call in 5prealpha).
+    if (!in_dictionary(ps, garbage_word(kPhones[0]))) return {hyp, kUnknownConfidence};
+    long speech = 0, phrase = 0;
+    std::string text;
+    for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
+        std::string_view w = ps_seg_word(seg);
+        w = w.substr(0, w.find('('));  // "to(2)": the dictionary's second pronunciation
+        if (w.empty() || w.front() == '<' || w.front() == '[' || w.front() == '(') continue;
+        int sf = 0, ef = 0;
+        ps_seg_frames(seg, &sf, &ef);
+        speech += ef - sf + 1;
+        if (w.starts_with(kGarbagePrefix)) continue;  // speech no word explains
+        if (!is_filler(w)) phrase += ef - sf + 1;
+        if (!text.empty()) text.push_back(' ');
+        text += w;
+    }
+    if (speech <= 0 || phrase <= 0) return {};  // the phone loop alone: no dialog phrase
+    const double coverage = static_cast<double>(phrase) / static_cast<double>(speech);
+    return {std::move(text),
+            1.0 / (1.0 + std::exp(-kCoverageSlope * (coverage - kCoverageMidpoint)))};
+}
+
+Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> pcm) {
+    // A decoder that decoded live switched itself to live normalisation; a whole turn gets the
+    // model's batch normalisation back (the turn's own mean).
+    ps_get_feat(ps)->cmn = CMN_BATCH;
+    if (ps_start_utt(ps) < 0) return Error{Errc::internal, "pocketsphinx: start_utt failed"};
+    const int processed = ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, TRUE);
+    ps_end_utt(ps);
+    if (processed < 0) return Error{Errc::internal, "pocketsphinx: decoding failed"};
+    return read_hypothesis(ps);
+}
 
 void DecoderPool::DecoderDeleter::operator()(ps_decoder_s* ps) const {
     ps_free(ps);
@@ -158,15 +269,20 @@ DecoderPool::DecoderPool(PocketsphinxModel model, bool use_grammar, std::size_t 
 DecoderPool::~DecoderPool() = default;  // a lent decoder's lease keeps the pool alive
 
 Result<DecoderPool::Lease> DecoderPool::borrow(const PhraseSet& phrases) {
-    return acquire(phrases, false);
+    return acquire(phrases, Wait::yes);
+}
+
+Result<DecoderPool::Lease> DecoderPool::try_borrow(const PhraseSet& phrases) {
+    return acquire(phrases, Wait::no);
 }
 
 void DecoderPool::warm(const PhraseSet& phrases) {
     // A failure is reported by the turn that needs the decoder; the lease goes back at once.
-    (void)acquire(phrases, true);
+    (void)acquire(phrases, Wait::warming);
 }
 
-Result<DecoderPool::Lease> DecoderPool::acquire(const PhraseSet& asked, bool warming) {
+Result<DecoderPool::Lease> DecoderPool::acquire(const PhraseSet& asked, Wait wait) {
+    const bool warming = wait == Wait::warming;
     // Without grammars every call shares the open language model's decoders.
     const PhraseSet& phrases = use_grammar_ && asked ? asked : no_phrases_;
     DecoderPtr evicted;
@@ -194,6 +310,7 @@ Result<DecoderPool::Lease> DecoderPool::acquire(const PhraseSet& asked, bool war
                 ++evicted_;
                 break;
             }
+            if (wait == Wait::no) return Lease{};
             if (!counted_wait) ++waited_;
             counted_wait = true;
             returned_.wait(lock);
@@ -226,15 +343,18 @@ void DecoderPool::forget_live(const PhraseSet& phrases) {
 
 Result<DecoderPool::DecoderPtr> DecoderPool::load(const std::vector<std::string>& phrases) const {
     silence_sphinx_logging();
+    const bool grammar_wanted = use_grammar_ && !phrases.empty();
     cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model_.hmm.c_str(), "-dict",
-                                   model_.dict.c_str(), "-samprate", "16000", nullptr);
+                                   model_.dict.c_str(), "-samprate", "16000", "-wip",
+                                   grammar_wanted ? kWordInsertionPenalty : "0.65", nullptr);
     if (!config) return Error{Errc::internal, "pocketsphinx: the decoder's settings failed"};
     DecoderPtr ps(ps_init(config));
     cmd_ln_free_r(config);  // the decoder holds its own reference
     if (!ps) return Error{Errc::internal, "pocketsphinx: the decoder failed to load"};
-    const std::string grammar = build_grammar(ps.get(), phrases);
+    const std::string grammar = grammar_wanted ? build_grammar(ps.get(), phrases) : "";
     if (!grammar.empty()) {
-        if (!set_grammar(ps.get(), grammar) || ps_set_search(ps.get(), "grammar") < 0)
+        if (!add_garbage_words(ps.get()) || !set_grammar(ps.get(), grammar) ||
+            ps_set_search(ps.get(), "grammar") < 0)
             return Error{Errc::internal, "pocketsphinx: the phrase grammar failed"};
     } else if (ps_set_lm_file(ps.get(), "lm", model_.lm.c_str()) < 0 ||
                ps_set_search(ps.get(), "lm") < 0) {

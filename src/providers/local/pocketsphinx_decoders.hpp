@@ -1,18 +1,22 @@
-// The pocketsphinx decoders of one provider: a pool shared by all its calls, bounded by a cap.
+// The pocketsphinx decoders of one provider: a pool shared by all its calls, bounded by a cap,
+// and what a decoder's hypothesis is worth (text and confidence).
 //
 // A decoder is loaded (~0.2 s of CPU, ~28 MB with a grammar; ~0.5 s, ~90 MB with the open
-// language model) for one phrase set and lent to one turn at a time. Every turn is decoded whole
-// (full_utt, the model's batch CMN), so a decoder carries nothing from one turn to the next and
-// any call with the same phrases may use it. Loading and freeing happen only in borrow() and
-// warm() (called on worker threads) and in the pool's destructor, never when a call ends.
+// language model) for one phrase set and lent to one turn at a time. A turn sets the decoder's
+// cepstral mean to its call's own estimate before decoding, so a decoder carries nothing from
+// one call to the next and any call with the same phrases may use it. Loading and freeing happen
+// only in borrow() and warm() (called on worker threads) and in the pool's destructor, never when a
+// call ends.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +25,31 @@
 struct ps_decoder_s;  // pocketsphinx's ps_decoder_t
 
 namespace ringoverbot::providers::local {
+
+// What a decoder heard: the words (empty when nothing or no dialog phrase was heard) and how
+// sure it is of them, in [0, 1] (kUnknownConfidence with the open language model).
+struct Hypothesis {
+    std::string text;
+    double confidence = 0.0;
+};
+
+// A call's estimate of its line's cepstral mean (the model's 13 cepstra), carried from one turn
+// to the next; `known` false means the phone-band starting value.
+struct CepstralMean {
+    std::array<float, 13> value{};
+    bool known = false;
+};
+
+// Live decoding (ps_process_raw without full_utt) normalises by a running mean that starts
+// from this value; the model's own starting value is a wideband one.
+void set_cepstral_mean(ps_decoder_s* ps, const CepstralMean& mean);
+CepstralMean cepstral_mean(ps_decoder_s* ps);
+
+// The decoder's current hypothesis, mid-utterance or after ps_end_utt. Speech
+// that the grammar's phone loop explains better than any phrase gives an empty text.
+Hypothesis read_hypothesis(ps_decoder_s* ps);
+// Decodes `pcm` (16 kHz) as one whole utterance with the model's batch normalisation.
+Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> pcm);
 
 struct PocketsphinxModel {
     std::string hmm, dict, lm;  // the acoustic model folder, the dictionary, the open LM
@@ -79,6 +108,9 @@ class DecoderPool : public std::enable_shared_from_this<DecoderPool> {
     // recently used idle decoder of another phrase set), else waits for a lent one to come back.
     // Worker threads only: it may load or free a decoder.
     Result<Lease> borrow(const PhraseSet& phrases);
+    // As borrow(), but an empty lease instead of waiting when every decoder is lent (a turn
+    // decoding as the caller speaks then buffers its audio and borrows at its end).
+    Result<Lease> try_borrow(const PhraseSet& phrases);
     // Loads a decoder for `phrases` ahead of its first turn when none exists and one can be
     // had without waiting. Worker threads only.
     void warm(const PhraseSet& phrases);
@@ -92,7 +124,8 @@ class DecoderPool : public std::enable_shared_from_this<DecoderPool> {
     };
     DecoderPool(PocketsphinxModel model, bool use_grammar, std::size_t cap);
     // An empty lease when warming finds nothing to do.
-    Result<Lease> acquire(const PhraseSet& asked, bool warming);
+    enum class Wait { yes, no, warming };
+    Result<Lease> acquire(const PhraseSet& asked, Wait wait);
     Result<DecoderPtr> load(const std::vector<std::string>& phrases) const;
     void forget_live(const PhraseSet& phrases);  // with mutex_ held
 
