@@ -597,9 +597,12 @@ struct Call::Impl {
             if (detector.in_turn()) mark_complete(true, now);
         }
         // No dead air: speech long enough to be words, but no words heard, gets the fallback;
-        // shorter noise (a cough, a click) stays unanswered.
+        // shorter noise (a cough, a click) stays unanswered, except as the answer to a
+        // confirmation question (a short "no" the recogniser missed): the caller is waiting.
         if (answers_turn && pending_text.empty() && !detector.in_turn()) {
-            if (cfg.misheard_speech_ms > 0 && pending_speech_ms >= cfg.misheard_speech_ms) {
+            const bool answer_expected = !confirming.empty() && pending_speech_ms > 0;
+            if ((cfg.misheard_speech_ms > 0 && pending_speech_ms >= cfg.misheard_speech_ms) ||
+                answer_expected) {
                 misheard_turn(TurnMetrics{}, now);
                 return;
             }

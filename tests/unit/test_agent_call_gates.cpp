@@ -157,6 +157,26 @@ TEST_CASE("agent gates: a doubtful end_call answered with anything but yes goes 
     CHECK_FALSE(said(sim, "Goodbye!"));
 }
 
+TEST_CASE("agent gates: a short answer to a confirmation the recogniser missed is answered") {
+    // A caller's "no" is shorter than misheard_speech_ms; had it no words, it got silence.
+    Sim sim(gate_config());
+    script(sim);
+    sim.world->transcripts = {"goodbye", ""};
+    sim.world->confidences = {0.6, -1.0};
+    REQUIRE(turn(sim));
+    CHECK(sim.call->stats().confirmations == 1);
+    REQUIRE(turn(sim, 300));
+    CHECK(said(sim, kFallback));
+    CHECK_FALSE(sim.call->ended());
+    CHECK(sim.call->stats().cancelled_actions == 1);
+    CHECK(sim.call->stats().misheard == 1);
+    // The next short noise, with no question pending, stays unanswered again.
+    const auto audio = sim.count("audio");
+    sim.speak(300);
+    sim.silence(1500);
+    CHECK(sim.count("audio") == audio);
+}
+
 TEST_CASE("agent gates: a doubtful transfer is confirmed; yes transfers, no does not") {
     CallConfig cfg = gate_config();
     cfg.confirm_transfer_prompt = "Do you want me to transfer you to sales?";

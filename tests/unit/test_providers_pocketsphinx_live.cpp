@@ -267,3 +267,23 @@ TEST_CASE(
     CHECK(second.sink->finals().at(0).text.find("goodbye") != std::string::npos);
     CHECK(second.sink->finals().at(0).confidence >= 0.5);
 }
+
+TEST_CASE("providers: pocketsphinx hears a one-word answer made of a filler word as a phrase") {
+    // The engine adds its confirmation answers ("yes", "no", ...) to the phrases; those words
+    // are also fillers of the grammar, and a phrase of fillers alone was once scored as no
+    // phrase at all: a caller's "no" to "Do you want me to end the call?" went unanswered.
+    auto pool = WorkerPool::create(1);
+    auto stt = make_pocketsphinx_stt({}, pool);
+    REQUIRE(stt.ok());
+    auto summary = describe_dialog(demo_dialog());
+    REQUIRE(summary.ok());
+    auto phrases = summary->phrases;
+    phrases.insert(phrases.end(), {"yes", "yeah", "sure", "correct", "please do", "no"});
+    auto call = open_call(**stt, phrases);
+    say(call, *pool, recording("vm-no"));
+    REQUIRE(call.sink->wait_finals(1));
+    const auto final = call.sink->finals().at(0);
+    CAPTURE(final.text);
+    CHECK(final.text == "no");
+    CHECK(final.confidence >= 0.5);
+}

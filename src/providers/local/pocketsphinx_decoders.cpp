@@ -170,14 +170,14 @@ CepstralMean cepstral_mean(ps_decoder_s* ps) {
     return mean;
 }
 
-Hypothesis read_hypothesis(ps_decoder_s* ps) {
+Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phrases) {
     int32 score = 0;
     const char* hyp = ps_get_hyp(ps, &score);  // NULL when nothing matched the grammar
     if (!hyp || !*hyp) return {};
     // Only grammar decoders have the phone words (ps_get_search would tell too, but leaks a
     // hash iterator on every call in 5prealpha).
     if (!in_dictionary(ps, garbage_word(kPhones[0]))) return {hyp, kUnknownConfidence};
-    long speech = 0, phrase = 0;
+    long speech = 0, phrase = 0, filler_phrase = 0;
     std::string text;
     for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
         std::string_view w = ps_seg_word(seg);
@@ -187,17 +187,24 @@ Hypothesis read_hypothesis(ps_decoder_s* ps) {
         ps_seg_frames(seg, &sf, &ef);
         speech += ef - sf + 1;
         if (w.starts_with(kGarbagePrefix)) continue;  // speech no word explains
-        if (!is_filler(w)) phrase += ef - sf + 1;
+        if (!is_filler(w))
+            phrase += ef - sf + 1;
+        else if (std::find(phrases.begin(), phrases.end(), w) != phrases.end())
+            filler_phrase += ef - sf + 1;
         if (!text.empty()) text.push_back(' ');
         text += w;
     }
+    // A one-word phrase that is also a filler ("yes", "no": the engine's confirmation answers)
+    // counts as the phrase when nothing else is one.
+    if (phrase <= 0) phrase = filler_phrase;
     if (speech <= 0 || phrase <= 0) return {};  // the phone loop alone: no dialog phrase
     const double coverage = static_cast<double>(phrase) / static_cast<double>(speech);
     return {std::move(text),
             1.0 / (1.0 + std::exp(-kCoverageSlope * (coverage - kCoverageMidpoint)))};
 }
 
-Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> pcm) {
+Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> pcm,
+                                const std::vector<std::string>& phrases) {
     // A decoder that decoded live switched itself to live normalisation; a whole turn gets the
     // model's batch normalisation back (the turn's own mean).
     ps_get_feat(ps)->cmn = CMN_BATCH;
@@ -205,7 +212,7 @@ Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> 
     const int processed = ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, TRUE);
     ps_end_utt(ps);
     if (processed < 0) return Error{Errc::internal, "pocketsphinx: decoding failed"};
-    return read_hypothesis(ps);
+    return read_hypothesis(ps, phrases);
 }
 
 void DecoderPool::DecoderDeleter::operator()(ps_decoder_s* ps) const {

@@ -47,9 +47,11 @@ CepstralMean cepstral_mean(ps_decoder_s* ps);
 
 // The decoder's current hypothesis, mid-utterance or after ps_end_utt. Speech
 // that the grammar's phone loop explains better than any phrase gives an empty text.
-Hypothesis read_hypothesis(ps_decoder_s* ps);
+// `phrases` are the decoder's (a one-word phrase may also be a filler: "yes", "no").
+Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phrases);
 // Decodes `pcm` (16 kHz) as one whole utterance with the model's batch normalisation.
-Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> pcm);
+Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> pcm,
+                                const std::vector<std::string>& phrases);
 
 struct PocketsphinxModel {
     std::string hmm, dict, lm;  // the acoustic model folder, the dictionary, the open LM

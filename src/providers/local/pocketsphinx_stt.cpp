@@ -232,7 +232,7 @@ struct CallDecoding {
         since_interim += pcm->size();
         if (last || since_interim < kInterimSamples) return;
         since_interim = 0;
-        const auto heard = local::read_hypothesis(ps);
+        const auto heard = local::read_hypothesis(ps, *phrases);
         if (heard.text.empty() || heard.text == last_interim) return;
         last_interim = heard.text;
         if (!cancelled.load(std::memory_order_relaxed))
@@ -266,7 +266,7 @@ struct CallDecoding {
         if (was_live) {
             ps_decoder_t* ps = lease->get();
             ps_end_utt(ps);
-            heard = local::read_hypothesis(ps);
+            heard = local::read_hypothesis(ps, *phrases);
             mean = local::cepstral_mean(ps);
         }
         // A turn without a live decoder is decoded whole with the turn's own mean. So is a
@@ -275,7 +275,7 @@ struct CallDecoding {
         // estimate. Later turns start from the call's own mean and are not decoded twice.
         const bool doubtful = heard.confidence != kUnknownConfidence && heard.confidence < 0.5;
         if (lease && !buffered.empty() && (!was_live || (doubtful && guessed_mean))) {
-            auto whole = local::decode_whole(lease->get(), buffered);
+            auto whole = local::decode_whole(lease->get(), buffered, *phrases);
             if (!whole) {
                 lease->discard();
                 return sink->on_error(whole.error());
