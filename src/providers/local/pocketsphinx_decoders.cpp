@@ -177,7 +177,8 @@ Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phr
     // Only grammar decoders have the phone words (ps_get_search would tell too, but leaks a
     // hash iterator on every call in 5prealpha).
     if (!in_dictionary(ps, garbage_word(kPhones[0]))) return {hyp, kUnknownConfidence};
-    long speech = 0, phrase = 0, filler_phrase = 0;
+    long speech = 0, outside_fillers = 0;
+    std::vector<std::pair<std::string, long>> words;  // the words heard and their frames
     std::string text;
     for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
         std::string_view w = ps_seg_word(seg);
@@ -187,16 +188,26 @@ Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phr
         ps_seg_frames(seg, &sf, &ef);
         speech += ef - sf + 1;
         if (w.starts_with(kGarbagePrefix)) continue;  // speech no word explains
-        if (!is_filler(w))
-            phrase += ef - sf + 1;
-        else if (std::find(phrases.begin(), phrases.end(), w) != phrases.end())
-            filler_phrase += ef - sf + 1;
+        if (!is_filler(w)) outside_fillers += ef - sf + 1;
+        words.emplace_back(std::string(w), ef - sf + 1);
         if (!text.empty()) text.push_back(' ');
         text += w;
     }
-    // A one-word phrase that is also a filler ("yes", "no": the engine's confirmation answers)
-    // counts as the phrase when nothing else is one.
-    if (phrase <= 0) phrase = filler_phrase;
+    // The phrase's share: the longest run of words that is one of the phrases, its filler words
+    // included ("check my order", "no"); a partial hypothesis that holds none yet counts the
+    // words that are no fillers.
+    long phrase = 0;
+    for (const auto& p : phrases) {
+        const auto pw = normalize_words(p);
+        if (pw.empty() || pw.size() > words.size()) continue;
+        for (std::size_t i = 0; i + pw.size() <= words.size(); ++i) {
+            long frames = 0;
+            std::size_t k = 0;
+            for (; k < pw.size() && words[i + k].first == pw[k]; ++k) frames += words[i + k].second;
+            if (k == pw.size()) phrase = std::max(phrase, frames);
+        }
+    }
+    if (phrase <= 0) phrase = outside_fillers;
     if (speech <= 0 || phrase <= 0) return {};  // the phone loop alone: no dialog phrase
     const double coverage = static_cast<double>(phrase) / static_cast<double>(speech);
     return {std::move(text),
