@@ -48,7 +48,7 @@ echo "agent: $url (log: $log)" >&2
 status=0
 "$BUILD/examples/ringoverbot-call" --url "${url/http:/ws:}/ws" \
   --say "what are your opening hours" \
-  --say "sorry, transfer me to sales please" \
+  --say "transfer me to sales" \
   --barge-in --out "$BUILD/demo-call.wav" "$@" || status=$?
 
 # The agent's side of each turn: what it recognised and where the time went (not with --json,

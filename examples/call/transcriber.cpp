@@ -180,7 +180,10 @@ Transcriber::~Transcriber() = default;
 
 Result<std::unique_ptr<Transcriber>> Transcriber::create(
     std::vector<std::string> bot_phrases, std::shared_ptr<providers::WorkerPool> pool) {
-    auto stt = providers::make_pocketsphinx_stt({}, std::move(pool));
+    // The bot's audio says one of its replies: no rejection, a phrase is always found.
+    providers::PocketsphinxOptions options;
+    options.reject = false;
+    auto stt = providers::make_pocketsphinx_stt(options, std::move(pool));
     if (!stt) return Error{stt.code(), "pocketsphinx: " + stt.error().message};
     std::unique_ptr<Transcriber> t(new Transcriber());
     t->stt_ = std::move(*stt);

@@ -182,6 +182,10 @@ struct PocketsphinxOptions {
     // The most decoders (~28 MB each) loaded at once, shared by all calls; 0 = the pool's
     // thread count + 1. Below the thread count, a turn may wait on a worker for a decoder.
     std::size_t max_decoders = 0;
+    // The grammar's phone loop, which rejects speech that is none of the phrases (an empty
+    // final) and gives each final a confidence. false: any speech is forced onto a phrase, with
+    // kUnknownConfidence (for transcribing audio known to say one, e.g. a test's bot audio).
+    bool reject = true;
 };
 // pocketsphinx (16 kHz model), decoding each turn on the pool as the caller speaks (from
 // speech_started(); interims, then the final right after end_of_turn()) with a decoder leased

@@ -77,8 +77,12 @@ def test_the_bot_stops_on_barge_in(start_agent):
     assert interruption["latency_ms"] is not None
 
 
-def test_the_bot_transfers_to_sales(start_agent):
-    agent = start_agent()
+def test_the_bot_transfers_to_sales(start_agent, tmp_path):
+    # flite's voice is often heard below action_confidence, which asks to confirm first
+    # (tests/integration/test_call_trust.py); this agent acts at once.
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"call": {"action_confidence": 0.0}}))
+    agent = start_agent("--config", str(config))
     r, data = call_json("--url", agent.ws_url, "--say", "transfer me to sales")
     assert r.returncode == 0, r.stderr + r.stdout
     call = data["calls"][0]

@@ -91,7 +91,7 @@ bool is_filler(std::string_view word) {
 }
 
 // The JSGF grammar of `phrases` (normalized, dictionary words only), or "" when none is left.
-std::string build_grammar(ps_decoder_t* ps, const std::vector<std::string>& phrases) {
+std::string build_grammar(ps_decoder_t* ps, const std::vector<std::string>& phrases, bool reject) {
     std::vector<std::string> alternatives;
     std::size_t words = 0;
     for (const auto& phrase : phrases) {
@@ -117,6 +117,15 @@ std::string build_grammar(ps_decoder_t* ps, const std::vector<std::string>& phra
         first = false;
     }
     g += first ? "<NULL>;\n" : ";\n";
+    if (!reject) {  // fillers only: any speech is forced onto a phrase
+        g += "public <utt> = <filler>* (";
+        for (std::size_t i = 0; i < alternatives.size(); ++i) {
+            g += i ? " | " : " ";
+            g += alternatives[i];
+        }
+        g += " ) <filler>*;\n";
+        return g;
+    }
     g += "<garbage> = ";
     for (std::size_t i = 0; i < std::size(kPhones); ++i) {
         g += i ? " | " : "";
@@ -271,14 +280,15 @@ void DecoderPool::Lease::discard() {
 // ---- DecoderPool ----------------------------------------------------------------------------
 
 std::shared_ptr<DecoderPool> DecoderPool::create(PocketsphinxModel model, bool use_grammar,
-                                                 std::size_t cap) {
+                                                 bool reject, std::size_t cap) {
     return std::shared_ptr<DecoderPool>(
-        new DecoderPool(std::move(model), use_grammar, std::max<std::size_t>(cap, 1)));
+        new DecoderPool(std::move(model), use_grammar, reject, std::max<std::size_t>(cap, 1)));
 }
 
-DecoderPool::DecoderPool(PocketsphinxModel model, bool use_grammar, std::size_t cap)
+DecoderPool::DecoderPool(PocketsphinxModel model, bool use_grammar, bool reject, std::size_t cap)
     : model_(std::move(model)),
       use_grammar_(use_grammar),
+      reject_(reject),
       cap_(cap),
       no_phrases_(std::make_shared<const std::vector<std::string>>()) {
     live_.reserve(cap_);
@@ -362,16 +372,17 @@ void DecoderPool::forget_live(const PhraseSet& phrases) {
 Result<DecoderPool::DecoderPtr> DecoderPool::load(const std::vector<std::string>& phrases) const {
     silence_sphinx_logging();
     const bool grammar_wanted = use_grammar_ && !phrases.empty();
-    cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model_.hmm.c_str(), "-dict",
-                                   model_.dict.c_str(), "-samprate", "16000", "-wip",
-                                   grammar_wanted ? kWordInsertionPenalty : "0.65", nullptr);
+    cmd_ln_t* config =
+        cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model_.hmm.c_str(), "-dict",
+                    model_.dict.c_str(), "-samprate", "16000", "-wip",
+                    grammar_wanted && reject_ ? kWordInsertionPenalty : "0.65", nullptr);
     if (!config) return Error{Errc::internal, "pocketsphinx: the decoder's settings failed"};
     DecoderPtr ps(ps_init(config));
     cmd_ln_free_r(config);  // the decoder holds its own reference
     if (!ps) return Error{Errc::internal, "pocketsphinx: the decoder failed to load"};
-    const std::string grammar = grammar_wanted ? build_grammar(ps.get(), phrases) : "";
+    const std::string grammar = grammar_wanted ? build_grammar(ps.get(), phrases, reject_) : "";
     if (!grammar.empty()) {
-        if (!add_garbage_words(ps.get()) || !set_grammar(ps.get(), grammar) ||
+        if ((reject_ && !add_garbage_words(ps.get())) || !set_grammar(ps.get(), grammar) ||
             ps_set_search(ps.get(), "grammar") < 0)
             return Error{Errc::internal, "pocketsphinx: the phrase grammar failed"};
     } else if (ps_set_lm_file(ps.get(), "lm", model_.lm.c_str()) < 0 ||

@@ -101,7 +101,7 @@ class DecoderPool : public std::enable_shared_from_this<DecoderPool> {
 
     // `use_grammar` false: every phrase set gets the open language model. `cap` >= 1.
     static std::shared_ptr<DecoderPool> create(PocketsphinxModel model, bool use_grammar,
-                                               std::size_t cap);
+                                               bool reject, std::size_t cap);
     ~DecoderPool();
     DecoderPool(const DecoderPool&) = delete;
     DecoderPool& operator=(const DecoderPool&) = delete;
@@ -124,7 +124,7 @@ class DecoderPool : public std::enable_shared_from_this<DecoderPool> {
         DecoderPtr ps;
         PhraseSet phrases;
     };
-    DecoderPool(PocketsphinxModel model, bool use_grammar, std::size_t cap);
+    DecoderPool(PocketsphinxModel model, bool use_grammar, bool reject, std::size_t cap);
     // An empty lease when warming finds nothing to do.
     enum class Wait { yes, no, warming };
     Result<Lease> acquire(const PhraseSet& asked, Wait wait);
@@ -133,6 +133,7 @@ class DecoderPool : public std::enable_shared_from_this<DecoderPool> {
 
     const PocketsphinxModel model_;
     const bool use_grammar_;
+    const bool reject_;  // the grammar's phone loop (PocketsphinxOptions::reject)
     const std::size_t cap_;
     const PhraseSet no_phrases_;
     mutable std::mutex mutex_;

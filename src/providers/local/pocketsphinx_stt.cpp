@@ -419,8 +419,8 @@ Result<std::shared_ptr<SttProvider>> make_pocketsphinx_stt(PocketsphinxOptions o
     // One more than the turns that can decode at once: a second phrase set keeps a decoder.
     const std::size_t cap = options.max_decoders ? options.max_decoders : pool->threads() + 1;
     return std::shared_ptr<SttProvider>(std::make_shared<PocketsphinxStt>(
-        DecoderPool::create(std::move(model), options.use_grammar, cap), options.preroll_ms,
-        std::move(pool)));
+        DecoderPool::create(std::move(model), options.use_grammar, options.reject, cap),
+        options.preroll_ms, std::move(pool)));
 }
 
 namespace local {
