@@ -282,6 +282,8 @@ TEST_CASE("providers: cloud deepgram carries the confidence, duration-weighted o
     const double c = sink->final_confidences[3];
     CHECK(c >= 0.2);
     CHECK(c <= 0.6);
+    // The service closes: the provider lets the connection (and the fake's handler) go.
+    ws.handler->on_closed(1000);
 }
 
 TEST_CASE("providers: cloud deepgram reports a closed or failed stream to the engine") {
