@@ -142,8 +142,8 @@ class RINGOVERBOT_API Resampler {
     std::size_t needed_output(std::size_t in_frames) const noexcept;
     double margin_frames() const noexcept;
 
-    Result<std::size_t> process_speex(std::span<const std::int16_t> in, std::span<std::int16_t> out,
-                                      bool end_of_input);
+    Result<std::size_t> process_speex(std::span<const std::int16_t> in, std::size_t out_cap,
+                                      std::span<std::int16_t> out, bool end_of_input);
 
     std::unique_ptr<SRC_STATE_tag, ResamplerDeleter> state_;
     std::unique_ptr<SpeexResamplerState_, ResamplerDeleter> speex_;  // instead of state_

@@ -142,8 +142,7 @@ std::size_t Resampler::max_output(std::size_t in_frames) const noexcept {
 
 Result<std::size_t> Resampler::process(std::span<const std::int16_t> in,
                                        std::span<std::int16_t> out, bool end_of_input) {
-    if (speex_) return process_speex(in, out, end_of_input);
-    if (!state_) return Error{Errc::invalid_state, "resampler: moved-from"};
+    if (!state_ && !speex_) return Error{Errc::invalid_state, "resampler: moved-from"};
     if (in.size() % channels_ != 0)
         return Error{Errc::invalid_argument, "resampler: input is not whole frames"};
     const std::size_t frames = in.size() / channels_;
@@ -152,6 +151,7 @@ Result<std::size_t> Resampler::process(std::span<const std::int16_t> in,
         return Error{Errc::buffer_too_small, "resampler: output needs " +
                                                  std::to_string(needed_output(frames)) + " frames"};
     }
+    if (speex_) return process_speex(in, out_cap, out, end_of_input);
     if (frames == 0 && !end_of_input) return std::size_t{0};
 
     std::size_t written = 0;
@@ -201,16 +201,10 @@ Result<std::size_t> Resampler::process(std::span<const std::int16_t> in,
     return written;
 }
 
-Result<std::size_t> Resampler::process_speex(std::span<const std::int16_t> in,
+// The input is whole frames and `out` holds out_cap frames, at least needed_output() (process()).
+Result<std::size_t> Resampler::process_speex(std::span<const std::int16_t> in, std::size_t out_cap,
                                              std::span<std::int16_t> out, bool end_of_input) {
-    if (in.size() % channels_ != 0)
-        return Error{Errc::invalid_argument, "resampler: input is not whole frames"};
     const std::size_t frames = in.size() / channels_;
-    const std::size_t out_cap = out.size() / channels_;
-    if (out_cap < needed_output(frames)) {
-        return Error{Errc::buffer_too_small, "resampler: output needs " +
-                                                 std::to_string(needed_output(frames)) + " frames"};
-    }
     std::size_t written = 0;
     // Runs `count` frames from `from` through the filter, writing at most `limit` frames.
     auto run = [&](const std::int16_t* from, std::size_t count, std::size_t limit) -> Status {
