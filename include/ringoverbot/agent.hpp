@@ -28,6 +28,8 @@
 
 namespace ringoverbot::agent {
 
+class AudioEnvelope;  // ringoverbot/timeline.hpp
+
 // Every setting has a default; times in milliseconds unless named otherwise.
 struct CallConfig {
     streamer::DecoderConfig decoder;
@@ -194,6 +196,10 @@ class RINGOVERBOT_API Call {
     const CallStats& stats() const;
     const std::vector<TurnMetrics>& turns() const;           // every turn so far, finished or not
     const std::vector<providers::Message>& history() const;  // what the LLM will see
+    // The peaks of the caller's audio (by arrival) and of the bot's as the caller heard it (by
+    // the playout clock, cut at a barge-in), for the call's timeline (ringoverbot/timeline.hpp).
+    const AudioEnvelope& caller_envelope() const;
+    const AudioEnvelope& bot_envelope() const;
 
   private:
     struct Impl;

@@ -85,6 +85,7 @@
 #include "agent/voice_activity.hpp"
 #include "common/text.hpp"
 #include "ringoverbot/agent.hpp"
+#include "ringoverbot/timeline.hpp"
 
 namespace ringoverbot::agent {
 namespace {
@@ -326,6 +327,7 @@ struct Call::Impl {
     std::vector<InboxEvent> events;
     std::vector<std::string> sentences;
     std::vector<std::int16_t> pad;
+    AudioEnvelope caller_envelope, bot_envelope;  // the call's timeline
 
     // ---- small helpers -------------------------------------------------------------------
     void emit_text(std::string_view text) {
@@ -449,6 +451,7 @@ struct Call::Impl {
     }
 
     void on_audio(const streamer::InboundEvent& ev, std::int64_t now) {
+        caller_envelope.add(ev.samples, ev.format.sample_rate_hz * ev.format.channels, now);
         if (!caller->push(ev.samples, ev.format)) {
             ++stats.protocol_errors;  // a rate the resampler refuses: the frame is dropped
             return;
@@ -1110,6 +1113,7 @@ struct Call::Impl {
             ++stats.audio_messages_out;
             stats.audio_bytes_out += pcm.size() * 2;
             echo->on_sent(std::max(now, clock.playout_end_us()), pcm);
+            bot_envelope.add(pcm, out_rate, std::max(now, clock.playout_end_us()));
             clock.on_sent(pcm.size(), now);
             reply_audio.consume(n);
             TurnMetrics& t = turns[reply.turn];
@@ -1217,6 +1221,7 @@ struct Call::Impl {
             emit_text(encoder.break_playback());
             clock.on_break(now);
             echo->on_break(now);
+            bot_envelope.cut(now);
         }
         if (reply.active) {
             turns[reply.turn].interrupted = true;
@@ -1228,6 +1233,7 @@ struct Call::Impl {
         if (ended) return;
         if (reply.active) cut_reply(now, true);
         ended = true;
+        bot_envelope.cut(now);  // what was queued is never played
         end_reason = std::move(reason);
         drop_stt(now);
         close_at = kNever;
@@ -1352,6 +1358,12 @@ const std::vector<TurnMetrics>& Call::turns() const {
 }
 const std::vector<providers::Message>& Call::history() const {
     return impl_->history;
+}
+const AudioEnvelope& Call::caller_envelope() const {
+    return impl_->caller_envelope;
+}
+const AudioEnvelope& Call::bot_envelope() const {
+    return impl_->bot_envelope;
 }
 
 }  // namespace ringoverbot::agent
