@@ -18,6 +18,7 @@
 #include "call/options.hpp"
 #include "call/report.hpp"
 #include "call/simulated_call.hpp"
+#include "call/timeline.hpp"
 #include "call/transcriber.hpp"
 #include "ringoverbot/audio.hpp"
 #include "ringoverbot/providers.hpp"
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
     for (std::uint32_t i = 0; i < options.calls; ++i) {
         CallSetup s = setup;
         s.record_stereo = i == 0 && !options.out_wav.empty();
+        s.record_timeline = i == 0 && !options.timeline_svg.empty();
         calls.push_back(std::make_unique<SimulatedCall>(i, base + i, s, *lines));
     }
 
@@ -195,6 +197,20 @@ int main(int argc, char** argv) {
             all_clean = false;
         } else {
             info.out_wav = options.out_wav;
+        }
+    }
+
+    if (!options.timeline_svg.empty()) {
+        const std::string svg = agent::render_timeline_svg(call_timeline(calls.front()->record()));
+        std::ofstream out(options.timeline_svg, std::ios::binary | std::ios::trunc);
+        out.write(svg.data(), static_cast<std::streamsize>(svg.size()));
+        out.close();
+        if (!out) {
+            std::fprintf(stderr, "ringoverbot-call: --timeline %s: cannot write the file\n",
+                         options.timeline_svg.c_str());
+            all_clean = false;
+        } else {
+            info.timeline_svg = options.timeline_svg;
         }
     }
 

@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: ringoverbot-call [--url ws://127.0.0.1:8765/ws] [--say TEXT]... [--wav FILE]...\n"
     "                        [--calls N] [--inbound l16|json] [--rate 8000|16000] [--barge-in]\n"
-    "                        [--out FILE.wav] [--json]\n"
+    "                        [--out FILE.wav] [--timeline FILE.svg] [--json]\n"
     "A simulated Ringover media server and caller: opens the streamer socket, sends call_start,\n"
     "then the caller's audio in real time (20 ms frames); plays the bot's streamAudio on its own\n"
     "clock, honours break, records play/digits/transfer, and prints one row per turn.\n"
@@ -31,6 +31,8 @@ constexpr const char* kUsage =
     "  --barge-in-ms MS     how far into the bot's reply the caller barges in (default 1000)\n"
     "  --pause-ms MS        bot silence that ends a reply before the next line (default 800)\n"
     "  --out FILE.wav       stereo WAV of the (first) call: caller left, bot right\n"
+    "  --timeline FILE.svg  SVG timeline of the (first) call: both lanes' audio, each turn's\n"
+    "                       words and latency, barge-ins and actions\n"
     "  --json               one JSON object instead of the table\n"
     "  --dialog FILE        the agent's dialog: its replies are the transcription grammar\n"
     "                       (default: the bundled examples/demo-dialog.json)\n"
@@ -143,6 +145,8 @@ ParseOutcome parse_options(int argc, char** argv) {
             if (!number(o.pause_ms, 100, 60000)) return range(100, 60000);
         } else if (flag == "--out") {
             o.out_wav = value;
+        } else if (flag == "--timeline") {
+            o.timeline_svg = value;
         } else if (flag == "--dialog") {
             o.dialog = value;
         } else if (flag == "--voice") {

@@ -34,6 +34,7 @@ struct Options {
     std::uint32_t barge_in_ms = 1000;  // into the bot's reply when the caller talks over it
     std::uint32_t pause_ms = 800;      // of bot silence that ends its reply, before the next line
     std::string out_wav;
+    std::string timeline_svg;  // written for the first call, when not empty
     bool json = false;
 
     std::string dialog;  // the bot's phrases (transcription grammar); empty = the bundled demo

@@ -214,6 +214,7 @@ std::string format_summary(const Summary& s, const RunInfo& info) {
                   info.wall_s > 0 ? 100.0 * info.cpu_s / info.wall_s : 0.0);
     out += buf;
     if (!info.out_wav.empty()) out += "wrote " + info.out_wav + "\n";
+    if (!info.timeline_svg.empty()) out += "wrote " + info.timeline_svg + "\n";
     return out;
 }
 
@@ -298,6 +299,8 @@ std::string format_json(const std::vector<const CallRecord*>& calls, const Summa
     w.end_object();
     w.key("out");
     info.out_wav.empty() ? w.null() : w.string(info.out_wav);
+    w.key("timeline");
+    info.timeline_svg.empty() ? w.null() : w.string(info.timeline_svg);
     w.end_object();
     out += '\n';
     return out;

@@ -23,9 +23,10 @@ struct RunInfo {
     std::string inbound;  // "l16" | "json"
     std::string encoding;
     bool barge_in = false;
-    double wall_s = 0;    // connect of the first call -> end of the last
-    double cpu_s = 0;     // the simulator's user+system CPU over that time
-    std::string out_wav;  // written, when not empty
+    double wall_s = 0;         // connect of the first call -> end of the last
+    double cpu_s = 0;          // the simulator's user+system CPU over that time
+    std::string out_wav;       // written, when not empty
+    std::string timeline_svg;  // written, when not empty
 };
 
 struct Summary {

@@ -184,6 +184,10 @@ void SimulatedCall::tick(std::int64_t t) {
         const std::size_t k = line_end >= 0 ? next_line_ - 1 : next_line_;
         rec_.turns[k + 1].overlap_samples += played;
     }
+    if (setup_.record_timeline) {
+        rec_.caller_envelope.add(caller_frame_, setup_.rate_hz, t);
+        rec_.bot_envelope.add(bot_frame_, setup_.rate_hz, t);
+    }
     if (setup_.record_stereo) {
         for (std::size_t i = 0; i < frame_samples_; ++i) {
             rec_.stereo.push_back(heard_frame_[i]);
@@ -243,7 +247,11 @@ std::size_t SimulatedCall::play_tick(std::span<std::int16_t> bot, std::int64_t t
         const std::size_t n = std::min(bot.size() - filled, q.samples.size() - q.offset);
         auto from = q.samples.begin() + static_cast<std::ptrdiff_t>(q.offset);
         std::copy_n(from, n, bot.begin() + static_cast<std::ptrdiff_t>(filled));
-        auto& played = rec_.turns[q.turn].played;
+        TurnRecord& turn = rec_.turns[q.turn];
+        const std::int64_t at = t + static_cast<std::int64_t>(filled) * 1000000 / setup_.rate_hz;
+        if (turn.play_start_us < 0) turn.play_start_us = at;
+        turn.play_end_us = at + static_cast<std::int64_t>(n) * 1000000 / setup_.rate_hz;
+        auto& played = turn.played;
         played.insert(played.end(), from, from + static_cast<std::ptrdiff_t>(n));
         q.offset += n;
         filled += n;

@@ -25,6 +25,7 @@
 #include "call/caller_lines.hpp"
 #include "call/options.hpp"
 #include "ringoverbot/audio.hpp"
+#include "ringoverbot/timeline.hpp"
 
 namespace ringoverbot::callsim {
 
@@ -39,7 +40,8 @@ struct CallSetup {
     std::uint32_t reply_timeout_ms = 10000;
     std::uint32_t timeout_ms = 120000;
     std::string from_number, to_number;
-    bool record_stereo = false;  // keep both channels for a WAV
+    bool record_stereo = false;    // keep both channels for a WAV
+    bool record_timeline = false;  // keep both channels' envelopes for a timeline
 };
 
 struct CommandRecord {
@@ -64,6 +66,8 @@ struct TurnRecord {
     std::uint64_t dropped_samples = 0;      // queued, then dropped by break
     std::uint64_t after_break_samples = 0;  // received after its break (the bot kept talking)
     std::uint64_t overlap_samples = 0;      // bot audio played while the caller said this line
+    std::int64_t play_start_us = -1;        // the reply's first sample played (tick clock)
+    std::int64_t play_end_us = -1;          // after its last sample played
     std::string transcript;                 // filled in after the call
     bool transcribed = false;
 
@@ -88,6 +92,9 @@ struct CallRecord {
     std::uint64_t frames_sent = 0, messages_received = 0, protocol_errors = 0;
     std::uint64_t ticks = 0;           // 20 ms frames of the call (the WAV's length)
     std::vector<std::int16_t> stereo;  // caller left, bot right (when recording)
+    // What each side heard, by the tick clock (when record_timeline): the caller's line as the
+    // bot decodes it, the bot's audio as the media server played it.
+    agent::AudioEnvelope caller_envelope, bot_envelope;
 };
 
 // A message for the socket. `line` tags the first/last frame of a caller's line.
