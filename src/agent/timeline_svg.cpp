@@ -342,7 +342,7 @@ void envelope(Svg& svg, const AudioEnvelope& env, const Scale& scale, double top
         for (std::size_t c = c0; c <= std::min(c1, kColumns - 1); ++c) amp[c] = std::max(amp[c], a);
     }
     const double mid = top + kLaneHeight / 2;
-    const double half = kLaneHeight / 2 - 6;
+    const double half = kLaneHeight / 2 - 20;  // a strip above and below for the words
     std::string& o = svg.out;
     o += "<path class=\"envelope\" fill=\"";
     o += colour;
@@ -388,7 +388,7 @@ void turn_in_lanes(Svg& svg, const TimelineTurn& turn, const Scale& scale, doubl
     if (!turn.said.empty() && turn.said_end_us >= 0) {
         // The caller's words end where the caller stopped: right-aligned there.
         const double x = scale.x(turn.said_end_us);
-        svg.text(x, kCallerTop + 16, "words said", n + " " + turn.said, "end",
+        svg.text(x, kCallerTop + 14, "words said", n + " " + turn.said, "end",
                  room(prev_said_x, x));
     }
     if (turn.reply_start_us >= 0) {
@@ -398,7 +398,7 @@ void turn_in_lanes(Svg& svg, const TimelineTurn& turn, const Scale& scale, doubl
                  turn.interrupted ? "reply cut" : "reply");
         const std::string_view words = turn.heard.empty() ? turn.reply : turn.heard;
         if (!words.empty())
-            svg.text(x0 + 3, kBotTop + kLaneHeight - 8, "words heard", n + " " + std::string(words),
+            svg.text(x0 + 3, kBotTop + kLaneHeight - 6, "words heard", n + " " + std::string(words),
                      "start", room(x0, next_reply_x));
     }
     if (turn.latency_us >= 0 && turn.reply_start_us >= 0) {
@@ -454,7 +454,10 @@ void mark(Svg& svg, const TimelineMark& m, const Scale& scale, int row) {
     svg.title(label);
     svg.line(x, kCallerTop - 2, x, kLanesBottom + 2, "mark-line");
     // Labels of marks close together alternate between two heights below the lanes.
-    svg.text(x + 3, kLanesBottom + 14 + 12 * row, "mark-text", label, "start", 28);
+    // Near the right edge the label ends at the line instead of starting there.
+    const bool at_end = x > kLeft + kPlotWidth - 180;
+    svg.text(at_end ? x - 3 : x + 3, kLanesBottom + 14 + 12 * row, "mark-text", label,
+             at_end ? "end" : "start", 28);
     svg.out += "</g>\n";
 }
 
@@ -467,7 +470,9 @@ constexpr std::string_view kStyle =
     ".grid{stroke:#e5e7eb}.lane-bg{fill:#f9fafb;stroke:#e5e7eb}\n"
     ".lane-name{font-weight:bold}.envelope{fill-opacity:0.75}\n"
     ".reply{fill:#0d9488;fill-opacity:0.08}.reply.cut{fill:#dc2626;fill-opacity:0.08}\n"
-    ".words{font-size:11px}.latency-line{stroke:#b45309}.latency-text{fill:#b45309;"
+    ".words{font-size:11px;paint-order:stroke;stroke:#ffffff;stroke-width:3px;"
+    "stroke-linejoin:round;stroke-opacity:0.85}.latency-line{stroke:#b45309}.latency-text{fill:#"
+    "b45309;"
     "font-size:10px}\n"
     ".mark-line{stroke-dasharray:4 3;stroke-width:1.5}.mark-text{stroke:none;font-size:10px}\n"
     ".row-index,.row-time{fill:#6b7280}.row-latency{fill:#b45309}\n"
