@@ -409,6 +409,8 @@ Status apply_config_json(std::string_view json, HostOptions& o) {
                 s = read_string(v, path, sc.ws_path);
             } else if (k == "webhook_path") {
                 s = read_string(v, path, sc.webhook_path);
+            } else if (k == "recording_dir") {
+                s = read_string(v, path, sc.recording_dir);
             } else if (k == "max_calls") {
                 s = read_uint(v, path, sc.max_calls, 1, 100000);
             } else if (k == "max_message_bytes") {

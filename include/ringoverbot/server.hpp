@@ -78,6 +78,11 @@ struct ServerConfig {
     // hardly compresses, so it is declined (cleanly: the handshake succeeds without it).
     bool permessage_deflate = false;
     double link_window_s = 10;  // stream <-> call/answered webhook matching by numbers
+    // Where each call leaves its files, named <call_id>-<YYYYmmddTHHMMSSZ>.<ext> (the start in
+    // UTC): its timeline (.svg, ringoverbot/timeline.hpp), written when the call ends. Empty =
+    // none. The directory must exist; a failing write is logged (timeline_failed), the call
+    // is never affected.
+    std::string recording_dir;
 
     agent::CallConfig call;  // the template of every call
 

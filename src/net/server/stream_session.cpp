@@ -4,10 +4,13 @@
 #include "net/server/stream_session.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 
 #include "common/json_writer.hpp"
+#include "net/server/call_files.hpp"
+#include "ringoverbot/timeline.hpp"
 
 namespace ringoverbot::net {
 
@@ -143,6 +146,9 @@ int on_established(Server::Impl& impl, lws* wsi, Session** slot) {
     s.wsi = wsi;
     s.call = std::move(call.value());
     s.opened_us = now;
+    s.opened_unix_s = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
     char peer[64] = "";
     lws_get_peer_simple(wsi, peer, sizeof peer);
     s.peer = peer;
@@ -225,6 +231,19 @@ int on_writeable(Server::Impl& impl, Session& s) {
     return 0;
 }
 
+// The call's timeline beside its recording. A failing disk costs the picture, never the call.
+void write_timeline(Server::Impl& impl, const Session& s, std::int64_t now) {
+    const std::string& dir = impl.config.recording_dir;
+    if (dir.empty()) return;
+    const std::string name = call_file_stem(call_id_of(impl, s), s.id, s.opened_unix_s) + ".svg";
+    agent::CallTimeline timeline = agent::call_timeline(*s.call, s.opened_us, now);
+    if (timeline.title.empty()) timeline.title = call_id_of(impl, s);
+    if (auto st = write_call_file(dir, name, agent::render_timeline_svg(timeline)); !st)
+        LogLine(impl.logger, LogLevel::warn, "timeline_failed")
+            .unum("stream", s.id)
+            .str("error", st.error().message);
+}
+
 void on_closed(Server::Impl& impl, Session* s) {
     const std::int64_t now = Server::Impl::now_us();
     if (!s->call->ended()) s->call->on_closed(s->close_now ? "shutdown" : "close", now);
@@ -241,6 +260,7 @@ void on_closed(Server::Impl& impl, Session* s) {
         .unum("messages_out", st.messages_out)
         .unum("protocol_errors", st.protocol_errors)
         .unum("barge_ins", st.barge_ins);
+    write_timeline(impl, *s, now);
     impl.metrics.calls_active.fetch_sub(1, std::memory_order_relaxed);
     impl.linker.on_stream_end(s->id);
     impl.sessions.erase(s->id);  // destroys the Call: its requests are cancelled

@@ -20,7 +20,8 @@ struct Session {
     lws* wsi = nullptr;
     std::unique_ptr<agent::Call> call;
     std::int64_t opened_us = 0;
-    std::string peer;  // "IP" of the media server
+    std::int64_t opened_unix_s = 0;  // names the call's files (recording_dir)
+    std::string peer;                // "IP" of the media server
 
     std::vector<std::uint8_t> rx;  // the message being reassembled
     bool rx_too_large = false;     // drop the rest of this message
