@@ -3,7 +3,8 @@
 # the simulated Ringover media server, starts ringoverbot-agent (local engines, no API key) on a
 # free port, and runs one simulated call with a question, a barge-in and a transfer. Prints the
 # per-turn table (caller said | bot said | commands | latency) and the agent's stage latencies;
-# writes the call's stereo WAV (caller left, bot right). Exits with the call's status.
+# writes the call's stereo WAV (caller left, bot right) and its timeline (SVG). Exits with the
+# call's status.
 # Extra arguments go to ringoverbot-call (e.g. --json, --inbound json, --rate 16000).
 # ROB_BUILD_DIR picks the build folder (default build/).
 set -euo pipefail
@@ -49,7 +50,7 @@ status=0
 "$BUILD/examples/ringoverbot-call" --url "${url/http:/ws:}/ws" \
   --say "what are your opening hours" \
   --say "transfer me to sales" \
-  --barge-in --out "$BUILD/demo-call.wav" "$@" || status=$?
+  --barge-in --out "$BUILD/demo-call.wav" --timeline "$BUILD/demo-call.svg" "$@" || status=$?
 
 # The agent's side of each turn: what it recognised and where the time went (not with --json,
 # whose output stays one JSON object).

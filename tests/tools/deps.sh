@@ -12,6 +12,7 @@ PACKAGES=(
   python3 python3-pytest python3-websockets sox
   python3-venv python3-setuptools python3-wheel
   openssl ca-certificates
+  chromium
 )
 
 missing=()
