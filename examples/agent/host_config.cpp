@@ -329,8 +329,7 @@ Status apply_ringover(object obj, const std::string& base, HostOptions& o) {
             if (k == "current_calls_path") return read_string(v, path, r.current_calls_path);
             if (k == "call_details_path") return read_string(v, path, r.call_details_path);
             if (k == "transfer_path") return read_string(v, path, r.transfer_path);
-            if (k == "transfer_number_field")
-                return read_string(v, path, r.transfer_number_field);
+            if (k == "transfer_number_field") return read_string(v, path, r.transfer_number_field);
             if (k == "dtmf_path") return read_string(v, path, r.dtmf_path);
             if (k == "dtmf_field") return read_string(v, path, r.dtmf_field);
             if (k == "toggle_path") return read_string(v, path, r.toggle_path);

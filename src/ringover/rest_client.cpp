@@ -1,8 +1,11 @@
-// The Ringover REST client: a FIFO queue paced by a token bucket on one pacing thread, each
-// request sent through the shared cloud client, 429s sent again after a backoff that holds the
-// whole queue (the limit is per key, so every queued request would meet it too).
+// The Ringover REST client: a FIFO queue paced by a token bucket and an arrival window
+// (rest_pacing.hpp) on one pacing thread, each request sent through the shared cloud client, 429s
+// sent again after a backoff that holds the whole queue (the limit is per key, so every queued
+// request would meet it too).
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -41,7 +44,8 @@ struct State : std::enable_shared_from_this<State> {
         : config(std::move(c)),
           loop(std::move(l)),
           base_url(std::move(base)),
-          bucket(config.requests_per_second, config.burst) {}
+          bucket(config.requests_per_second, config.burst),
+          window(config.requests_per_second) {}
 
     const RestConfig config;
     const std::shared_ptr<net::ClientLoop> loop;
@@ -51,6 +55,7 @@ struct State : std::enable_shared_from_this<State> {
     std::condition_variable cv;
     std::deque<Pending> queue;
     detail::TokenBucket bucket;
+    detail::ArrivalWindow window;
     bool stopping = false;
     std::uint64_t next_id = 1;
     std::unordered_map<std::uint64_t, std::unique_ptr<providers::Request>> in_flight;
@@ -127,6 +132,7 @@ void State::send(Pending p) {
     r.retry.max_attempts = 1;
     const std::uint64_t id = next_id++;
     sent.fetch_add(1);
+    window.start(id);
     // The handler's reference keeps the state alive for a late callback.
     auto handler = std::make_shared<Handler>(shared_from_this(), id, std::move(p));
     in_flight.emplace(id, loop->http(std::move(r), std::move(handler)));
@@ -142,6 +148,8 @@ void State::on_answer(std::uint64_t id, Pending p, Result<RestReply> r, int fail
             in_flight.erase(it);
         }
         if (stopping) return;
+        window.answered(id, now_us());
+        cv.notify_all();
         if (failed_status == 429) {
             rate_limited.fetch_add(1);
             if (p.rate_limited < config.max_rate_limited_retries) {
@@ -168,7 +176,11 @@ void pace(const std::shared_ptr<State>& st) {
             continue;
         }
         const std::int64_t now = now_us();
-        const std::int64_t at = st->bucket.ready_at(now);
+        const std::int64_t at = std::max(st->bucket.ready_at(now), st->window.ready_at(now));
+        if (at == INT64_MAX) {  // as many requests in flight as the window holds
+            st->cv.wait(lock);
+            continue;
+        }
         if (at > now) {
             st->cv.wait_for(lock, std::chrono::microseconds(at - now));
             continue;

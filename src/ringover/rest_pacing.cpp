@@ -43,6 +43,43 @@ void TokenBucket::hold_until(std::int64_t until_us) {
     last_us_ = hold_until_us_;
 }
 
+ArrivalWindow::ArrivalWindow(double rate_per_s)
+    : n_(static_cast<std::size_t>(std::max(1.0, std::floor(rate_per_s)))),
+      window_us_(static_cast<std::int64_t>(std::ceil(static_cast<double>(n_) * 1e6 / rate_per_s))) {
+}
+
+std::int64_t ArrivalWindow::ready_at(std::int64_t now_us) const {
+    if (entries_.size() < n_) return now_us;
+    // The n-th latest: every later one counts too, so the window must have passed it.
+    std::vector<std::int64_t> until;
+    until.reserve(entries_.size());
+    for (const Entry& e : entries_) until.push_back(e.until_us);
+    std::nth_element(until.begin(), until.begin() + static_cast<std::ptrdiff_t>(until.size() - n_),
+                     until.end());
+    const std::int64_t nth = until[until.size() - n_];
+    if (nth == kInFlight) return kInFlight;  // n requests in flight: wait for an answer
+    return std::max(now_us, nth + window_us_);
+}
+
+void ArrivalWindow::start(std::uint64_t id) {
+    entries_.push_back(Entry{id, kInFlight});
+}
+
+void ArrivalWindow::answered(std::uint64_t id, std::int64_t now_us) {
+    for (Entry& e : entries_)
+        if (e.id == id) e.until_us = now_us;
+    // Answered entries older than the n latest never matter again.
+    std::size_t answered = 0;
+    for (const Entry& e : entries_) answered += e.until_us != kInFlight;
+    while (answered > n_) {
+        auto oldest = std::min_element(
+            entries_.begin(), entries_.end(),
+            [](const Entry& a, const Entry& b) { return a.until_us < b.until_us; });
+        entries_.erase(oldest);
+        --answered;
+    }
+}
+
 std::uint32_t rate_limit_backoff_ms(std::uint32_t n, std::uint32_t base_ms, std::uint32_t max_ms,
                                     double unit_random) {
     const double exp = std::pow(2.0, static_cast<double>(std::min<std::uint32_t>(n, 31) - 1));

@@ -86,3 +86,33 @@ TEST_CASE("rest pacing: the 429 backoff doubles, jitters up to 25 % and is cappe
     CHECK(rate_limit_backoff_ms(40, 500, 8000, 0.0) == 8000);  // no overflow
     CHECK(rate_limit_backoff_ms(0, 500, 8000, 0.0) == 500);
 }
+
+TEST_CASE("rest pacing: the arrival window counts a request from its start to its answer") {
+    using ringoverbot::ringover::detail::ArrivalWindow;
+    ArrivalWindow w(2.0);  // 2 in any second
+    CHECK(w.ready_at(0) == 0);
+    w.start(1);
+    CHECK(w.ready_at(0) == 0);
+    w.start(2);
+    CHECK(w.ready_at(500'000) == INT64_MAX);  // two in flight: wait for an answer
+    // The first was slow to connect: answered at 400 ms, it may have arrived then.
+    w.answered(1, 400'000);
+    CHECK(w.ready_at(500'000) == 1'400'000);
+    w.answered(2, 520'000);
+    CHECK(w.ready_at(600'000) == 1'400'000);  // the older of the two latest rules
+    w.start(3);
+    CHECK(w.ready_at(1'400'000) == INT64_MAX);
+    w.answered(3, 1'450'000);
+    CHECK(w.ready_at(1'460'000) == 1'520'000);
+    // Long idle: at once.
+    CHECK(w.ready_at(10'000'000) == 10'000'000);
+}
+
+TEST_CASE("rest pacing: a slower rate than one a second widens the window") {
+    using ringoverbot::ringover::detail::ArrivalWindow;
+    ArrivalWindow w(0.5);  // 1 in any 2 seconds
+    w.start(7);
+    CHECK(w.ready_at(100) == INT64_MAX);
+    w.answered(7, 300'000);
+    CHECK(w.ready_at(400'000) == 2'300'000);
+}

@@ -78,7 +78,7 @@ def test_204_is_an_empty_success_and_errors_carry_the_body_message(eu, client):
 
 
 def test_channel_controls_send_their_paths_and_bodies(eu, client):
-    api = RingoverApi(client, api_key=EU_KEY, base_url=eu.base_url, requests_per_second=50)
+    api = RingoverApi(client, api_key=EU_KEY, base_url=eu.base_url)
     api.transfer("chan-1001", "+33102030405")
     api.send_dtmf("chan-1001", "12#")
     for what in ("record", "hold", "mute"):
