@@ -131,18 +131,3 @@ def test_a_transfer_the_media_server_acts_on_needs_no_rest(rest):
     assert rest_calls(fixture, "/transfer") == []
     assert rest_calls(fixture, "/hangup") == []
 
-
-def test_without_a_rest_client_nothing_is_sent(rest):
-    fixture, client, _ = rest
-    server = ringoverbot.Server(PyStt(["bye"]), PyLlm("Goodbye.", (Action.END_CALL, None)),
-                                PyTts(), port=0, greeting="", cloud_client=client,
-                                drain_timeout_s=1)
-    thread = threading.Thread(target=server.run)
-    thread.start()
-    try:
-        assert asyncio.run(one_call(server.port, lambda: False)) == "closed_by_bot"
-    finally:
-        server.stop()
-        thread.join(30)
-        server.close()
-    assert fixture.requests() == []

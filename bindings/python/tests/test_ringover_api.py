@@ -126,8 +126,10 @@ def test_requests_at_once_are_spaced_to_two_a_second_and_none_is_refused(eu, cli
     assert run_at_once(api, 6) == [200] * 6
     seen = eu.requests()
     assert [r["status"] for r in seen] == [200] * 6  # the fixture's 2/s check passed them all
-    gaps = [b["t"] - a["t"] for a, b in zip(seen, seen[1:])]
-    assert min(gaps) > 0.3, gaps  # paced at 500 ms (loopback jitter aside)
+    # No second (less the fixture's 100 ms of slack) held three arrivals, however late the
+    # first request's connection was.
+    spans = [c["t"] - a["t"] for a, c in zip(seen, seen[2:])]
+    assert min(spans) >= 0.9, spans
     assert api.counters() == (6, 0)
 
 
