@@ -59,7 +59,10 @@ async def one_call(port, until, close_on=None, max_s=15):
         i = 0
         while time.monotonic() - start < max_s and not until():
             speech = 5 <= i < 35
-            await ws.send(tone(n, RATE, 300, 6000, i * n) if speech else bytes(2 * n))
+            try:
+                await ws.send(tone(n, RATE, 300, 6000, i * n) if speech else bytes(2 * n))
+            except websockets.ConnectionClosed:
+                return "closed_by_bot"
             i += 1
             try:
                 while True:
