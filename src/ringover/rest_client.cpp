@@ -3,6 +3,7 @@
 // sent again after a backoff that holds the whole queue (the limit is per key, so every queued
 // request would meet it too).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
