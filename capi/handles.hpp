@@ -8,6 +8,7 @@
 #include "ringoverbot.h"
 #include "ringoverbot/agent.hpp"
 #include "ringoverbot/providers.hpp"
+#include "ringoverbot/ringover_api.hpp"
 #include "ringoverbot/streamer.hpp"
 #include "ringoverbot/webhook.hpp"
 
@@ -30,6 +31,9 @@ struct rob_worker_pool {
 };
 struct rob_cloud_client {
     std::shared_ptr<ringoverbot::providers::CloudClient> impl;
+};
+struct rob_ringover_api {
+    std::shared_ptr<ringoverbot::ringover::RestClient> impl;
 };
 
 namespace ringoverbot::capi {

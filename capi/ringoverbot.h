@@ -132,6 +132,7 @@ ROB_API void rob_free(void *p);
 #define ROB_STRUCT_OPENAI_STT_PARAMS 24
 #define ROB_STRUCT_ELEVENLABS_TTS_PARAMS 25
 #define ROB_STRUCT_OPENAI_TTS_PARAMS 26
+#define ROB_STRUCT_RINGOVER_API_PARAMS 27
 ROB_API size_t rob_struct_size(int which);
 
 /* ---- logs ------------------------------------------------------------------------------- */
@@ -775,6 +776,70 @@ ROB_API void rob_cloud_client_destroy(rob_cloud_client *c);
 ROB_API int rob_cloud_client_error_count(const rob_cloud_client *c, const char *provider,
                                          const char *kind, uint64_t *count);
 
+/* ---- Ringover's REST API (call control) ----
+ * Over a cloud client: base URL from base_url (RINGOVER_BASE_URL) or the key's region (a key
+ * starting "US_" -> https://public-api-us.ringover.com/v2, else
+ * https://public-api.ringover.com/v2); the key sent bare in "Authorization" and never logged;
+ * requests paced by a token bucket (requests_per_second, default Ringover's 2/s per key), queued
+ * and never dropped; a 429 holds the queue for a backoff and the request is sent again; 204 is
+ * a success with no body; an error's message is the body's ("HTTP 401: Invalid user"). Paths
+ * marked unverified in the README are settings (NULL = the default). */
+
+typedef struct rob_ringover_api rob_ringover_api;
+
+typedef struct rob_ringover_api_params {
+    uint32_t struct_size;
+    const char *api_key;               /* required (RINGOVER_API_KEY) */
+    const char *base_url;              /* NULL = by the key's region (RINGOVER_BASE_URL) */
+    double requests_per_second;        /* default 2 */
+    uint32_t burst;                    /* default 1 */
+    uint32_t max_rate_limited_retries; /* 429s in a row before failing; default 6 */
+    uint32_t backoff_ms;               /* after the first 429, doubled each time; default 500 */
+    uint32_t max_backoff_ms;           /* default 8000 */
+    uint32_t connect_timeout_ms;       /* default 5000 */
+    uint32_t timeout_ms;               /* one attempt; default 15000 */
+    const char *current_calls_path;    /* "/calls/current" */
+    const char *call_details_path;     /* "/calls/{call_id}" */
+    const char *transfer_path;         /* "/channels/{channel_id}/events/transfer" */
+    const char *transfer_number_field; /* "phone_number" (unverified) */
+    const char *dtmf_path;             /* "/channels/{channel_id}/events/dtmf" */
+    const char *dtmf_field;            /* "dtmf" (unverified) */
+    const char *toggle_path;           /* "/channels/{channel_id}/events/{what}/toggle" */
+    const char *hangup_path;           /* "/channels/{channel_id}/events/hangup" (unverified) */
+} rob_ringover_api_params;
+
+ROB_API void rob_ringover_api_params_init(rob_ringover_api_params *p, size_t size);
+/* ROB_ERR_INVALID_ARGUMENT for a missing key or client, a bad base URL or rate. The API keeps
+ * a reference to the client. Any thread. */
+ROB_API int rob_ringover_api_create(const rob_ringover_api_params *params,
+                                    rob_cloud_client *client, rob_ringover_api **out);
+/* Requests still queued are dropped. NULL is a no-op. Never from inside a request. */
+ROB_API void rob_ringover_api_destroy(rob_ringover_api *api);
+
+#define ROB_RINGOVER_CURRENT_CALLS 0 /* arg: the JSON filter (NULL = {}) */
+#define ROB_RINGOVER_CALL_DETAILS 1  /* id: the call_id */
+#define ROB_RINGOVER_TRANSFER 2      /* id: the channel_id, arg: the number */
+#define ROB_RINGOVER_DTMF 3          /* id: the channel_id, arg: the digits */
+#define ROB_RINGOVER_TOGGLE_RECORD 4 /* id: the channel_id */
+#define ROB_RINGOVER_TOGGLE_HOLD 5
+#define ROB_RINGOVER_TOGGLE_MUTE 6
+#define ROB_RINGOVER_HANGUP 7 /* id: the call_id, arg: the channel_id (either may be NULL) */
+/* Sends one request and waits for its answer (pacing and 429 retries included): *status is
+ * the HTTP status, *body (NUL-terminated, release with rob_free; NULL for an empty body) and
+ * *body_len its bytes; body and body_len may be NULL. A failed request returns
+ * ROB_ERR_PROVIDER_FAILED or ROB_ERR_TIMEOUT (rob_last_error_message has the server's message,
+ * never the key) with *status the HTTP status when there was one, else 0. Any thread but the
+ * cloud client's loop (a server hosting it: never from a server callback). */
+ROB_API int rob_ringover_api_request(rob_ringover_api *api, int op, const char *id,
+                                     const char *arg, int32_t *status, char **body,
+                                     size_t *body_len);
+/* Requests sent (attempts, retries included) and 429 answers so far; either may be NULL. */
+ROB_API int rob_ringover_api_counters(const rob_ringover_api *api, uint64_t *sent,
+                                      uint64_t *rate_limited);
+/* The base URL a key's requests go to (override when not NULL/empty, else the key's region),
+ * allocated for the caller (rob_free). */
+ROB_API int rob_ringover_base_url(const char *api_key, const char *override_url, char **out);
+
 /* Deadlines and retries, the last fields of every cloud provider's params: 0 = the default.
  *   connect_timeout_ms     default 3000
  *   first_byte_timeout_ms  the response headers, and the longest silence of a streamed body;
@@ -1122,6 +1187,15 @@ typedef struct rob_server_params {
      * sockets in the server's own loop, and /metrics counts its failures by provider and kind
      * (ringoverbot_provider_failures_total). The server takes a reference. */
     rob_cloud_client *cloud_client;
+    /* Ringover's REST API (rob_ringover_api_create), when any (NULL = none): the bot's
+     * end_call also hangs the call up through REST; a transfer the media server has not acted
+     * on (its stream still open) after rest_transfer_fallback_ms is sent through REST (0 =
+     * never; default 4000); with rest_call_context (default 1) the call's details (caller's
+     * number, contact name) go into the LLM's system context. The server takes a reference;
+     * give the API's cloud client as cloud_client too. */
+    rob_ringover_api *ringover_api;
+    uint32_t rest_transfer_fallback_ms;
+    int32_t rest_call_context;
 } rob_server_params;
 
 ROB_API void rob_server_params_init(rob_server_params *p, size_t size);

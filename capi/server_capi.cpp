@@ -55,6 +55,8 @@ ROB_API void rob_server_params_init(rob_server_params* p, size_t size) {
     full.drain_timeout_s = d.drain_timeout_s;
     full.link_window_s = d.link_window_s;
     full.min_log_level = static_cast<int32_t>(d.min_level);
+    full.rest_transfer_fallback_ms = d.rest_transfer_fallback_ms;
+    full.rest_call_context = d.rest_call_context ? 1 : 0;
     std::memcpy(p, &full, n);
 }
 
@@ -110,6 +112,9 @@ ROB_API int rob_server_create(const rob_server_params* params, const rob_provide
             };
         }
         if (p.cloud_client != nullptr) c.cloud_client = p.cloud_client->impl;
+        if (p.ringover_api != nullptr) c.ringover_api = p.ringover_api->impl;
+        c.rest_transfer_fallback_ms = p.rest_transfer_fallback_ms;
+        c.rest_call_context = p.rest_call_context != 0;
         ringoverbot::agent::Providers set;
         if (const int rc = ringoverbot::capi::read_providers(providers, set); rc != ROB_OK) {
             return rc;

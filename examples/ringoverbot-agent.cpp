@@ -24,6 +24,7 @@
 #include "ringoverbot.h"
 #include "ringoverbot/agent.hpp"
 #include "ringoverbot/providers.hpp"
+#include "ringoverbot/ringover_api.hpp"
 #include "ringoverbot/server.hpp"
 
 namespace {
@@ -189,12 +190,21 @@ int main(int argc, char** argv) {
 
     // The cloud client, only when a cloud provider is chosen: one lws client loop for all.
     std::shared_ptr<providers::CloudClient> cloud;
-    if (opt.stt != "local" || opt.llm != "scripted" || opt.tts != "local") {
+    const bool rest = !opt.ringover.api_key.empty();
+    if (opt.stt != "local" || opt.llm != "scripted" || opt.tts != "local" || rest) {
         opt.cloud.min_level = cfg.min_level;
         auto client = net::make_cloud_client(opt.cloud);
         if (!client) return fail(kExitUsage, "cloud client: " + client.error().message);
         cloud = *client;
         cfg.cloud_client = cloud;
+    }
+
+    // Ringover's REST API, when RINGOVER_API_KEY is set: on the same client, whose sockets the
+    // server's loop services (so its answers reach the calls on that loop).
+    if (rest) {
+        auto api = ringover::RestClient::create(opt.ringover, cloud);
+        if (!api) return fail(kExitUsage, api.error().message);
+        cfg.ringover_api = *api;
     }
 
     agent::Providers engines;

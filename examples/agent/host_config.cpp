@@ -308,6 +308,36 @@ Status apply_cloud(object obj, const std::string& base, HostOptions& o) {
     return st;
 }
 
+// Ringover's REST API: pacing, paths (several unverified) and the agent's use of it.
+Status apply_ringover(object obj, const std::string& base, HostOptions& o) {
+    ringover::RestConfig& r = o.ringover;
+    return for_each_member(
+        obj, base, [&](std::string_view k, const std::string& path, value v) -> Status {
+            if (k == "transfer_fallback_ms")
+                return read_uint(v, path, o.server.rest_transfer_fallback_ms, 0, 600000);
+            if (k == "call_context") return read_bool(v, path, o.server.rest_call_context);
+            if (k == "requests_per_second")
+                return read_double(v, path, r.requests_per_second, 0.01, 1000);
+            if (k == "burst") return read_uint(v, path, r.burst, 1, 1000);
+            if (k == "max_rate_limited_retries")
+                return read_uint(v, path, r.max_rate_limited_retries, 0, 100);
+            if (k == "backoff_ms") return read_uint(v, path, r.backoff_ms, 1, 600000);
+            if (k == "max_backoff_ms") return read_uint(v, path, r.max_backoff_ms, 1, 600000);
+            if (k == "timeout_ms") return read_uint(v, path, r.timeout_ms, 100, 600000);
+            if (k == "connect_timeout_ms")
+                return read_uint(v, path, r.connect_timeout_ms, 100, 60000);
+            if (k == "current_calls_path") return read_string(v, path, r.current_calls_path);
+            if (k == "call_details_path") return read_string(v, path, r.call_details_path);
+            if (k == "transfer_path") return read_string(v, path, r.transfer_path);
+            if (k == "transfer_number_field") return read_string(v, path, r.transfer_number_field);
+            if (k == "dtmf_path") return read_string(v, path, r.dtmf_path);
+            if (k == "dtmf_field") return read_string(v, path, r.dtmf_field);
+            if (k == "toggle_path") return read_string(v, path, r.toggle_path);
+            if (k == "hangup_path") return read_string(v, path, r.hangup_path);
+            return bad("config " + path + ": unknown key");
+        });
+}
+
 // The value of --log-level / "log_level".
 Status set_log_level(std::string_view where, std::string_view text, HostOptions& o) {
     const auto level = parse_log_level(text);
@@ -445,6 +475,10 @@ Status apply_config_json(std::string_view json, HostOptions& o) {
                 object obj;
                 if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
                 s = apply_call(obj, path, sc.call);
+            } else if (k == "ringover") {
+                object obj;
+                if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
+                s = apply_ringover(obj, path, o);
             } else if (k == "openai" || k == "deepgram" || k == "elevenlabs" || k == "cloud") {
                 object obj;
                 if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
@@ -472,6 +506,8 @@ Status apply_cloud_env(const Secret& secret, HostOptions& o) {
     if (auto u = secret("DEEPGRAM_BASE_URL")) o.deepgram.base_url = *u;
     if (auto k = secret("ELEVENLABS_API_KEY")) o.elevenlabs.api_key = *k;
     if (auto u = secret("ELEVENLABS_BASE_URL")) o.elevenlabs.base_url = *u;
+    if (auto k = secret("RINGOVER_API_KEY")) o.ringover.api_key = *k;
+    if (auto u = secret("RINGOVER_BASE_URL")) o.ringover.base_url = *u;
     if (auto f = secret("RINGOVERBOT_CA_FILE")) o.cloud.ca_file = *f;
     if (auto p = secret("HTTPS_PROXY"))
         o.cloud.https_proxy = *p;
@@ -618,7 +654,8 @@ endpoint (POST /webhooks/ringover), /health and /metrics on one port.
 
 Environment: RINGOVER_WEBHOOK_KEY (call events key), RINGOVERBOT_STREAM_TOKEN (required on
 the streamer socket as ?token= or Authorization: Bearer), RINGOVERBOT_IVR_TOKEN, OPENAI_API_KEY,
-OPENAI_BASE_URL, DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL
+OPENAI_BASE_URL, RINGOVER_API_KEY and RINGOVER_BASE_URL (Ringover's REST API: the bot's
+end_call hangs up through it, an unanswered transfer falls back to it), DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL
 (any OpenAI-compatible server: Ollama, llama.cpp, vLLM; http:// and ws:// work too),
 RINGOVERBOT_CA_FILE (an extra CA to trust), HTTPS_PROXY and NO_PROXY.
 

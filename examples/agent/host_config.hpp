@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "ringoverbot/error.hpp"
+#include "ringoverbot/ringover_api.hpp"
 #include "ringoverbot/server.hpp"
 
 namespace ringoverbot::agenthost {
@@ -35,6 +36,10 @@ struct HostOptions {
     providers::DeepgramSttOptions deepgram;
     providers::ElevenLabsTtsOptions elevenlabs;
     net::CloudClientConfig cloud;
+    // Ringover's REST API: RINGOVER_API_KEY and RINGOVER_BASE_URL from the environment, the
+    // rest from the config's "ringover" section (its transfer_fallback_ms and call_context go
+    // to server.rest_transfer_fallback_ms / rest_call_context). No key = no REST.
+    ringover::RestConfig ringover;
     std::optional<double> webhook_clock;  // verify webhooks at this fixed Unix time (tests)
     bool help = false;
     bool version = false;

@@ -187,6 +187,14 @@ class RINGOVERBOT_API Call {
     // Pops a finished turn (for the host's log line); false when there is none.
     bool next_finished_turn(TurnMetrics& out);
 
+    // Pops the next action the call has run (sent to the media server, or the bot's end_call
+    // as its playout reached it), in order; false when there is none. A host that drives the
+    // call by other means too (Ringover's REST API) acts on them.
+    bool next_action(providers::Action& out);
+    // Text the LLM gets as a second system message from the next request on (e.g. the
+    // caller's number and name from Ringover). Empty = none. Replaces an earlier one.
+    void set_context(std::string text);
+
     bool ended() const;     // the call is over (end event, close, or the bot hung up)
     bool finished() const;  // ended and nothing left to send: the host may destroy it
     std::string_view end_reason() const;

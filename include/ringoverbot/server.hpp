@@ -35,6 +35,7 @@
 #include "ringoverbot/error.hpp"
 #include "ringoverbot/export.hpp"
 #include "ringoverbot/log.hpp"
+#include "ringoverbot/ringover_api.hpp"
 #include "ringoverbot/webhook.hpp"
 
 namespace ringoverbot::net {
@@ -102,6 +103,19 @@ struct ServerConfig {
     // load balancer sends no call to an instance whose first calls would be slower. Called on
     // the loop thread at each /health request.
     std::function<bool()> ready;
+    // Ringover's REST API (ringoverbot/ringover_api.hpp; from RINGOVER_API_KEY), when set:
+    // - the bot's end_call also hangs the call up through REST (the stream closes as before);
+    // - a transfer the media server has not acted on (its stream is still open)
+    //   rest_transfer_fallback_ms after it was sent is sent again through REST, on the
+    //   channel_id of the stream's metadata or of the call's webhooks (0 = never);
+    // - with rest_call_context, the call's details (the caller's number, their name in the
+    //   contacts) are asked for once the call id is known, and become a second system message
+    //   of the call's LLM requests.
+    // Give the client's CloudClient as cloud_client too, so that its callbacks run on this
+    // server's loop. Without it, nothing changes.
+    std::shared_ptr<ringover::RestClient> ringover_api;
+    std::uint32_t rest_transfer_fallback_ms = 4000;
+    bool rest_call_context = true;
 };
 
 // A snapshot of the counters behind /health and /metrics.

@@ -323,6 +323,10 @@ struct Call::Impl {
     CallStats stats;
     std::vector<TurnMetrics> turns;
     std::deque<std::size_t> finished_turns;
+    // Host hooks: the actions run, for the host to act on too (Call::next_action), and the
+    // call's context from the host (Call::set_context), a second system message.
+    std::deque<Action> ran_actions;
+    std::string host_context;
     std::vector<Message> history;
     std::vector<InboxEvent> events;
     std::vector<std::string> sentences;
@@ -690,6 +694,7 @@ struct Call::Impl {
 
         providers::LlmRequest req;
         if (!cfg.system_prompt.empty()) req.messages.push_back({Role::system, cfg.system_prompt});
+        if (!host_context.empty()) req.messages.push_back({Role::system, host_context});
         req.messages.insert(req.messages.end(), history.begin(), history.end());
         if (metadata.call_id) req.call_id = *metadata.call_id;
         const std::uint64_t id = next_id++;
@@ -1161,6 +1166,7 @@ struct Call::Impl {
                 break;
             case ActionKind::end_call:
                 t.actions.push_back(action);
+                keep_ran(action);
                 close_at = now + ms_to_us(cfg.hangup_grace_ms);
                 return;
         }
@@ -1170,6 +1176,13 @@ struct Call::Impl {
         }
         emit_text(*msg);
         t.actions.push_back(action);
+        keep_ran(action);
+    }
+
+    // A host that never asks keeps only the latest few.
+    void keep_ran(const Action& action) {
+        if (ran_actions.size() >= 64) ran_actions.pop_front();
+        ran_actions.push_back(action);
     }
 
     bool reply_settled() const {
@@ -1333,6 +1346,17 @@ bool Call::next_finished_turn(TurnMetrics& out) {
     out = impl_->turns[impl_->finished_turns.front()];
     impl_->finished_turns.pop_front();
     return true;
+}
+
+bool Call::next_action(providers::Action& out) {
+    if (impl_->ran_actions.empty()) return false;
+    out = std::move(impl_->ran_actions.front());
+    impl_->ran_actions.pop_front();
+    return true;
+}
+
+void Call::set_context(std::string text) {
+    impl_->host_context = std::move(text);
 }
 
 bool Call::ended() const {

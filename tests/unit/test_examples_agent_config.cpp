@@ -274,3 +274,51 @@ TEST_CASE(
     CHECK(message(f.parse({"--config", "bad2.json"})).find("$.cloud.max_attempts") !=
           std::string::npos);
 }
+
+TEST_CASE(
+    "examples: agent Ringover REST: key and base URL from the environment, the rest from "
+    "the config") {
+    Fixture f;
+    auto none = f.parse({});
+    REQUIRE(none);
+    CHECK(none->ringover.api_key.empty());  // no key: no REST
+    CHECK(none->server.rest_transfer_fallback_ms == 4000);
+    CHECK(none->server.rest_call_context);
+
+    f.env = {{"RINGOVER_API_KEY", "US_k"}, {"RINGOVER_BASE_URL", "http://127.0.0.1:9/v2"}};
+    f.files["c.json"] = R"({"ringover":{"transfer_fallback_ms":2500,"call_context":false,
+        "requests_per_second":1.5,"burst":2,"max_rate_limited_retries":3,"backoff_ms":250,
+        "max_backoff_ms":4000,"timeout_ms":9000,"connect_timeout_ms":2000,
+        "hangup_path":"/calls/{call_id}/hangup","transfer_number_field":"number",
+        "dtmf_field":"digits","transfer_path":"/t/{channel_id}","dtmf_path":"/d/{channel_id}",
+        "toggle_path":"/g/{channel_id}/{what}","current_calls_path":"/c",
+        "call_details_path":"/cd/{call_id}"}})";
+    auto r = f.parse({"--config", "c.json"});
+    REQUIRE_MESSAGE(r, message(r));
+    CHECK(r->ringover.api_key == "US_k");
+    CHECK(r->ringover.base_url == "http://127.0.0.1:9/v2");
+    CHECK(r->server.rest_transfer_fallback_ms == 2500);
+    CHECK_FALSE(r->server.rest_call_context);
+    CHECK(r->ringover.requests_per_second == 1.5);
+    CHECK(r->ringover.burst == 2);
+    CHECK(r->ringover.max_rate_limited_retries == 3);
+    CHECK(r->ringover.backoff_ms == 250);
+    CHECK(r->ringover.max_backoff_ms == 4000);
+    CHECK(r->ringover.timeout_ms == 9000);
+    CHECK(r->ringover.connect_timeout_ms == 2000);
+    CHECK(r->ringover.hangup_path == "/calls/{call_id}/hangup");
+    CHECK(r->ringover.transfer_number_field == "number");
+    CHECK(r->ringover.dtmf_field == "digits");
+    CHECK(r->ringover.transfer_path == "/t/{channel_id}");
+    CHECK(r->ringover.dtmf_path == "/d/{channel_id}");
+    CHECK(r->ringover.toggle_path == "/g/{channel_id}/{what}");
+    CHECK(r->ringover.current_calls_path == "/c");
+    CHECK(r->ringover.call_details_path == "/cd/{call_id}");
+
+    f.files["bad.json"] = R"({"ringover":{"requests_per_second":0}})";
+    CHECK(message(f.parse({"--config", "bad.json"})).find("$.ringover.requests_per_second") !=
+          std::string::npos);
+    f.files["bad2.json"] = R"({"ringover":{"api_key":"k"}})";  // secrets only from the environment
+    CHECK(message(f.parse({"--config", "bad2.json"})) ==
+          "bad2.json: config $.ringover.api_key: unknown key");
+}

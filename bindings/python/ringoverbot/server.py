@@ -54,6 +54,9 @@ class _ServerParams(ctypes.Structure):
         ("log", _LOG),
         ("log_user_data", c_void_p),
         ("cloud_client", c_void_p),  # rob_cloud_client*
+        ("ringover_api", c_void_p),  # rob_ringover_api*
+        ("rest_transfer_fallback_ms", c_uint32),
+        ("rest_call_context", c_int32),
     ]
 
 
@@ -86,7 +89,8 @@ ServerStats = collections.namedtuple("ServerStats", _STATS + ("draining",))
 _SERVER_FIELDS = {"host", "port", "ws_path", "webhook_path", "public_url", "stream_token",
                   "max_calls", "max_message_bytes", "max_body_bytes", "max_header_bytes",
                   "ping_interval_s", "idle_timeout_s", "http_timeout_s", "permessage_deflate",
-                  "drain_timeout_s", "link_window_s"}
+                  "drain_timeout_s", "link_window_s", "rest_transfer_fallback_ms",
+                  "rest_call_context"}
 _SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token"}
 
 
@@ -98,10 +102,13 @@ class Server:
     reject_replays, replay_cache_size, replay_window_s, leeway_s, v3_window_s); None = no key
     (every webhook is refused). log: callable(level_name, json_line) run on the server thread
     (default: JSON lines on stderr). cloud_client: the CloudClient of the cloud providers, when
-    any: the server's loop services its sockets and /metrics counts its failures."""
+    any: the server's loop services its sockets and /metrics counts its failures. ringover_api:
+    a RingoverApi (made on that CloudClient): the bot's end_call also hangs up through REST, a
+    transfer still unanswered after rest_transfer_fallback_ms (default 4000, 0 = never) goes
+    through REST, and with rest_call_context (default True) the call's details reach the LLM."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
-                 webhook=None, cloud_client=None, **settings):
+                 webhook=None, cloud_client=None, ringover_api=None, **settings):
         p = _ServerParams()
         _params_init(ctypes.byref(p), ctypes.sizeof(p))
         keep = []
@@ -143,7 +150,9 @@ class Server:
         p.log = self._log
         if cloud_client is not None:
             p.cloud_client = cloud_client._c_handle()
-        self._providers = (stt, llm, tts, fallback_tts, cloud_client)
+        if ringover_api is not None:
+            p.ringover_api = ringover_api._c_handle()
+        self._providers = (stt, llm, tts, fallback_tts, cloud_client, ringover_api)
         provs = providers_struct(stt, llm, tts, fallback_tts)
         h = c_void_p()
         check_create(_create(ctypes.byref(p), ctypes.byref(provs), ctypes.byref(h)))

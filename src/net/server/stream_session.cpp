@@ -103,7 +103,7 @@ void link_metadata(Server::Impl& impl, Session& s) {
 }
 
 void arm_timer(Session& s, std::int64_t now) {
-    const std::int64_t next = s.call->next_wakeup_us();
+    const std::int64_t next = std::min(s.call->next_wakeup_us(), control_wakeup(s));
     if (next == s.timer_at) return;
     s.timer_at = next;
     if (next == agent::Call::kNever) {
@@ -281,6 +281,7 @@ void service_session(Server::Impl& impl, Session& s, std::int64_t now) {
     log_finished_turns(impl, s);
     sync_stats(impl, s);
     link_metadata(impl, s);
+    control_call(impl, s, now);
     if (s.outbox.size() > kMaxOutboxMessages && !s.close_now) {
         LogLine(impl.logger, LogLevel::warn, "peer_not_reading")
             .unum("stream", s.id)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "net/server/call_control.hpp"
 #include "net/server/server_impl.hpp"
 #include "ringoverbot/agent.hpp"
 
@@ -35,6 +36,7 @@ struct Session {
     bool close_now = false;  // close at the next writeable, outbox or not
     int close_status = 1000;
     std::string close_reason;
+    std::shared_ptr<CallControl> control;  // Ringover REST, when the server has a client
 };
 
 }  // namespace ringoverbot::net
