@@ -10,6 +10,7 @@
 #include "ringoverbot/providers.hpp"
 #include "ringoverbot/streamer.hpp"
 #include "ringoverbot/webhook.hpp"
+#include "ringoverbot/workers.hpp"
 
 // A handle is one reference: calls and servers copy the shared_ptr, so a handle may go first.
 struct rob_stt_provider {
@@ -30,6 +31,10 @@ struct rob_worker_pool {
 };
 struct rob_cloud_client {
     std::shared_ptr<ringoverbot::providers::CloudClient> impl;
+};
+
+struct rob_worker {
+    std::shared_ptr<const ringoverbot::net::Worker> impl;
 };
 
 namespace ringoverbot::capi {

@@ -110,6 +110,7 @@ ROB_API int rob_server_create(const rob_server_params* params, const rob_provide
             };
         }
         if (p.cloud_client != nullptr) c.cloud_client = p.cloud_client->impl;
+        if (p.worker != nullptr) c.worker = p.worker->impl;
         ringoverbot::agent::Providers set;
         if (const int rc = ringoverbot::capi::read_providers(providers, set); rc != ROB_OK) {
             return rc;

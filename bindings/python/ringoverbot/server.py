@@ -54,6 +54,7 @@ class _ServerParams(ctypes.Structure):
         ("log", _LOG),
         ("log_user_data", c_void_p),
         ("cloud_client", c_void_p),  # rob_cloud_client*
+        ("worker", c_void_p),  # const rob_worker*
     ]
 
 
@@ -98,10 +99,16 @@ class Server:
     reject_replays, replay_cache_size, replay_window_s, leeway_s, v3_window_s); None = no key
     (every webhook is refused). log: callable(level_name, json_line) run on the server thread
     (default: JSON lines on stderr). cloud_client: the CloudClient of the cloud providers, when
-    any: the server's loop services its sockets and /metrics counts its failures."""
+    any: the server's loop services its sockets and /metrics counts its failures. worker: this
+    process's seat from run_workers (ringoverbot.workers): the server listens on the group's
+    shared port and answers /health and /metrics for the whole group."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
-                 webhook=None, cloud_client=None, **settings):
+                 webhook=None, cloud_client=None, worker=None, **settings):
+        if worker is not None:
+            # A worker serves on its group's address (ringoverbot.workers).
+            settings.setdefault("host", worker.host)
+            settings.setdefault("port", worker.port)
         p = _ServerParams()
         _params_init(ctypes.byref(p), ctypes.sizeof(p))
         keep = []
@@ -143,7 +150,9 @@ class Server:
         p.log = self._log
         if cloud_client is not None:
             p.cloud_client = cloud_client._c_handle()
-        self._providers = (stt, llm, tts, fallback_tts, cloud_client)
+        if worker is not None:
+            p.worker = worker._c_handle()
+        self._providers = (stt, llm, tts, fallback_tts, cloud_client, worker)
         provs = providers_struct(stt, llm, tts, fallback_tts)
         h = c_void_p()
         check_create(_create(ctypes.byref(p), ctypes.byref(provs), ctypes.byref(h)))
