@@ -104,7 +104,8 @@ struct ServerConfig {
     // must be the worker's host() and port()), keeps its counters in the group's shared board,
     // and answers /health and /metrics for the whole group: the counters summed over the
     // workers (a dead worker's stay in), the live-call gauges summed, calls_max = max_calls
-    // (per worker) times the workers, plus per-worker series (worker="i"). stats() stays this
+    // (per worker) times the workers, the cloud failures summed (each worker publishes its
+    // own once a second), plus per-worker series (worker="i"). stats() stays this
     // process's own. Webhooks reach any worker: one about a call held by another worker needs
     // the shared call directory to find it.
     std::shared_ptr<const Worker> worker;

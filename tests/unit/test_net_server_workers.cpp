@@ -105,6 +105,17 @@ agent::Providers fakes() {
     return p;
 }
 
+class FixedCloudCounts final : public providers::CloudClient {
+  public:
+    explicit FixedCloudCounts(std::uint64_t timeouts) : timeouts_(timeouts) {}
+    std::vector<ErrorCount> error_counts() const override {
+        return {ErrorCount{"openai", "timeout", timeouts_}};
+    }
+
+  private:
+    std::uint64_t timeouts_;
+};
+
 ServerConfig worker_config(std::shared_ptr<const Worker> w) {
     ServerConfig c;
     c.host = w->host();
@@ -216,10 +227,14 @@ TEST_CASE("net workers: two workers' servers share one port and answer for the g
     HeldPort held;
     // Worker 1 took calls before (its counters live in the board, as after a restart).
     (*board)->slot(1).metrics.calls_total = 5;
-    auto a = Server::create(worker_config(seat(*board, 0, held.port)), fakes());
+    ServerConfig config_a = worker_config(seat(*board, 0, held.port));
+    config_a.cloud_client = std::make_shared<FixedCloudCounts>(2);
+    auto a = Server::create(config_a, fakes());
     REQUIRE(a.ok());
     // Without the listen share the second bind would fail with "Address already in use".
-    auto b = Server::create(worker_config(seat(*board, 1, held.port)), fakes());
+    ServerConfig config_b = worker_config(seat(*board, 1, held.port));
+    config_b.cloud_client = std::make_shared<FixedCloudCounts>(3);
+    auto b = Server::create(config_b, fakes());
     REQUIRE_MESSAGE(b.ok(), (b.ok() ? std::string() : b.error().message));
     CHECK((*a)->port() == held.port);
     CHECK((*b)->port() == held.port);
@@ -243,6 +258,10 @@ TEST_CASE("net workers: two workers' servers share one port and answer for the g
     CHECK(metrics.find("\nringoverbot_calls_max 20\n") != std::string::npos);
     CHECK(metrics.find("ringoverbot_worker_calls_total{worker=\"1\"} 5\n") != std::string::npos);
     CHECK((*a)->metrics_text().find("\nringoverbot_calls_total 5\n") != std::string::npos);
+    // Both servers publish their cloud failures as their loops start: the group's are summed.
+    CHECK((*a)->metrics_text().find(
+              "ringoverbot_provider_failures_total{provider=\"openai\",kind=\"timeout\"} 5\n") !=
+          std::string::npos);
     CHECK((*a)->stats().calls_total == 0);  // stats() stays the process's own
 
     (*a)->request_stop();
@@ -287,4 +306,30 @@ TEST_CASE("net workers: a port held by another program is an error before any fo
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == Errc::io);
     CHECK(r.error().message.find("Address already in use") != std::string::npos);
+}
+
+TEST_CASE("net workers: cloud failures are summed over the workers and survive a restart") {
+    auto made = WorkerBoard::create(2);
+    REQUIRE(made.ok());
+    WorkerBoard& board = **made;
+    using Row = providers::CloudClient::ErrorCount;
+    board.publish_cloud(0, {}, {Row{"openai", "timeout", 2}, Row{"deepgram", "connect", 1}});
+    board.publish_cloud(1, {}, {Row{"openai", "timeout", 3}});
+    board.publish_cloud(0, {}, {Row{"openai", "timeout", 4}, Row{"deepgram", "connect", 1}});
+    auto count = [](const WorkerBoard::CloudCounts& rows, const std::string& p,
+                    const std::string& k) {
+        for (const auto& r : rows)
+            if (r.provider == p && r.kind == k) return r.count;
+        return std::uint64_t{0};
+    };
+    auto sum = board.cloud_sum();
+    CHECK(count(sum, "openai", "timeout") == 7);
+    CHECK(count(sum, "deepgram", "connect") == 1);
+    // Worker 1 restarts: its new client counts from 0, on top of what its slot held.
+    const auto base = board.cloud_of(1);
+    board.publish_cloud(1, base, {Row{"openai", "timeout", 1}});
+    CHECK(count(board.cloud_sum(), "openai", "timeout") == 8);
+    // A name longer than the board holds is not shared (and breaks nothing).
+    board.publish_cloud(1, base, {Row{std::string(40, 'x'), "timeout", 9}});
+    CHECK(count(board.cloud_sum(), std::string(40, 'x'), "timeout") == 0);
 }

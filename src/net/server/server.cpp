@@ -132,6 +132,22 @@ void ready_timer_fired(lws_sorted_usec_list_t* sul) {
     reinterpret_cast<LoopTimer*>(sul)->owner->publish_ready();
 }
 
+void cloud_timer_fired(lws_sorted_usec_list_t* sul) {
+    Server::Impl& m = *reinterpret_cast<LoopTimer*>(sul)->owner;
+    m.publish_cloud();
+    lws_sul_schedule(m.ctx, 0, &m.cloud_timer.sul, cloud_timer_fired, LWS_US_PER_SEC);
+}
+
+// The group's cloud failure counts, handed to Metrics::render as a client would give its own.
+class GroupCloudCounts final : public providers::CloudClient {
+  public:
+    explicit GroupCloudCounts(std::vector<ErrorCount> rows) : rows_(std::move(rows)) {}
+    std::vector<ErrorCount> error_counts() const override { return rows_; }
+
+  private:
+    std::vector<ErrorCount> rows_;
+};
+
 }  // namespace
 
 void Server::Impl::publish_ready() {
@@ -165,14 +181,24 @@ std::string Server::Impl::health_page(int& status) const {
                        &group);
 }
 
+void Server::Impl::publish_cloud() const {
+    if (!config.worker || !config.cloud_client) return;
+    const Worker::Impl& w = config.worker->impl();
+    w.board->publish_cloud(w.index, cloud_base, config.cloud_client->error_counts());
+}
+
 std::string Server::Impl::metrics_page() const {
     if (!config.worker)
         return metrics.render(draining.load(), config.max_calls, config.cloud_client.get());
     const Worker::Impl& w = config.worker->impl();
     Metrics total;
     w.board->sum(total);
+    // Cloud failures summed over the workers too (each publishes its own once a second; this
+    // one's are fresh).
+    publish_cloud();
+    const GroupCloudCounts group_cloud(w.board->cloud_sum());
     std::string page = total.render(draining.load(), config.max_calls * w.board->count(),
-                                    config.cloud_client.get());
+                                    config.cloud_client ? &group_cloud : nullptr);
     page.append(w.board->render_worker_series());
     return page;
 }
@@ -235,6 +261,11 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     m.drain_timer.owner = &m;
     m.give_up_timer.owner = &m;
     m.ready_timer.owner = &m;
+    m.cloud_timer.owner = &m;
+    if (c.worker) {
+        const Worker::Impl& w = c.worker->impl();
+        m.cloud_base = w.board->cloud_of(w.index);
+    }
 
     m.protocols[0] = {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0};
     // tx_packet_size: a whole streamAudio message (~4-9 KB) in one send() instead of lws cutting
@@ -349,7 +380,10 @@ Status Server::run() {
             if (cloud != nullptr) cloud->unhost();
         }
     } unhost{cloud};
+    m.publish_cloud();  // before the readiness: the group sees a ready worker's counts
     m.publish_ready();
+    if (m.config.worker && m.config.cloud_client)
+        lws_sul_schedule(m.ctx, 0, &m.cloud_timer.sul, cloud_timer_fired, LWS_US_PER_SEC);
     while (true) {
         const unsigned stops = m.stop_requests.load();
         if (stops >= 1 && !m.draining.load()) m.begin_drain();
@@ -364,6 +398,8 @@ Status Server::run() {
     lws_sul_cancel(&m.drain_timer.sul);
     lws_sul_cancel(&m.give_up_timer.sul);
     lws_sul_cancel(&m.ready_timer.sul);
+    lws_sul_cancel(&m.cloud_timer.sul);
+    m.publish_cloud();
     const ServerStats s = m.metrics.snapshot(true);
     LogLine(m.logger, LogLevel::info, "stopped")
         .unum("calls_total", s.calls_total)

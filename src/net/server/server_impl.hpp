@@ -88,6 +88,8 @@ struct Server::Impl {
     LoopTimer drain_timer{};
     LoopTimer give_up_timer{};
     LoopTimer ready_timer{};  // a worker publishes its readiness to the group's board
+    LoopTimer cloud_timer{};  // ... and its cloud failure counts, once a second
+    std::vector<providers::CloudClient::ErrorCount> cloud_base;  // its slot's at start
 
     static std::int64_t now_us();  // monotonic
     double wall_now() const;       // Unix seconds (webhooks)
@@ -101,6 +103,7 @@ struct Server::Impl {
     std::string health_page(int& status) const;
     std::string metrics_page() const;
     void publish_ready();
+    void publish_cloud() const;
 };
 
 Server::Impl& impl_of(lws* wsi);

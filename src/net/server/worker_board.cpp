@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -42,6 +43,65 @@ WorkerBoard::Summary WorkerBoard::summary() const noexcept {
         if (w.draining.load(std::memory_order_relaxed) != 0) ++s.draining;
     }
     return s;
+}
+
+namespace {
+
+bool fits(const std::string& name, std::size_t size) {
+    return name.size() < size;
+}
+
+}  // namespace
+
+void WorkerBoard::publish_cloud(unsigned i, const CloudCounts& base,
+                                const CloudCounts& now) noexcept {
+    WorkerSlot& w = slots_[i];
+    auto base_of = [&](const std::string& provider, const std::string& kind) -> std::uint64_t {
+        for (const auto& b : base)
+            if (b.provider == provider && b.kind == kind) return b.count;
+        return 0;
+    };
+    std::uint32_t n = w.cloud_rows.load(std::memory_order_relaxed);
+    for (const auto& row : now) {
+        const std::uint64_t value = base_of(row.provider, row.kind) + row.count;
+        std::uint32_t k = 0;
+        while (k < n && (row.provider != w.cloud[k].provider || row.kind != w.cloud[k].kind)) ++k;
+        if (k == n) {
+            if (n == kCloudRows || !fits(row.provider, sizeof w.cloud[k].provider) ||
+                !fits(row.kind, sizeof w.cloud[k].kind))
+                continue;  // names beyond what the board holds: not shared
+            std::memcpy(w.cloud[k].provider, row.provider.c_str(), row.provider.size() + 1);
+            std::memcpy(w.cloud[k].kind, row.kind.c_str(), row.kind.size() + 1);
+            w.cloud_rows.store(++n, std::memory_order_release);
+        }
+        w.cloud[k].count.store(value, std::memory_order_relaxed);
+    }
+}
+
+WorkerBoard::CloudCounts WorkerBoard::cloud_of(unsigned i) const {
+    CloudCounts out;
+    const WorkerSlot& w = slots_[i];
+    const std::uint32_t n = w.cloud_rows.load(std::memory_order_acquire);
+    for (std::uint32_t k = 0; k < n && k < kCloudRows; ++k)
+        out.push_back({w.cloud[k].provider, w.cloud[k].kind,
+                       w.cloud[k].count.load(std::memory_order_relaxed)});
+    return out;
+}
+
+WorkerBoard::CloudCounts WorkerBoard::cloud_sum() const {
+    CloudCounts out;
+    for (unsigned i = 0; i < count_; ++i) {
+        for (auto& row : cloud_of(i)) {
+            auto it = std::find_if(out.begin(), out.end(), [&](const auto& o) {
+                return o.provider == row.provider && o.kind == row.kind;
+            });
+            if (it == out.end())
+                out.push_back(std::move(row));
+            else
+                it->count += row.count;
+        }
+    }
+    return out;
 }
 
 std::string WorkerBoard::render_worker_series() const {

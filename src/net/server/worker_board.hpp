@@ -7,14 +7,17 @@
 // live-call gauge is reset (by the supervisor).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "net/server/metrics.hpp"
 #include "ringoverbot/error.hpp"
+#include "ringoverbot/providers.hpp"
 #include "ringoverbot/workers.hpp"
 
 namespace ringoverbot::net {
@@ -23,12 +26,23 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free &&
                   std::atomic<std::int32_t>::is_always_lock_free,
               "the worker board shares atomics between processes");
 
+// A cloud failure counter of one worker (ringoverbot_provider_failures_total{provider,kind}):
+// its names are written once, before the slot's cloud_rows count publishes the row.
+struct CloudFailureRow {
+    std::atomic<std::uint64_t> count{0};
+    char provider[24]{};
+    char kind[24]{};
+};
+inline constexpr std::size_t kCloudRows = 48;
+
 struct WorkerSlot {
     std::atomic<std::int32_t> pid{0};     // 0 while no process holds the seat
     std::atomic<std::uint32_t> ready{0};  // the worker's host said it is ready
     std::atomic<std::uint32_t> draining{0};
     std::atomic<std::uint64_t> starts{0};  // 1 after the first start; restarts = starts - 1
     Metrics metrics;
+    std::atomic<std::uint32_t> cloud_rows{0};
+    std::array<CloudFailureRow, kCloudRows> cloud{};
 };
 
 class WorkerBoard {
@@ -50,6 +64,13 @@ class WorkerBoard {
         std::uint64_t restarts = 0;
     };
     Summary summary() const noexcept;
+    // Worker `i` (its own loop thread only) publishes its cloud client's failure counts, each
+    // on top of `base` (what the slot held when this run of the worker started: a restarted
+    // worker's counts continue those of the run before).
+    using CloudCounts = std::vector<providers::CloudClient::ErrorCount>;
+    void publish_cloud(unsigned i, const CloudCounts& base, const CloudCounts& now) noexcept;
+    CloudCounts cloud_of(unsigned i) const;  // one slot's rows
+    CloudCounts cloud_sum() const;           // every slot's, summed by provider and kind
     // The per-worker series appended to /metrics: ringoverbot_workers, _workers_alive, and by
     // worker="i": _worker_calls_active, _worker_calls_total, _worker_restarts_total.
     std::string render_worker_series() const;
