@@ -106,6 +106,8 @@ ROB_API size_t rob_struct_size(int which) {
             return sizeof(rob_openai_tts_params);
         case ROB_STRUCT_RINGOVER_API_PARAMS:
             return sizeof(rob_ringover_api_params);
+        case ROB_STRUCT_WORKERS_PARAMS:
+            return sizeof(rob_workers_params);
         default:
             return 0;
     }

@@ -11,6 +11,7 @@
 #include "ringoverbot/ringover_api.hpp"
 #include "ringoverbot/streamer.hpp"
 #include "ringoverbot/webhook.hpp"
+#include "ringoverbot/workers.hpp"
 
 // A handle is one reference: calls and servers copy the shared_ptr, so a handle may go first.
 struct rob_stt_provider {
@@ -34,6 +35,10 @@ struct rob_cloud_client {
 };
 struct rob_ringover_api {
     std::shared_ptr<ringoverbot::ringover::RestClient> impl;
+};
+
+struct rob_worker {
+    std::shared_ptr<const ringoverbot::net::Worker> impl;
 };
 
 namespace ringoverbot::capi {

@@ -133,6 +133,7 @@ ROB_API void rob_free(void *p);
 #define ROB_STRUCT_ELEVENLABS_TTS_PARAMS 25
 #define ROB_STRUCT_OPENAI_TTS_PARAMS 26
 #define ROB_STRUCT_RINGOVER_API_PARAMS 27
+#define ROB_STRUCT_WORKERS_PARAMS 28
 ROB_API size_t rob_struct_size(int which);
 
 /* ---- logs ------------------------------------------------------------------------------- */
@@ -1154,6 +1155,7 @@ ROB_API int rob_call_history(const rob_call *c, size_t index, int32_t *role, con
  * on the thread that calls rob_server_run. */
 
 typedef struct rob_server rob_server;
+typedef struct rob_worker rob_worker; /* a worker process's seat: rob_workers_run below */
 
 typedef struct rob_server_params {
     uint32_t struct_size;
@@ -1196,6 +1198,11 @@ typedef struct rob_server_params {
     rob_ringover_api *ringover_api;
     uint32_t rest_transfer_fallback_ms;
     int32_t rest_call_context;
+    /* This process's seat in a worker group (from rob_workers_run; NULL = a lone server): the
+     * server listens with SO_REUSEPORT on the group's address (host and port must be
+     * rob_worker_host/rob_worker_port) and answers /health and /metrics for the whole group
+     * (examples/ringoverbot-agent.md §Workers). The server takes a reference. */
+    const rob_worker *worker;
 } rob_server_params;
 
 ROB_API void rob_server_params_init(rob_server_params *p, size_t size);
@@ -1231,6 +1238,47 @@ ROB_API int rob_server_metrics_text(const rob_server *s, char **out, size_t *out
 /* Closes every socket and frees the server (NULL is a no-op). On the thread that ran
  * rob_server_run, or after it returned; never while it runs on another thread. */
 ROB_API void rob_server_destroy(rob_server *s);
+
+/* ==== workers =============================================================================
+ * Per-core worker processes on one port: rob_workers_run binds the shared address (SO_REUSEPORT),
+ * forks `count` workers and supervises them: a worker that dies is restarted, SIGTERM/SIGINT
+ * make every worker drain, and the supervisor returns once all have ended. The call returns in
+ * each worker too, with its seat: the worker then creates its providers and its server (with
+ * rob_server_params.worker) and runs it. Call it before the process starts any thread, loop
+ * or TLS context (providers, cloud client, server): the supervisor forks again at each restart.
+ *
+ *     rob_worker *w = NULL;  int code = 0;
+ *     if (rob_workers_run(&wp, &w, &code) != ROB_OK) ...;   // rob_last_error_message
+ *     if (w == NULL) return code;                           // the supervisor: all ended
+ *     sp.worker = w;  sp.host = rob_worker_host(w);  sp.port = rob_worker_port(w);
+ *     ... rob_server_create(&sp, ...), rob_server_run, rob_server_destroy, rob_worker_destroy;
+ *     return 0 from main (a worker must never run the supervisor's code after the call). */
+
+typedef struct rob_workers_params {
+    uint32_t struct_size;
+    uint32_t count;          /* worker processes; 0 = one per core (rob_available_cores); default 1 */
+    const char *host;        /* the shared address (IP literal); default "127.0.0.1" */
+    uint32_t port;           /* default 8765; 0 = a free port chosen once for every worker */
+    double restart_delay_s;  /* before a restart; doubles while workers die young; default 0.5 */
+    double stop_timeout_s;   /* after the stop signal, workers left are killed; default 60 */
+    int32_t min_log_level;   /* ROB_LOG_*; default ROB_LOG_INFO */
+    rob_log_fn log;          /* the supervisor's lines; NULL = JSON lines on stderr */
+    void *log_user_data;
+} rob_workers_params;
+
+ROB_API void rob_workers_params_init(rob_workers_params *p, size_t size);
+/* In a worker: ROB_OK, *worker set (release it with rob_worker_destroy after the server).
+ * In the supervisor, once every worker has ended after a stop signal: ROB_OK, *worker NULL,
+ * *exit_code 0 when each one's last run exited 0, else 1. ROB_ERR_INVALID_ARGUMENT for a bad
+ * setting, ROB_ERR_IO when the address cannot be bound (before any fork). */
+ROB_API int rob_workers_run(const rob_workers_params *p, rob_worker **worker, int *exit_code);
+ROB_API int rob_worker_index(const rob_worker *w); /* 0..count-1, kept across a restart */
+ROB_API int rob_worker_count(const rob_worker *w);
+ROB_API int rob_worker_port(const rob_worker *w);        /* the shared port */
+ROB_API const char *rob_worker_host(const rob_worker *w); /* valid until rob_worker_destroy */
+ROB_API void rob_worker_destroy(rob_worker *w);           /* NULL is a no-op */
+/* The cores this process may run on (its CPU affinity), at least 1. */
+ROB_API uint32_t rob_available_cores(void);
 
 #ifdef __cplusplus
 }

@@ -115,6 +115,7 @@ ROB_API int rob_server_create(const rob_server_params* params, const rob_provide
         if (p.ringover_api != nullptr) c.ringover_api = p.ringover_api->impl;
         c.rest_transfer_fallback_ms = p.rest_transfer_fallback_ms;
         c.rest_call_context = p.rest_call_context != 0;
+        if (p.worker != nullptr) c.worker = p.worker->impl;
         ringoverbot::agent::Providers set;
         if (const int rc = ringoverbot::capi::read_providers(providers, set); rc != ROB_OK) {
             return rc;

@@ -2,6 +2,7 @@
 // serves the Ringover streamer WebSocket, the webhook endpoint, /health and /metrics; the local
 // engines (pocketsphinx, the scripted dialog, flite) need no key and no network.
 //
+// With --workers N the process is a supervisor of N such workers (ringoverbot/workers.hpp).
 // Exit status: 0 after SIGINT/SIGTERM once the live calls are drained, 1 on a runtime failure
 // (the port is in use, an engine cannot start), 2 on bad flags, config or dialog.
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include "ringoverbot/providers.hpp"
 #include "ringoverbot/ringover_api.hpp"
 #include "ringoverbot/server.hpp"
+#include "ringoverbot/workers.hpp"
 
 namespace {
 
@@ -161,6 +163,26 @@ int main(int argc, char** argv) {
     if (opt.webhook_clock) {
         const double fixed = *opt.webhook_clock;
         cfg.wall_clock = [fixed] { return fixed; };
+    }
+
+    // --workers: fork here, before any thread, loop or TLS context exists (the pool, the cloud
+    // client, the server): every worker builds its own. The supervisor returns once all of
+    // them have drained after SIGTERM/SIGINT.
+    if (opt.worker_processes != 1) {
+        net::WorkersConfig wc;
+        wc.count = opt.worker_processes;
+        wc.host = cfg.host;
+        wc.port = cfg.port;
+        wc.stop_timeout_s = cfg.drain_timeout_s + 10;  // the drain, then its 3 s of closing
+        wc.min_level = cfg.min_level;
+        auto run = net::run_workers(wc);
+        if (!run) {
+            const bool usage = run.error().code == Errc::invalid_argument;
+            return fail(usage ? kExitUsage : kExitRuntime, run.error().message);
+        }
+        if (!run->worker) return run->exit_code;
+        cfg.worker = run->worker;
+        cfg.port = run->worker->port();
     }
 
     SignalWaiter signals;  // blocks the signals before the pool's threads start

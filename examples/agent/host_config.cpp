@@ -354,6 +354,22 @@ Status set_listen(std::string_view where, std::string_view text, HostOptions& o)
     return {};
 }
 
+// The value of --workers / "worker_processes": a count, or auto (one per core).
+Status set_worker_processes(std::string_view where, std::string_view text, HostOptions& o) {
+    if (text == "auto") {
+        o.worker_processes = 0;
+        return {};
+    }
+    unsigned n = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || n < 1 ||
+        n > 1024)
+        return bad(std::string(where) + ": expected auto or a count within 1..1024, got '" +
+                   std::string(text) + "'");
+    o.worker_processes = n;
+    return {};
+}
+
 Status set_public_url(std::string_view where, std::string_view text, HostOptions& o) {
     if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0)
         return bad(std::string(where) + ": expected an http:// or https:// URL, got '" +
@@ -463,6 +479,18 @@ Status apply_config_json(std::string_view json, HostOptions& o) {
                 s = read_bool(v, path, sc.permessage_deflate);
             } else if (k == "workers") {
                 s = read_uint(v, path, o.workers, 1, 64);
+            } else if (k == "worker_processes") {
+                // A count, or "auto".
+                json_type t{};
+                if (v.type().get(t)) return bad("config " + path + ": bad value");
+                if (t == json_type::number) {
+                    unsigned n = 0;
+                    s = read_uint(v, path, n, 1, 1024);
+                    if (s) o.worker_processes = n;
+                } else {
+                    s = read_string(v, path, text);
+                    if (s) s = set_worker_processes("config " + path, text, o);
+                }
             } else if (k == "webhook_keys") {
                 object obj;
                 if (v.get_object().get(obj)) return bad("config " + path + ": expected an object");
@@ -566,8 +594,8 @@ Result<HostOptions> parse_host_options(std::span<const std::string_view> args, c
             f.has_value = true;
         }
         static constexpr std::string_view kKnown[] = {
-            "--listen", "--config",     "--dialog",    "--stt",     "--llm",
-            "--tts",    "--public-url", "--log-level", "--version", "--help"};
+            "--listen",     "--config",    "--dialog",  "--stt",  "--llm",    "--tts",
+            "--public-url", "--log-level", "--version", "--help", "--workers"};
         bool known = false;
         for (auto k : kKnown) known = known || k == f.name;
         if (!known) return bad("unknown option " + std::string(f.name) + " (see --help)");
@@ -615,6 +643,8 @@ Result<HostOptions> parse_host_options(std::span<const std::string_view> args, c
             s = set_public_url("--public-url", f.value, o);
         else if (f.name == "--log-level")
             s = set_log_level("--log-level", f.value, o);
+        else if (f.name == "--workers")
+            s = set_worker_processes("--workers", f.value, o);
         if (!s) return s.error();
         if (f.name == "--dialog" && f.value.empty()) return bad("--dialog: empty path");
     }
@@ -639,7 +669,8 @@ std::string_view host_usage() noexcept {
     return R"(usage: ringoverbot-agent [--listen HOST:PORT] [--config FILE] [--dialog FILE]
                          [--stt local|openai|deepgram] [--llm scripted|openai]
                          [--tts local|openai|elevenlabs] [--public-url URL]
-                         [--log-level debug|info|warn|error] [--version] [--help]
+                         [--log-level debug|info|warn|error] [--workers N|auto]
+                         [--version] [--help]
 
 The whole voice agent as one process: the Ringover streamer WebSocket (/ws), the webhook
 endpoint (POST /webhooks/ringover), /health and /metrics on one port.
@@ -651,6 +682,9 @@ endpoint (POST /webhooks/ringover), /health and /metrics on one port.
   --public-url URL     the base URL Ringover calls (webhook JWTs are checked against
                        URL + webhook path; default http://HOST:PORT)
   --log-level LEVEL    JSON log lines on stderr at this level and above (default info)
+  --workers N|auto     N processes serve the port (SO_REUSEPORT) under a supervisor that
+                       restarts a dead one and drains them all on SIGTERM; auto = one per
+                       core; default 1 (this process alone)
 
 Environment: RINGOVER_WEBHOOK_KEY (call events key), RINGOVERBOT_STREAM_TOKEN (required on
 the streamer socket as ?token= or Authorization: Bearer), RINGOVERBOT_IVR_TOKEN, OPENAI_API_KEY,

@@ -27,6 +27,9 @@ struct HostOptions {
     std::string tts = "local";     // local | openai | elevenlabs
     std::string voice = "slt";     // the local (flite) voice: slt | kal
     std::size_t workers = 2;       // threads of the worker pool of the local engines
+    // --workers / "worker_processes": processes serving the port (SO_REUSEPORT) under a
+    // supervisor; 1 = this process alone, no supervisor; 0 ("auto") = one per core.
+    unsigned worker_processes = 1;
 
     // The cloud providers' settings: config sections "openai", "deepgram", "elevenlabs" and
     // "cloud" (timeouts, CA file, proxy); keys and base URLs from the environment.

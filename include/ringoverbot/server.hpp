@@ -40,6 +40,8 @@
 
 namespace ringoverbot::net {
 
+class Worker;  // ringoverbot/workers.hpp
+
 // The answer to a verified webhook. status 204 sends no body.
 struct WebhookReply {
     int status = 200;
@@ -116,6 +118,16 @@ struct ServerConfig {
     std::shared_ptr<ringover::RestClient> ringover_api;
     std::uint32_t rest_transfer_fallback_ms = 4000;
     bool rest_call_context = true;
+    // This process's seat in a worker group (run_workers, ringoverbot/workers.hpp); null = a
+    // lone server. A worker listens with SO_REUSEPORT on the group's address (host and port
+    // must be the worker's host() and port()), keeps its counters in the group's shared board,
+    // and answers /health and /metrics for the whole group: the counters summed over the
+    // workers (a dead worker's stay in), the live-call gauges summed, calls_max = max_calls
+    // (per worker) times the workers, the cloud failures summed (each worker publishes its
+    // own once a second), plus per-worker series (worker="i"). stats() stays this
+    // process's own. Webhooks reach any worker: one about a call held by another worker needs
+    // the shared call directory to find it.
+    std::shared_ptr<const Worker> worker;
 };
 
 // A snapshot of the counters behind /health and /metrics.

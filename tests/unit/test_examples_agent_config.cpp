@@ -322,3 +322,35 @@ TEST_CASE(
     CHECK(message(f.parse({"--config", "bad2.json"})) ==
           "bad2.json: config $.ringover.api_key: unknown key");
 }
+
+TEST_CASE("examples: agent --workers and worker_processes (a count or auto) beside the pool's") {
+    Fixture f;
+    auto r = f.parse({});
+    REQUIRE(r.ok());
+    CHECK(r->worker_processes == 1);  // one process, no supervisor
+    r = f.parse({"--workers", "4"});
+    REQUIRE(r.ok());
+    CHECK(r->worker_processes == 4);
+    r = f.parse({"--workers=auto"});
+    REQUIRE(r.ok());
+    CHECK(r->worker_processes == 0);
+    for (std::string_view bad : {"0", "many", "-1", "1025", ""}) {
+        r = f.parse({"--workers", bad});
+        CHECK(message(r).rfind("--workers: expected auto or a count within 1..1024", 0) == 0);
+    }
+    f.files["c.json"] = R"({"worker_processes": 3, "workers": 5})";
+    r = f.parse({"--config", "c.json"});
+    REQUIRE(r.ok());
+    CHECK(r->worker_processes == 3);
+    CHECK(r->workers == 5);  // the engines' threads, in each worker
+    f.files["c.json"] = R"({"worker_processes": "auto"})";
+    r = f.parse({"--config", "c.json", "--workers", "2"});  // the flag wins
+    REQUIRE(r.ok());
+    CHECK(r->worker_processes == 2);
+    f.files["c.json"] = R"({"worker_processes": 0})";
+    CHECK(message(f.parse({"--config", "c.json"})).find("$.worker_processes") != std::string::npos);
+    f.files["c.json"] = R"({"worker_processes": "lots"})";
+    CHECK(message(f.parse({"--config", "c.json"})).find("$.worker_processes") != std::string::npos);
+    f.files["c.json"] = R"({"worker_processes": true})";
+    CHECK_FALSE(f.parse({"--config", "c.json"}).ok());
+}

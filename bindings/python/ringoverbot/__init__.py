@@ -7,5 +7,6 @@ from .providers import *  # noqa: F401,F403
 from .agent import *  # noqa: F401,F403
 from .server import *  # noqa: F401,F403
 from .ringover_api import *  # noqa: F401,F403
+from .workers import *  # noqa: F401,F403
 
 __version__ = version()

@@ -28,7 +28,6 @@ LOG_LEVELS = ("debug", "info", "warn", "error")
 
 _LOG = ctypes.CFUNCTYPE(None, c_int32, ctypes.c_void_p, c_size_t, c_void_p)
 
-
 class _ServerParams(ctypes.Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -57,18 +56,16 @@ class _ServerParams(ctypes.Structure):
         ("ringover_api", c_void_p),  # rob_ringover_api*
         ("rest_transfer_fallback_ms", c_uint32),
         ("rest_call_context", c_int32),
+        ("worker", c_void_p),  # const rob_worker*
     ]
-
 
 _STATS = ("calls_active", "calls_total", "calls_refused", "frames_in", "frames_out",
           "bytes_in", "bytes_out", "protocol_errors", "webhooks_accepted", "webhooks_rejected",
           "turns", "barge_ins", "provider_errors")
 
-
 class _ServerCountersC(ctypes.Structure):
     _fields_ = ([("struct_size", c_uint32)] + [(n, c_uint64) for n in _STATS]
                 + [("draining", c_int32)])
-
 
 check_struct(ROB_STRUCT_SERVER_PARAMS, _ServerParams)
 check_struct(ROB_STRUCT_SERVER_COUNTERS, _ServerCountersC)
@@ -93,7 +90,6 @@ _SERVER_FIELDS = {"host", "port", "ws_path", "webhook_path", "public_url", "stre
                   "rest_call_context"}
 _SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token"}
 
-
 class Server:
     """rob_server. Settings: the rob_server_params names (host, port, ws_path, ...); call
     settings (greeting, fallback, chunk_ms, ...) go to every call. webhook: a dict of
@@ -105,10 +101,18 @@ class Server:
     any: the server's loop services its sockets and /metrics counts its failures. ringover_api:
     a RingoverApi (made on that CloudClient): the bot's end_call also hangs up through REST, a
     transfer still unanswered after rest_transfer_fallback_ms (default 4000, 0 = never) goes
-    through REST, and with rest_call_context (default True) the call's details reach the LLM."""
+    through REST, and with rest_call_context (default True) the call's details reach the LLM. worker:
+    this process's seat from run_workers (ringoverbot.workers): the server listens on the group's
+    shared port and answers /health and /metrics for the whole group."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
-                 webhook=None, cloud_client=None, ringover_api=None, **settings):
+                 webhook=None, cloud_client=None, ringover_api=None, worker=None,
+                 **settings):
+        if worker is not None:
+            # A worker serves on its group's address (ringoverbot.workers).
+            settings.setdefault("host", worker.host)
+            settings.setdefault("port", worker.port)
+
         p = _ServerParams()
         _params_init(ctypes.byref(p), ctypes.sizeof(p))
         keep = []
@@ -152,7 +156,9 @@ class Server:
             p.cloud_client = cloud_client._c_handle()
         if ringover_api is not None:
             p.ringover_api = ringover_api._c_handle()
-        self._providers = (stt, llm, tts, fallback_tts, cloud_client, ringover_api)
+        if worker is not None:
+            p.worker = worker._c_handle()
+        self._providers = (stt, llm, tts, fallback_tts, cloud_client, ringover_api, worker)
         provs = providers_struct(stt, llm, tts, fallback_tts)
         h = c_void_p()
         check_create(_create(ctypes.byref(p), ctypes.byref(provs), ctypes.byref(h)))

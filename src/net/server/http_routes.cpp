@@ -300,18 +300,13 @@ void start_request(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
     ex.head = method == Method::head;
     switch (d.route) {
         case Route::health: {
-            const ServerStats s = impl.metrics.snapshot(impl.draining.load());
-            const double uptime =
-                static_cast<double>(Server::Impl::now_us() - impl.started_us) / 1e6;
-            const bool ready = !impl.config.ready || impl.config.ready();
-            respond(wsi, ex, s.draining || !ready ? 503 : 200, kJson,
-                    health_body(s, ready, impl.config.max_calls, uptime));
+            int status = 200;
+            std::string body = impl.health_page(status);
+            respond(wsi, ex, status, kJson, std::move(body));
             return;
         }
         case Route::metrics:
-            respond(wsi, ex, 200, "text/plain; version=0.0.4; charset=utf-8",
-                    impl.metrics.render(impl.draining.load(), impl.config.max_calls,
-                                        impl.config.cloud_client.get()));
+            respond(wsi, ex, 200, "text/plain; version=0.0.4; charset=utf-8", impl.metrics_page());
             return;
         case Route::error:
             ex.allow = std::string(d.allow);

@@ -75,6 +75,42 @@ std::uint64_t Histogram::cumulative(std::size_t i) const noexcept {
     return n;
 }
 
+void Histogram::add_from(const Histogram& other) noexcept {
+    for (std::size_t i = 0; i < buckets_.size(); ++i)
+        buckets_[i].fetch_add(other.buckets_[i].load(std::memory_order_relaxed),
+                              std::memory_order_relaxed);
+    count_.fetch_add(other.count(), std::memory_order_relaxed);
+    sum_us_.fetch_add(other.sum_us_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+void Metrics::add_from(const Metrics& o) noexcept {
+    auto both = [](Counter& to, const Counter& from) { add(to, get(from)); };
+    both(calls_active, o.calls_active);
+    both(calls_total, o.calls_total);
+    for (std::size_t i = 0; i < refused.size(); ++i) both(refused[i], o.refused[i]);
+    both(frames_in, o.frames_in);
+    both(frames_out, o.frames_out);
+    both(bytes_in, o.bytes_in);
+    both(bytes_out, o.bytes_out);
+    both(protocol_errors, o.protocol_errors);
+    both(oversized_messages, o.oversized_messages);
+    for (std::size_t i = 0; i < webhooks.size(); ++i) both(webhooks[i], o.webhooks[i]);
+    both(webhook_hangups_applied, o.webhook_hangups_applied);
+    both(turns, o.turns);
+    both(barge_ins, o.barge_ins);
+    both(fallbacks, o.fallbacks);
+    both(timeouts, o.timeouts);
+    both(dtmf_in, o.dtmf_in);
+    both(misheard, o.misheard);
+    both(confirmations, o.confirmations);
+    both(confirmed, o.confirmed);
+    both(cancelled_actions, o.cancelled_actions);
+    both(misunderstood_offers, o.misunderstood_offers);
+    for (std::size_t i = 0; i < provider_errors.size(); ++i)
+        both(provider_errors[i], o.provider_errors[i]);
+    for (std::size_t i = 0; i < stages.size(); ++i) stages[i].add_from(o.stages[i]);
+}
+
 void Metrics::webhook(webhook::Reason r) noexcept {
     const auto i = static_cast<std::size_t>(r);
     if (i < webhooks.size()) add(webhooks[i]);

@@ -45,6 +45,7 @@ class Histogram {
     double sum_seconds() const noexcept;
     // Observations <= kBounds[i] (cumulative, as Prometheus wants them).
     std::uint64_t cumulative(std::size_t i) const noexcept;
+    void add_from(const Histogram& other) noexcept;  // a worker group's sum
 
   private:
     std::array<std::atomic<std::uint64_t>, kBounds.size()> buckets_{};  // not cumulative
@@ -84,6 +85,9 @@ class Metrics {
     void observe_turn(const TurnLatency& latency) noexcept;
     // Adds what `now` counts beyond `before` (a call's stats grow monotonically).
     void add_call_delta(const agent::CallStats& before, const agent::CallStats& now) noexcept;
+
+    // Adds every counter of `other` (a worker group's sum, net/server/worker_board.hpp).
+    void add_from(const Metrics& other) noexcept;
 
     ServerStats snapshot(bool draining) const noexcept;
     // The /metrics page.

@@ -3,6 +3,7 @@
 #include "common/bearer.hpp"
 #include "common/json_writer.hpp"
 #include "common/secret.hpp"
+#include "ringoverbot/workers.hpp"
 
 #ifndef ROB_VERSION_FROM_CMAKE
 #define ROB_VERSION_FROM_CMAKE "unknown"
@@ -51,7 +52,7 @@ std::string error_body(std::string_view reason) {
 }
 
 std::string health_body(const ServerStats& stats, bool ready, std::size_t max_calls,
-                        double uptime_s) {
+                        double uptime_s, const WorkersHealth* workers) {
     std::string out;
     json::Writer w(out);
     w.begin_object();
@@ -61,6 +62,15 @@ std::string health_body(const ServerStats& stats, bool ready, std::size_t max_ca
     w.key("calls_total").uinteger(stats.calls_total);
     w.key("uptime_s").number(static_cast<double>(static_cast<std::int64_t>(uptime_s * 10)) / 10);
     w.field("version", ROB_VERSION_FROM_CMAKE);
+    if (workers != nullptr) {
+        w.key("worker").uinteger(workers->worker);
+        w.key("workers").begin_object();
+        w.key("count").uinteger(workers->count);
+        w.key("alive").uinteger(workers->alive);
+        w.key("ready").uinteger(workers->ready);
+        w.key("restarts").uinteger(workers->restarts);
+        w.end_object();
+    }
     w.end_object();
     return out;
 }
@@ -94,6 +104,9 @@ std::string validate(const ServerConfig& c) {
         return true;
     };
     if (c.host.empty()) return "host: empty";
+    if (c.worker && (c.host != c.worker->host() || c.port != c.worker->port()))
+        return "port: a worker serves on its group's address " +
+               base_url(c.worker->host(), c.worker->port()).substr(7);
     if (!path_ok(c.ws_path)) return "ws_path: must be an absolute path like /ws";
     if (!path_ok(c.webhook_path)) return "webhook_path: must be an absolute path";
     for (std::string_view fixed : {"/health", "/metrics"}) {

@@ -46,8 +46,14 @@ bool token_matches(std::string_view expected, std::string_view query_token,
 std::string error_body(std::string_view reason);
 // {"status":"ok"|"draining"|"starting","calls":N,"max_calls":M,"calls_total":T,"uptime_s":U,
 //  "version":V}; draining wins over starting.
+// In a worker group (ServerConfig::worker) the counts are the group's and these are added:
+// "worker":I (the one answering),"workers":{"count":N,"alive":A,"ready":R,"restarts":K}.
+struct WorkersHealth {
+    unsigned worker = 0, count = 0, alive = 0, ready = 0;
+    std::uint64_t restarts = 0;
+};
 std::string health_body(const ServerStats& stats, bool ready, std::size_t max_calls,
-                        double uptime_s);
+                        double uptime_s, const WorkersHealth* workers = nullptr);
 
 // "http://HOST:PORT" (IPv6 literals bracketed).
 std::string base_url(std::string_view host, std::uint16_t port);

@@ -14,7 +14,9 @@
 #include "net/client/client.hpp"
 #include "net/server/routing.hpp"
 #include "net/server/server_impl.hpp"
+#include "net/server/shared_listener.hpp"
 #include "net/server/stream_session.hpp"
+#include "net/server/worker_board.hpp"
 
 namespace ringoverbot::net {
 
@@ -56,6 +58,7 @@ Server::Impl::Impl(ServerConfig cfg, agent::Providers prov)
     : config(std::move(cfg)),
       providers(std::move(prov)),
       logger(config.log, config.min_level),
+      metrics(config.worker ? config.worker->impl().slot().metrics : own_metrics),
       linker(agent::LinkerConfig{config.link_window_s, 4 * 3600.0, 4096}) {}
 
 Server::Impl::~Impl() {
@@ -125,10 +128,84 @@ std::string bind_problem(const std::string& host, std::uint16_t port) {
     return problem;
 }
 
+void ready_timer_fired(lws_sorted_usec_list_t* sul) {
+    reinterpret_cast<LoopTimer*>(sul)->owner->publish_ready();
+}
+
+void cloud_timer_fired(lws_sorted_usec_list_t* sul) {
+    Server::Impl& m = *reinterpret_cast<LoopTimer*>(sul)->owner;
+    m.publish_cloud();
+    lws_sul_schedule(m.ctx, 0, &m.cloud_timer.sul, cloud_timer_fired, LWS_US_PER_SEC);
+}
+
+// The group's cloud failure counts, handed to Metrics::render as a client would give its own.
+class GroupCloudCounts final : public providers::CloudClient {
+  public:
+    explicit GroupCloudCounts(std::vector<ErrorCount> rows) : rows_(std::move(rows)) {}
+    std::vector<ErrorCount> error_counts() const override { return rows_; }
+
+  private:
+    std::vector<ErrorCount> rows_;
+};
+
 }  // namespace
+
+void Server::Impl::publish_ready() {
+    if (!config.worker) return;
+    const bool ready = !config.ready || config.ready();
+    config.worker->impl().slot().ready.store(ready ? 1 : 0);
+    // Until the host is ready, ask again every 100 ms: the group's /health counts it.
+    if (!ready) lws_sul_schedule(ctx, 0, &ready_timer.sul, ready_timer_fired, 100 * LWS_US_PER_MS);
+}
+
+std::string Server::Impl::health_page(int& status) const {
+    const bool is_draining = draining.load();
+    const double uptime = static_cast<double>(now_us() - started_us) / 1e6;
+    const bool ready = !config.ready || config.ready();
+    status = is_draining || !ready ? 503 : 200;
+    if (!config.worker)
+        return health_body(metrics.snapshot(is_draining), ready, config.max_calls, uptime);
+    // The group's counts; the status is the answering worker's own (a probe that reaches a
+    // starting or draining worker is what a new call would get).
+    const Worker::Impl& w = config.worker->impl();
+    Metrics total;
+    w.board->sum(total);
+    const WorkerBoard::Summary s = w.board->summary();
+    WorkersHealth group;
+    group.worker = w.index;
+    group.count = w.board->count();
+    group.alive = s.alive;
+    group.ready = s.ready;
+    group.restarts = s.restarts;
+    return health_body(total.snapshot(is_draining), ready, config.max_calls * group.count, uptime,
+                       &group);
+}
+
+void Server::Impl::publish_cloud() const {
+    if (!config.worker || !config.cloud_client) return;
+    const Worker::Impl& w = config.worker->impl();
+    w.board->publish_cloud(w.index, cloud_base, config.cloud_client->error_counts());
+}
+
+std::string Server::Impl::metrics_page() const {
+    if (!config.worker)
+        return metrics.render(draining.load(), config.max_calls, config.cloud_client.get());
+    const Worker::Impl& w = config.worker->impl();
+    Metrics total;
+    w.board->sum(total);
+    // Cloud failures summed over the workers too (each publishes its own once a second; this
+    // one's are fresh).
+    publish_cloud();
+    const GroupCloudCounts group_cloud(w.board->cloud_sum());
+    std::string page = total.render(draining.load(), config.max_calls * w.board->count(),
+                                    config.cloud_client ? &group_cloud : nullptr);
+    page.append(w.board->render_worker_series());
+    return page;
+}
 
 void Server::Impl::begin_drain() {
     if (draining.exchange(true)) return;
+    if (config.worker) config.worker->impl().slot().draining.store(1);
     LogLine(logger, LogLevel::info, "draining")
         .unum("calls", sessions.size())
         .real("timeout_s", config.drain_timeout_s);
@@ -183,12 +260,20 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     m.started_us = Impl::now_us();
     m.drain_timer.owner = &m;
     m.give_up_timer.owner = &m;
+    m.ready_timer.owner = &m;
+    m.cloud_timer.owner = &m;
+    if (c.worker) {
+        const Worker::Impl& w = c.worker->impl();
+        m.cloud_base = w.board->cloud_of(w.index);
+    }
 
     m.protocols[0] = {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0};
     // tx_packet_size: a whole streamAudio message (~4-9 KB) in one send() instead of lws cutting
     // it at rx_buffer_size and buffering the rest until the next POLLOUT.
     m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 4096, 0, nullptr, 65536};
-    m.protocols[2] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
+    // A worker's own listener (net/server/shared_listener.hpp), a raw descriptor on the loop.
+    m.protocols[2] = {kListenProtocol, listen_callback, 0, 0, 0, nullptr, 0};
+    m.protocols[3] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
     m.pvo_default = {nullptr, nullptr, "default", "1"};
     m.pvo = {nullptr, &m.pvo_default, kStreamProtocol, ""};
     m.extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate,
@@ -218,6 +303,12 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     vh.timeout_secs = c.http_timeout_s;
     vh.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
     if (any4) vh.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    // A worker listens itself, with SO_REUSEPORT (see shared_listener.hpp): the kernel spreads
+    // the connections over the workers of the group.
+    if (c.worker) {
+        vh.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+        vh.iface = nullptr;
+    }
     if (c.permessage_deflate) vh.extensions = m.extensions.data();
     lws_vhost* vhost = lws_create_vhost(m.ctx, &vh);
     if (vhost == nullptr) {
@@ -225,10 +316,17 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
                           bind_problem(c.host, c.port);
         return Error{Errc::io, std::move(msg)};
     }
-    const int port = lws_get_vhost_listen_port(vhost);
-    if (port <= 0 || port > 65535)
-        return Error{Errc::io, "cannot listen on " + base_url(c.host, c.port).substr(7)};
-    m.bound_port = static_cast<std::uint16_t>(port);
+    if (c.worker) {
+        auto listener = open_shared_listener(c.host, c.port);
+        if (!listener) return listener.error();
+        if (Status adopted = adopt_listener(vhost, *listener); !adopted) return adopted.error();
+        m.bound_port = c.port;
+    } else {
+        const int port = lws_get_vhost_listen_port(vhost);
+        if (port <= 0 || port > 65535)
+            return Error{Errc::io, "cannot listen on " + base_url(c.host, c.port).substr(7)};
+        m.bound_port = static_cast<std::uint16_t>(port);
+    }
     m.base = base_url(c.host, m.bound_port);
 
     // Webhooks: the URL they are signed for is known now that the port is.
@@ -245,8 +343,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     }
     m.wakes->attach(m.ctx);
 
-    LogLine(m.logger, LogLevel::info, "listening")
-        .str("url", m.base)
+    LogLine listening(m.logger, LogLevel::info, "listening");
+    if (c.worker) listening.unum("worker", c.worker->index()).num("pid", getpid());
+    listening.str("url", m.base)
         .str("ws_path", c.ws_path)
         .str("webhook_url", wh.public_url)
         .flag("webhooks", any_key)
@@ -281,6 +380,10 @@ Status Server::run() {
             if (cloud != nullptr) cloud->unhost();
         }
     } unhost{cloud};
+    m.publish_cloud();  // before the readiness: the group sees a ready worker's counts
+    m.publish_ready();
+    if (m.config.worker && m.config.cloud_client)
+        lws_sul_schedule(m.ctx, 0, &m.cloud_timer.sul, cloud_timer_fired, LWS_US_PER_SEC);
     while (true) {
         const unsigned stops = m.stop_requests.load();
         if (stops >= 1 && !m.draining.load()) m.begin_drain();
@@ -294,6 +397,9 @@ Status Server::run() {
     }
     lws_sul_cancel(&m.drain_timer.sul);
     lws_sul_cancel(&m.give_up_timer.sul);
+    lws_sul_cancel(&m.ready_timer.sul);
+    lws_sul_cancel(&m.cloud_timer.sul);
+    m.publish_cloud();
     const ServerStats s = m.metrics.snapshot(true);
     LogLine(m.logger, LogLevel::info, "stopped")
         .unum("calls_total", s.calls_total)
@@ -312,8 +418,7 @@ ServerStats Server::stats() const {
 }
 
 std::string Server::metrics_text() const {
-    return impl_->metrics.render(impl_->draining.load(), impl_->config.max_calls,
-                                 impl_->config.cloud_client.get());
+    return impl_->metrics_page();
 }
 
 }  // namespace ringoverbot::net

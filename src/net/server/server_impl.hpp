@@ -56,7 +56,10 @@ struct Server::Impl {
     agent::Providers providers;
     Logger logger;
     std::optional<LwsLogRoute> lws_log;
-    Metrics metrics;
+    // In a worker group the counters live in the worker's slot of the shared board (so that
+    // any worker can sum the group's): `metrics` refers there, else to own_metrics.
+    Metrics own_metrics;
+    Metrics& metrics;
     std::optional<webhook::Verifier> verifier;  // nullopt: no key configured
     webhook::Verdict verdict;                   // reused across requests
     agent::CallLinker linker;
@@ -77,13 +80,16 @@ struct Server::Impl {
     bool give_up = false;        // closing them took too long as well: leave anyway
 
     // Tables libwebsockets keeps pointers to for the context's life.
-    std::array<lws_protocols, 3> protocols{};
+    std::array<lws_protocols, 4> protocols{};
     lws_protocol_vhost_options pvo_default{};
     lws_protocol_vhost_options pvo{};
     std::array<lws_extension, 2> extensions{};
     lws_retry_bo_t retry{};
     LoopTimer drain_timer{};
     LoopTimer give_up_timer{};
+    LoopTimer ready_timer{};  // a worker publishes its readiness to the group's board
+    LoopTimer cloud_timer{};  // ... and its cloud failure counts, once a second
+    std::vector<providers::CloudClient::ErrorCount> cloud_base;  // its slot's at start
 
     static std::int64_t now_us();  // monotonic
     double wall_now() const;       // Unix seconds (webhooks)
@@ -93,6 +99,11 @@ struct Server::Impl {
     void begin_drain();
     void on_drain_timeout();
     void process_wakes();
+    // GET /health and GET /metrics (the group's in a worker group, ServerConfig::worker).
+    std::string health_page(int& status) const;
+    std::string metrics_page() const;
+    void publish_ready();
+    void publish_cloud() const;
 };
 
 Server::Impl& impl_of(lws* wsi);
