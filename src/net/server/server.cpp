@@ -60,6 +60,7 @@ Server::Impl::Impl(ServerConfig cfg, agent::Providers prov)
 
 Server::Impl::~Impl() {
     wakes->detach();
+    directory.reset();  // frees its Redis sockets while the context they joined still exists
     if (ctx != nullptr) {
         // Closes every socket; the callbacks still see a whole Impl.
         lws_context_destroy(ctx);
@@ -188,7 +189,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     // tx_packet_size: a whole streamAudio message (~4-9 KB) in one send() instead of lws cutting
     // it at rx_buffer_size and buffering the rest until the next POLLOUT.
     m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 4096, 0, nullptr, 65536};
-    m.protocols[2] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
+    m.protocols[2] = {kRedisProtocol, redis_callback, 0, 0, 0, nullptr, 0};
+    m.protocols[3] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
     m.pvo_default = {nullptr, nullptr, "default", "1"};
     m.pvo = {nullptr, &m.pvo_default, kStreamProtocol, ""};
     m.extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate,
@@ -244,6 +246,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
         m.verifier.emplace(std::move(v.value()));
     }
     m.wakes->attach(m.ctx);
+    if (Status st = start_directory(m, vhost); !st) return st.error();
 
     LogLine(m.logger, LogLevel::info, "listening")
         .str("url", m.base)
@@ -281,6 +284,7 @@ Status Server::run() {
             if (cloud != nullptr) cloud->unhost();
         }
     } unhost{cloud};
+    if (m.directory) m.directory->start();
     while (true) {
         const unsigned stops = m.stop_requests.load();
         if (stops >= 1 && !m.draining.load()) m.begin_drain();
@@ -294,6 +298,7 @@ Status Server::run() {
     }
     lws_sul_cancel(&m.drain_timer.sul);
     lws_sul_cancel(&m.give_up_timer.sul);
+    if (m.directory) m.directory->leave();
     const ServerStats s = m.metrics.snapshot(true);
     LogLine(m.logger, LogLevel::info, "stopped")
         .unum("calls_total", s.calls_total)
