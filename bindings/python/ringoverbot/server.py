@@ -27,6 +27,7 @@ ROB_STRUCT_SERVER_COUNTERS = 20
 LOG_LEVELS = ("debug", "info", "warn", "error")
 
 _LOG = ctypes.CFUNCTYPE(None, c_int32, ctypes.c_void_p, c_size_t, c_void_p)
+_ORPHAN = ctypes.CFUNCTYPE(None, c_char_p, c_char_p, c_void_p)
 
 
 class _ServerParams(ctypes.Structure):
@@ -54,6 +55,17 @@ class _ServerParams(ctypes.Structure):
         ("log", _LOG),
         ("log_user_data", c_void_p),
         ("cloud_client", c_void_p),  # rob_cloud_client*
+        ("redis_url", c_char_p),
+        ("instance_id", c_char_p),
+        ("redis_key_prefix", c_char_p),
+        ("redis_heartbeat_s", c_double),
+        ("redis_instance_ttl_s", c_double),
+        ("redis_reaper_s", c_double),
+        ("redis_timeout_s", c_double),
+        ("redis_pending_ttl_s", c_double),
+        ("redis_dedup_ttl_s", c_double),
+        ("on_orphan", _ORPHAN),
+        ("orphan_user_data", c_void_p),
     ]
 
 
@@ -64,7 +76,8 @@ _STATS = ("calls_active", "calls_total", "calls_refused", "frames_in", "frames_o
 
 class _ServerCountersC(ctypes.Structure):
     _fields_ = ([("struct_size", c_uint32)] + [(n, c_uint64) for n in _STATS]
-                + [("draining", c_int32)])
+                + [("draining", c_int32), ("calls_orphaned", c_uint64),
+                   ("directory_up", c_int32)])
 
 
 check_struct(ROB_STRUCT_SERVER_PARAMS, _ServerParams)
@@ -81,13 +94,18 @@ _stats = fn("rob_server_stats", c_int, _vp, POINTER(_ServerCountersC))
 _metrics = fn("rob_server_metrics_text", c_int, _vp, POINTER(c_void_p), POINTER(c_size_t))
 _destroy = fn("rob_server_destroy", None, _vp)
 
-ServerStats = collections.namedtuple("ServerStats", _STATS + ("draining",))
+ServerStats = collections.namedtuple("ServerStats",
+                                     _STATS + ("draining", "calls_orphaned", "directory_up"))
 
 _SERVER_FIELDS = {"host", "port", "ws_path", "webhook_path", "public_url", "stream_token",
                   "max_calls", "max_message_bytes", "max_body_bytes", "max_header_bytes",
                   "ping_interval_s", "idle_timeout_s", "http_timeout_s", "permessage_deflate",
-                  "drain_timeout_s", "link_window_s"}
-_SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token"}
+                  "drain_timeout_s", "link_window_s", "redis_url", "instance_id",
+                  "redis_key_prefix", "redis_heartbeat_s", "redis_instance_ttl_s",
+                  "redis_reaper_s", "redis_timeout_s", "redis_pending_ttl_s",
+                  "redis_dedup_ttl_s"}
+_SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token", "redis_url",
+                "instance_id", "redis_key_prefix"}
 
 
 class Server:
@@ -98,10 +116,14 @@ class Server:
     reject_replays, replay_cache_size, replay_window_s, leeway_s, v3_window_s); None = no key
     (every webhook is refused). log: callable(level_name, json_line) run on the server thread
     (default: JSON lines on stderr). cloud_client: the CloudClient of the cloud providers, when
-    any: the server's loop services its sockets and /metrics counts its failures."""
+    any: the server's loop services its sockets and /metrics counts its failures. redis_url
+    (with instance_id, redis_heartbeat_s, redis_instance_ttl_s, redis_reaper_s,
+    redis_timeout_s, redis_pending_ttl_s, redis_dedup_ttl_s, redis_key_prefix): the call
+    directory shared with other instances; on_orphan: callable(call_id, dead_instance) run on
+    the server thread when this instance's reaper finds a call of a dead instance."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
-                 webhook=None, cloud_client=None, **settings):
+                 webhook=None, cloud_client=None, on_orphan=None, **settings):
         p = _ServerParams()
         _params_init(ctypes.byref(p), ctypes.sizeof(p))
         keep = []
@@ -143,6 +165,9 @@ class Server:
         p.log = self._log
         if cloud_client is not None:
             p.cloud_client = cloud_client._c_handle()
+        self._orphan_fn = on_orphan
+        self._orphan = _ORPHAN(self._on_orphan) if on_orphan is not None else _ORPHAN()
+        p.on_orphan = self._orphan
         self._providers = (stt, llm, tts, fallback_tts, cloud_client)
         provs = providers_struct(stt, llm, tts, fallback_tts)
         h = c_void_p()
@@ -156,6 +181,13 @@ class Server:
             self._log_fn(name, ctypes.string_at(line, n).decode("utf-8", "replace"))
         except BaseException:
             log.exception("ringoverbot: the server's log callback raised")
+
+    def _on_orphan(self, call_id, dead_instance, _user_data):
+        try:
+            self._orphan_fn(call_id.decode("utf-8", "replace"),
+                            dead_instance.decode("utf-8", "replace"))
+        except BaseException:
+            log.exception("ringoverbot: the server's on_orphan callback raised")
 
     def _h(self):
         if self._handle is None:
@@ -184,7 +216,8 @@ class Server:
         k = _ServerCountersC()
         k.struct_size = ctypes.sizeof(k)
         check(_stats(self._h(), ctypes.byref(k)))
-        return ServerStats(*(getattr(k, n) for n in _STATS), bool(k.draining))
+        return ServerStats(*(getattr(k, n) for n in _STATS), bool(k.draining),
+                           k.calls_orphaned, bool(k.directory_up))
 
     def metrics_text(self):
         """The /metrics page (Prometheus text)."""
