@@ -15,7 +15,7 @@ import time
 import pytest
 import websockets
 
-from conftest import free_port
+from conftest import Agent, free_port
 from test_agent_server import (CALL_START, HOOK_PATH, KEY, PUBLIC, SILENCE, first_stream_audio,
                                http, metric, signed_jwt, write_config)
 
@@ -86,6 +86,44 @@ def redis(tmp_path):
     r.stop()
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """(redis, A, B) for the tests that leave them as they found them (each uses its own call
+    ids): starting agents is most of these tests' time."""
+    tmp = tmp_path_factory.mktemp("directory")
+    r = Redis(tmp)
+    agents = []
+    try:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("RINGOVER", "OPENAI", "DEEPGRAM", "ELEVENLABS"))}
+        env["RINGOVER_WEBHOOK_KEY"] = KEY
+        for name in ("a", "b"):
+            config = write_config(tmp, webhook_path=HOOK_PATH, redis_url=r.url,
+                                  instance_id=f"inst-{name}", **FAST)
+            agents.append(Agent(["--config", config, "--public-url", PUBLIC], env,
+                                tmp / f"agent-{name}.log"))
+        for agent in agents:
+            wait_for(lambda agent=agent: metric(agent, "ringoverbot_directory_up") == 1, 10)
+        yield r, agents[0], agents[1]
+    finally:
+        for agent in agents:
+            agent.stop()
+        r.stop()
+
+
+def counts(agents):
+    """The directory counters of each agent, to compare before and after one test's work."""
+    names = ("local", "routed", "parked", "duplicate", "orphaned", "unavailable")
+    return [{n: outcome(ag, n) for n in names}
+            | {"inbox": metric(ag, "ringoverbot_directory_inbox_events_total"),
+               "parked_applied": metric(ag, "ringoverbot_directory_parked_events_total")}
+            for ag in agents]
+
+
+def delta(before, after):
+    return [{k: a[k] - b[k] for k in a} for b, a in zip(before, after)]
+
+
 def start_pair(start_agent, tmp_path, redis, **extra):
     env = {"RINGOVER_WEBHOOK_KEY": KEY}
     agents = []
@@ -151,8 +189,9 @@ def call_ends(agent):
 
 # ---- routing ----------------------------------------------------------------------------------
 
-def test_hangup_sent_to_b_ends_the_call_streaming_on_a(start_agent, tmp_path, redis):
-    a, b = start_pair(start_agent, tmp_path, redis)
+def test_hangup_sent_to_b_ends_the_call_streaming_on_a(shared):
+    redis, a, b = shared
+    before = counts((a, b))
     call_id = "9100000000000000001"
 
     async def go():
@@ -167,31 +206,34 @@ def test_hangup_sent_to_b_ends_the_call_streaming_on_a(start_agent, tmp_path, re
     status, code, elapsed = asyncio.run(go())
     print(f"routed hangup: webhook to B -> A's socket closed in {elapsed * 1000:.1f} ms")
     assert status == 200 and code == 1000
-    assert outcome(b, "routed") == 1 and outcome(b, "unavailable") == 0
-    assert metric(a, "ringoverbot_directory_inbox_events_total") == 1
+    da, db = delta(before, counts((a, b)))
+    assert db["routed"] == 1 and db["unavailable"] == 0
+    assert da["inbox"] == 1
     assert call_ends(a)[call_id] == "hangup"
     # The call is released: no owner left, the hash says ended.
     wait_for(lambda: redis.command("EXISTS", f"rb:owner:{call_id}") == ":0", 5)
     assert redis.command("HGET", f"rb:call:{call_id}", "state") == "ended"
 
 
-def test_hangup_before_the_stream_is_parked_then_applied(start_agent, tmp_path, redis):
-    a, b = start_pair(start_agent, tmp_path, redis)
+def test_hangup_before_the_stream_is_parked_then_applied(shared):
+    redis, a, b = shared
+    before = counts((a, b))
     call_id = "9100000000000000002"
     assert post(b, hangup(call_id))[0] == 200
-    assert outcome(b, "parked") == 1
+    assert delta(before, counts((a, b)))[1]["parked"] == 1
 
     async def go():
         ws = await open_stream(a, call_id)
         return await closed_within(ws, 10)
 
     assert asyncio.run(go()) == 1000
-    assert metric(a, "ringoverbot_directory_parked_events_total") == 1
+    assert delta(before, counts((a, b)))[0]["parked_applied"] == 1
     assert call_ends(a)[call_id] == "hangup"
 
 
-def test_same_webhook_to_a_and_b_at_once_takes_effect_once(start_agent, tmp_path, redis):
-    a, b = start_pair(start_agent, tmp_path, redis)
+def test_same_webhook_to_a_and_b_at_once_takes_effect_once(shared):
+    redis, a, b = shared
+    before = counts((a, b))
     call_id = "9100000000000000003"
 
     async def go():
@@ -211,9 +253,9 @@ def test_same_webhook_to_a_and_b_at_once_takes_effect_once(start_agent, tmp_path
 
     statuses, code = asyncio.run(go())
     assert statuses == [200, 200] and code == 1000  # the duplicate still gets its 2xx
-    assert outcome(a, "duplicate") + outcome(b, "duplicate") == 1
-    taken = outcome(a, "local") + outcome(b, "routed")
-    assert taken == 1
+    da, db = delta(before, counts((a, b)))
+    assert da["duplicate"] + db["duplicate"] == 1
+    assert da["local"] + db["routed"] == 1
     # A retry (a new attempt) is another delivery: taken, harmless on an ended call.
     assert post(b, hangup(call_id, attempt=2))[0] == 200
 
