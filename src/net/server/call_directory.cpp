@@ -42,6 +42,7 @@ CallDirectory::CallDirectory(lws_context* ctx, lws_vhost* vhost, const Directory
     // The inbox read comes back at least this often, so a dead socket is noticed.
     settings_.inbox_block_ms = std::max<std::int64_t>(100, ms(config.heartbeat_s) * 2);
     heartbeat_timer_.owner = reaper_timer_.owner = watchdog_timer_.owner = this;
+    metrics_.directory_enabled.store(true, std::memory_order_relaxed);
 }
 
 CallDirectory::~CallDirectory() {
@@ -51,7 +52,6 @@ CallDirectory::~CallDirectory() {
 }
 
 void CallDirectory::start() {
-    metrics_.directory_enabled.store(true, std::memory_order_relaxed);
     LogLine(logger_, LogLevel::info, "directory_start")
         .str("instance", settings_.instance_id)
         .str("redis", config_.redis_url);
