@@ -1203,6 +1203,22 @@ typedef struct rob_server_params {
      * rob_worker_host/rob_worker_port) and answers /health and /metrics for the whole group
      * (examples/ringoverbot-agent.md §Workers). The server takes a reference. */
     const rob_worker *worker;
+    /* The call directory shared by several instances through one Redis (README: "Several
+     * instances"). NULL redis_url = none (one instance). "IP:PORT", "redis://IP:PORT",
+     * "[IPv6]:PORT" or "unix:/path": a literal address, never a DNS lookup. */
+    const char *redis_url;
+    const char *instance_id;      /* NULL = "HOSTNAME-PID-RANDOM" */
+    const char *redis_key_prefix; /* NULL = "rb:" */
+    double redis_heartbeat_s;     /* default 1 */
+    double redis_instance_ttl_s;  /* an instance silent this long is dead; default 5 */
+    double redis_reaper_s;        /* default 2 */
+    double redis_timeout_s;       /* unanswered this long: Redis is unavailable; default 0.5 */
+    double redis_pending_ttl_s;   /* an event waiting for its stream; default 120 */
+    double redis_dedup_ttl_s;     /* a webhook remembered as taken; default 600 */
+    /* A call of a dead instance, reported once across the instances, on the thread running
+     * rob_server_run (NULL = none). The strings are valid during the call only. */
+    void (*on_orphan)(const char *call_id, const char *dead_instance, void *user_data);
+    void *orphan_user_data;
 } rob_server_params;
 
 ROB_API void rob_server_params_init(rob_server_params *p, size_t size);
@@ -1229,6 +1245,8 @@ typedef struct rob_server_counters {
     uint64_t webhooks_accepted, webhooks_rejected;
     uint64_t turns, barge_ins, provider_errors;
     int32_t draining;
+    uint64_t calls_orphaned; /* calls of dead instances this instance reported */
+    int32_t directory_up;    /* 1: a directory is configured and its Redis answers */
 } rob_server_counters;
 /* A snapshot of the counters behind /health and /metrics. Any thread. */
 ROB_API int rob_server_stats(const rob_server *s, rob_server_counters *out);

@@ -57,6 +57,12 @@ ROB_API void rob_server_params_init(rob_server_params* p, size_t size) {
     full.min_log_level = static_cast<int32_t>(d.min_level);
     full.rest_transfer_fallback_ms = d.rest_transfer_fallback_ms;
     full.rest_call_context = d.rest_call_context ? 1 : 0;
+    full.redis_heartbeat_s = d.directory.heartbeat_s;
+    full.redis_instance_ttl_s = d.directory.instance_ttl_s;
+    full.redis_reaper_s = d.directory.reaper_s;
+    full.redis_timeout_s = d.directory.redis_timeout_s;
+    full.redis_pending_ttl_s = d.directory.pending_ttl_s;
+    full.redis_dedup_ttl_s = d.directory.dedup_ttl_s;
     std::memcpy(p, &full, n);
 }
 
@@ -116,6 +122,23 @@ ROB_API int rob_server_create(const rob_server_params* params, const rob_provide
         c.rest_transfer_fallback_ms = p.rest_transfer_fallback_ms;
         c.rest_call_context = p.rest_call_context != 0;
         if (p.worker != nullptr) c.worker = p.worker->impl;
+        net::DirectoryConfig& dir = c.directory;
+        if (p.redis_url != nullptr) dir.redis_url = p.redis_url;
+        if (p.instance_id != nullptr) dir.instance_id = p.instance_id;
+        if (p.redis_key_prefix != nullptr) dir.key_prefix = p.redis_key_prefix;
+        dir.heartbeat_s = p.redis_heartbeat_s;
+        dir.instance_ttl_s = p.redis_instance_ttl_s;
+        dir.reaper_s = p.redis_reaper_s;
+        dir.redis_timeout_s = p.redis_timeout_s;
+        dir.pending_ttl_s = p.redis_pending_ttl_s;
+        dir.dedup_ttl_s = p.redis_dedup_ttl_s;
+        if (p.on_orphan != nullptr) {
+            dir.on_orphan = [fn = p.on_orphan, ud = p.orphan_user_data](std::string_view call,
+                                                                        std::string_view dead) {
+                const std::string call_text(call), dead_text(dead);
+                fn(call_text.c_str(), dead_text.c_str(), ud);
+            };
+        }
         ringoverbot::agent::Providers set;
         if (const int rc = ringoverbot::capi::read_providers(providers, set); rc != ROB_OK) {
             return rc;
@@ -169,6 +192,8 @@ ROB_API int rob_server_stats(const rob_server* s, rob_server_counters* out) {
         k.barge_ins = st.barge_ins;
         k.provider_errors = st.provider_errors;
         k.draining = st.draining ? 1 : 0;
+        k.calls_orphaned = st.calls_orphaned;
+        k.directory_up = st.directory_up ? 1 : 0;
         const std::uint32_t caller_size = out->struct_size;
         std::memcpy(out, &k, caller_size < sizeof k ? caller_size : sizeof k);
         out->struct_size = caller_size;

@@ -477,6 +477,24 @@ Status apply_config_json(std::string_view json, HostOptions& o) {
                 s = read_double(v, path, sc.link_window_s, 0, 86400);
             } else if (k == "permessage_deflate") {
                 s = read_bool(v, path, sc.permessage_deflate);
+            } else if (k == "redis_url") {  // README §Several instances
+                s = read_string(v, path, sc.directory.redis_url);
+            } else if (k == "instance_id") {
+                s = read_string(v, path, sc.directory.instance_id);
+            } else if (k == "redis_key_prefix") {
+                s = read_string(v, path, sc.directory.key_prefix);
+            } else if (k == "redis_heartbeat_s") {
+                s = read_double(v, path, sc.directory.heartbeat_s, 0.05, 60);
+            } else if (k == "redis_instance_ttl_s") {
+                s = read_double(v, path, sc.directory.instance_ttl_s, 0.1, 600);
+            } else if (k == "redis_reaper_s") {
+                s = read_double(v, path, sc.directory.reaper_s, 0.05, 600);
+            } else if (k == "redis_timeout_s") {
+                s = read_double(v, path, sc.directory.redis_timeout_s, 0.01, 60);
+            } else if (k == "redis_pending_ttl_s") {
+                s = read_double(v, path, sc.directory.pending_ttl_s, 1, 86400);
+            } else if (k == "redis_dedup_ttl_s") {
+                s = read_double(v, path, sc.directory.dedup_ttl_s, 1, 604800);
             } else if (k == "workers") {
                 s = read_uint(v, path, o.workers, 1, 64);
             } else if (k == "worker_processes") {

@@ -53,6 +53,30 @@ struct WebhookReply {
 // search/contact, call/routing: "nothing to say"), 200 with an empty body for the others.
 using WebhookHandler = std::function<WebhookReply(const webhook::Event& event)>;
 
+// Several instances behind one load balancer share their calls through one Redis (README
+// §Several instances): each instance claims the calls whose streams it holds, a webhook about a
+// call held elsewhere is routed to its holder, a webhook that comes before its stream is parked
+// until the stream is claimed, the same webhook delivered twice takes effect once, and the
+// calls of a dead instance are reported as orphaned. Audio never crosses Redis. When Redis
+// stops answering, live calls go on and webhooks for them still work; webhooks for calls this
+// instance does not hold get 503 (the sender retries).
+struct DirectoryConfig {
+    // "IP:PORT", "redis://IP:PORT", "[IPv6]:PORT" or "unix:/path" (a literal address: no DNS
+    // lookup on the loop). Empty = no directory (one instance).
+    std::string redis_url;
+    std::string instance_id;         // empty = "HOSTNAME-PID-RANDOM"
+    std::string key_prefix = "rb:";  // several deployments may share one Redis
+    double heartbeat_s = 1;          // the instance's heartbeat period
+    double instance_ttl_s = 5;       // an instance silent this long is dead (> heartbeat_s)
+    double reaper_s = 2;             // how often each instance looks for dead ones
+    double redis_timeout_s = 0.5;    // a command unanswered this long: Redis is unavailable
+    double pending_ttl_s = 120;      // how long an event waits for its call's stream
+    double dedup_ttl_s = 600;        // how long a webhook is remembered as taken
+    // A call of a dead instance, reported by the one instance whose reaper found it (loop
+    // thread). The call's stream was lost with its instance; the host may tell someone.
+    std::function<void(std::string_view call_id, std::string_view dead_instance)> on_orphan;
+};
+
 // Every limit is a named setting with its default.
 struct ServerConfig {
     std::string host = "127.0.0.1";  // interface address to bind (IPv4 or IPv6 literal)
@@ -128,6 +152,8 @@ struct ServerConfig {
     // process's own. Webhooks reach any worker: one about a call held by another worker needs
     // the shared call directory to find it.
     std::shared_ptr<const Worker> worker;
+
+    DirectoryConfig directory;  // calls shared with other instances in Redis
 };
 
 // A snapshot of the counters behind /health and /metrics.
@@ -138,6 +164,8 @@ struct ServerStats {
     std::uint64_t webhooks_accepted = 0, webhooks_rejected = 0;
     std::uint64_t turns = 0, barge_ins = 0, provider_errors = 0;
     bool draining = false;
+    std::uint64_t calls_orphaned = 0;  // calls of dead instances this instance reported
+    bool directory_up = false;         // a directory is configured and its Redis answers
 };
 
 class RINGOVERBOT_API Server {

@@ -7,6 +7,8 @@ pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
 pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
 # speexdsp's resampler (BSD): ResampleQuality::voip, made for 20 ms telephony frames.
 pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
+# hiredis (BSD): the call directory's Redis client, driven by the server's own loop.
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 # The local speech engines (BSD-style licences): pocketsphinx STT and flite TTS.
 pkg_check_modules(POCKETSPHINX REQUIRED IMPORTED_TARGET pocketsphinx)
 find_path(FLITE_INCLUDE_DIR flite/flite.h REQUIRED)
@@ -26,6 +28,6 @@ find_library(MBEDCRYPTO_LIBRARY mbedcrypto REQUIRED)
 add_library(rob_deps INTERFACE)
 target_include_directories(rob_deps INTERFACE ${MBEDTLS_INCLUDE_DIR} ${FLITE_INCLUDE_DIR})
 target_link_libraries(rob_deps INTERFACE
-  simdjson::simdjson websockets_shared PkgConfig::OPUS PkgConfig::SAMPLERATE PkgConfig::SPEEXDSP
+  simdjson::simdjson websockets_shared PkgConfig::OPUS PkgConfig::SAMPLERATE PkgConfig::SPEEXDSP PkgConfig::HIREDIS
   PkgConfig::POCKETSPHINX ${ROB_FLITE_LIBRARIES} ${MBEDCRYPTO_LIBRARY} Threads::Threads m)
 install(TARGETS rob_deps EXPORT ringoverbotTargets)

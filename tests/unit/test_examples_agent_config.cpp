@@ -131,6 +131,31 @@ TEST_CASE("examples: agent config file under the flags, secrets from the environ
     CHECK(e->server.webhook.ivr_token.empty());
 }
 
+TEST_CASE("examples: agent directory settings from the config") {
+    Fixture f;
+    f.files["c.json"] = R"({"redis_url": "unix:/run/redis.sock", "instance_id": "bot-7",
+        "redis_key_prefix": "prod:", "redis_heartbeat_s": 0.5, "redis_instance_ttl_s": 3,
+        "redis_reaper_s": 1, "redis_timeout_s": 0.2, "redis_pending_ttl_s": 60,
+        "redis_dedup_ttl_s": 120})";
+    auto r = f.parse({"--config", "c.json"});
+    REQUIRE_MESSAGE(r.ok(), message(r));
+    const auto& d = r->server.directory;
+    CHECK(d.redis_url == "unix:/run/redis.sock");
+    CHECK(d.instance_id == "bot-7");
+    CHECK(d.key_prefix == "prod:");
+    CHECK(d.heartbeat_s == doctest::Approx(0.5));
+    CHECK(d.instance_ttl_s == doctest::Approx(3));
+    CHECK(d.reaper_s == doctest::Approx(1));
+    CHECK(d.redis_timeout_s == doctest::Approx(0.2));
+    CHECK(d.pending_ttl_s == doctest::Approx(60));
+    CHECK(d.dedup_ttl_s == doctest::Approx(120));
+
+    f.files["bad.json"] = R"({"redis_url": "redis.internal:6379"})";
+    auto bad = f.parse({"--config", "bad.json"});
+    REQUIRE_FALSE(bad.ok());
+    CHECK(message(bad).find("redis_url") != std::string::npos);
+}
+
 TEST_CASE("examples: agent confidence gates and misunderstanding settings from the config") {
     Fixture f;
     // The defaults are the library's.

@@ -225,3 +225,48 @@ TEST_CASE("net: C ABI server runs on one thread and stops from another") {
     for (const auto& l : logs.lines) stopped = stopped || l.find("stopped") != std::string::npos;
     CHECK(stopped);
 }
+
+TEST_CASE("net: C ABI server directory settings (redis_url and its periods)") {
+    rob_server_params p;
+    rob_server_params_init(&p, sizeof p);
+    CHECK(p.redis_url == nullptr);
+    CHECK(p.redis_heartbeat_s == 1.0);
+    CHECK(p.redis_instance_ttl_s == 5.0);
+    CHECK(p.redis_reaper_s == 2.0);
+    CHECK(p.redis_timeout_s == 0.5);
+    CHECK(p.redis_pending_ttl_s == 120.0);
+    CHECK(p.redis_dedup_ttl_s == 600.0);
+    Providers prov;
+    const rob_providers set = prov.set();
+    LogLines logs;
+    p.log = on_log;
+    p.log_user_data = &logs;
+    p.port = 0;
+    rob_server* s = nullptr;
+    p.redis_url = "redis.example:6379";  // a host name would need a blocking DNS lookup
+    CHECK(rob_server_create(&p, &set, &s) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(rob_last_error_message()).find("redis_url") != std::string::npos);
+    p.redis_url = "127.0.0.1:6379";
+    p.redis_instance_ttl_s = 0.5;  // not above the heartbeat
+    CHECK(rob_server_create(&p, &set, &s) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(rob_last_error_message()).find("redis_instance_ttl_s") != std::string::npos);
+    p.redis_instance_ttl_s = 5;
+    p.instance_id = "bad id";
+    CHECK(rob_server_create(&p, &set, &s) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(rob_last_error_message()).find("instance_id") != std::string::npos);
+
+    // Nothing listens on port 1: the server starts all the same, the directory says it is down.
+    p.redis_url = "127.0.0.1:1";
+    p.instance_id = "capi-1";
+    REQUIRE(rob_server_create(&p, &set, &s) == ROB_OK);
+    rob_server_counters k;
+    k.struct_size = sizeof k;
+    REQUIRE(rob_server_stats(s, &k) == ROB_OK);
+    CHECK(k.directory_up == 0);
+    CHECK(k.calls_orphaned == 0);
+    char* text = nullptr;
+    REQUIRE(rob_server_metrics_text(s, &text, nullptr) == ROB_OK);
+    CHECK(std::string(text).find("ringoverbot_directory_up 0") != std::string::npos);
+    rob_free(text);
+    rob_server_destroy(s);
+}

@@ -27,6 +27,7 @@ ROB_STRUCT_SERVER_COUNTERS = 20
 LOG_LEVELS = ("debug", "info", "warn", "error")
 
 _LOG = ctypes.CFUNCTYPE(None, c_int32, ctypes.c_void_p, c_size_t, c_void_p)
+_ORPHAN = ctypes.CFUNCTYPE(None, c_char_p, c_char_p, c_void_p)
 
 class _ServerParams(ctypes.Structure):
     _fields_ = [
@@ -57,6 +58,17 @@ class _ServerParams(ctypes.Structure):
         ("rest_transfer_fallback_ms", c_uint32),
         ("rest_call_context", c_int32),
         ("worker", c_void_p),  # const rob_worker*
+        ("redis_url", c_char_p),
+        ("instance_id", c_char_p),
+        ("redis_key_prefix", c_char_p),
+        ("redis_heartbeat_s", c_double),
+        ("redis_instance_ttl_s", c_double),
+        ("redis_reaper_s", c_double),
+        ("redis_timeout_s", c_double),
+        ("redis_pending_ttl_s", c_double),
+        ("redis_dedup_ttl_s", c_double),
+        ("on_orphan", _ORPHAN),
+        ("orphan_user_data", c_void_p),
     ]
 
 _STATS = ("calls_active", "calls_total", "calls_refused", "frames_in", "frames_out",
@@ -65,7 +77,8 @@ _STATS = ("calls_active", "calls_total", "calls_refused", "frames_in", "frames_o
 
 class _ServerCountersC(ctypes.Structure):
     _fields_ = ([("struct_size", c_uint32)] + [(n, c_uint64) for n in _STATS]
-                + [("draining", c_int32)])
+                + [("draining", c_int32), ("calls_orphaned", c_uint64),
+                   ("directory_up", c_int32)])
 
 check_struct(ROB_STRUCT_SERVER_PARAMS, _ServerParams)
 check_struct(ROB_STRUCT_SERVER_COUNTERS, _ServerCountersC)
@@ -81,14 +94,18 @@ _stats = fn("rob_server_stats", c_int, _vp, POINTER(_ServerCountersC))
 _metrics = fn("rob_server_metrics_text", c_int, _vp, POINTER(c_void_p), POINTER(c_size_t))
 _destroy = fn("rob_server_destroy", None, _vp)
 
-ServerStats = collections.namedtuple("ServerStats", _STATS + ("draining",))
+ServerStats = collections.namedtuple("ServerStats",
+                                     _STATS + ("draining", "calls_orphaned", "directory_up"))
 
 _SERVER_FIELDS = {"host", "port", "ws_path", "webhook_path", "public_url", "stream_token",
                   "max_calls", "max_message_bytes", "max_body_bytes", "max_header_bytes",
                   "ping_interval_s", "idle_timeout_s", "http_timeout_s", "permessage_deflate",
                   "drain_timeout_s", "link_window_s", "rest_transfer_fallback_ms",
-                  "rest_call_context"}
-_SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token"}
+                  "rest_call_context", "redis_url",
+                  "instance_id", "redis_key_prefix", "redis_heartbeat_s", "redis_instance_ttl_s",
+                  "redis_reaper_s", "redis_timeout_s", "redis_pending_ttl_s", "redis_dedup_ttl_s"}
+_SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token", "redis_url",
+                "instance_id", "redis_key_prefix"}
 
 class Server:
     """rob_server. Settings: the rob_server_params names (host, port, ws_path, ...); call
@@ -103,11 +120,15 @@ class Server:
     transfer still unanswered after rest_transfer_fallback_ms (default 4000, 0 = never) goes
     through REST, and with rest_call_context (default True) the call's details reach the LLM. worker:
     this process's seat from run_workers (ringoverbot.workers): the server listens on the group's
-    shared port and answers /health and /metrics for the whole group."""
+    shared port and answers /health and /metrics for the whole group. redis_url (with instance_id,
+    redis_heartbeat_s, redis_instance_ttl_s, redis_reaper_s, redis_timeout_s, redis_pending_ttl_s,
+    redis_dedup_ttl_s, redis_key_prefix): the call directory shared with other instances;
+    on_orphan: callable(call_id, dead_instance) run on the server thread when this instance's
+    reaper finds a call of a dead instance."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
                  webhook=None, cloud_client=None, ringover_api=None, worker=None,
-                 **settings):
+                 on_orphan=None, **settings):
         if worker is not None:
             # A worker serves on its group's address (ringoverbot.workers).
             settings.setdefault("host", worker.host)
@@ -158,6 +179,9 @@ class Server:
             p.ringover_api = ringover_api._c_handle()
         if worker is not None:
             p.worker = worker._c_handle()
+        self._orphan_fn = on_orphan
+        self._orphan = _ORPHAN(self._on_orphan) if on_orphan is not None else _ORPHAN()
+        p.on_orphan = self._orphan
         self._providers = (stt, llm, tts, fallback_tts, cloud_client, ringover_api, worker)
         provs = providers_struct(stt, llm, tts, fallback_tts)
         h = c_void_p()
@@ -171,6 +195,13 @@ class Server:
             self._log_fn(name, ctypes.string_at(line, n).decode("utf-8", "replace"))
         except BaseException:
             log.exception("ringoverbot: the server's log callback raised")
+
+    def _on_orphan(self, call_id, dead_instance, _user_data):
+        try:
+            self._orphan_fn(call_id.decode("utf-8", "replace"),
+                            dead_instance.decode("utf-8", "replace"))
+        except BaseException:
+            log.exception("ringoverbot: the server's on_orphan callback raised")
 
     def _h(self):
         if self._handle is None:
@@ -199,7 +230,8 @@ class Server:
         k = _ServerCountersC()
         k.struct_size = ctypes.sizeof(k)
         check(_stats(self._h(), ctypes.byref(k)))
-        return ServerStats(*(getattr(k, n) for n in _STATS), bool(k.draining))
+        return ServerStats(*(getattr(k, n) for n in _STATS), bool(k.draining),
+                           k.calls_orphaned, bool(k.directory_up))
 
     def metrics_text(self):
         """The /metrics page (Prometheus text)."""

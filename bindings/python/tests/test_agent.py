@@ -426,3 +426,23 @@ def test_server_runs_python_providers():
     assert not loop.is_alive()
     assert any('"listening"' in line for line in logs)
     server.close()
+
+
+def test_server_directory_settings():
+    """The directory's settings reach the server: a host name is refused (no DNS on the loop);
+    an address with no Redis behind it starts, and the directory reports itself down."""
+    with pytest.raises(RobError, match="redis_url"):
+        ringoverbot.Server(PyStt(), PyLlm(), PyTts(), port=0, redis_url="redis.internal:6379",
+                           log=lambda level, line: None)
+    orphans = []
+    server = ringoverbot.Server(PyStt(), PyLlm(), PyTts(), port=0, redis_url="127.0.0.1:1",
+                                instance_id="py-1", redis_heartbeat_s=0.1,
+                                redis_instance_ttl_s=1, redis_timeout_s=0.1,
+                                on_orphan=lambda call, dead: orphans.append((call, dead)),
+                                log=lambda level, line: None)
+    try:
+        assert server.stats.directory_up is False
+        assert server.stats.calls_orphaned == 0
+        assert "ringoverbot_directory_up 0" in server.metrics_text()
+    finally:
+        server.close()

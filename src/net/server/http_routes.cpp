@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,7 @@ struct HttpExchange {
     std::string allow;
     std::string response;
     std::size_t sent = 0;
+    std::uint64_t waiting_id = 0;  // waiting for the directory (Server::Impl::waiting_webhooks)
 
     void reset() {
         route = Route::error;
@@ -222,6 +225,11 @@ int confirm_upgrade(Server::Impl& impl, lws* wsi, std::string_view protocol) {
 
 namespace {
 
+void finish_webhook(Server::Impl& impl, HttpExchange& ex, const webhook::Event& event,
+                    std::optional<StreamId> stream, std::optional<directory::RouteOutcome> routed);
+void route_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex, const webhook::Event& event,
+                   std::string call_id);
+
 void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
     if (ex.too_large) {
         impl.metrics.webhook(webhook::Reason::body_too_large);
@@ -260,9 +268,32 @@ void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
         return;
     }
     const webhook::Event& event = v.event;
+    const std::string_view call_id = event.field(webhook::Field::call_id).value_or("");
+    if (impl.directory && event.resource() == "call" && !call_id.empty()) {
+        route_webhook(impl, wsi, ex, event, std::string(call_id));
+        return;
+    }
     const auto stream = impl.linker.on_webhook(event, impl.mono_s());
+    finish_webhook(impl, ex, event, stream, std::nullopt);
+    lws_callback_on_writable(wsi);
+}
+
+}  // namespace
+
+namespace {
+
+// A verified webhook's effect on the calls held here and its answer (written at the next
+// WRITEABLE). `routed`: what the directory did with it, when one is configured.
+void finish_webhook(Server::Impl& impl, HttpExchange& ex, const webhook::Event& event,
+                    std::optional<StreamId> stream, std::optional<directory::RouteOutcome> routed) {
+    using directory::RouteOutcome;
+    const bool duplicate = routed == RouteOutcome::duplicate;
+    // Applied here: our own call (the directory agrees, or Redis is unavailable and the
+    // stream is ours), or any call when there is no directory.
+    const bool here = !routed || routed == RouteOutcome::local ||
+                      (routed == RouteOutcome::unavailable && stream.has_value());
     bool ended = false;
-    if (stream && event.kind() == webhook::Kind::call_hangup) {
+    if (here && stream && event.kind() == webhook::Kind::call_hangup) {
         ended = end_call_from_webhook(impl, *stream, Server::Impl::now_us());
         if (ended) Metrics::add(impl.metrics.webhook_hangups_applied);
     }
@@ -271,10 +302,19 @@ void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
         .str("kind", webhook::kind_name(event.kind()))
         .str("call_id", event.field(webhook::Field::call_id).value_or(""));
     if (stream) line.unum("stream", *stream);
+    if (routed) line.str("directory", directory::route_outcome_name(*routed));
     if (ended) line.flag("ended_call", true);
 
+    if (routed == RouteOutcome::unavailable && !stream) {
+        // Not ours, and nobody can say whose: the sender retries later.
+        ex.status = 503;
+        ex.content_type = kJson;
+        ex.response = error_body("directory_unavailable");
+        ex.responding = true;
+        return;
+    }
     WebhookReply reply;
-    if (impl.config.on_webhook) {
+    if (impl.config.on_webhook && !duplicate) {
         try {
             reply = impl.config.on_webhook(event);
         } catch (const std::exception& e) {
@@ -289,8 +329,41 @@ void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
         reply.status = request_response ? 204 : 200;
     }
     if (reply.status < 200 || reply.status > 599) reply.status = 500;
-    respond(wsi, ex, reply.status, reply.body.empty() ? std::string() : kJson,
-            std::move(reply.body));
+    ex.status = reply.status;
+    ex.content_type = reply.body.empty() ? std::string() : kJson;
+    ex.response = std::move(reply.body);
+    ex.responding = true;
+}
+
+// A call webhook with a directory: Redis decides (atomically with any concurrent claim)
+// whether it is ours, another instance's, early, or a duplicate. The answer waits for it.
+void route_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex, const webhook::Event& event,
+                   std::string call_id) {
+    const auto stream = impl.linker.on_webhook(event, impl.mono_s());
+    const std::uint64_t id = impl.next_waiting++;
+    impl.waiting_webhooks.emplace(id, wsi);
+    ex.waiting_id = id;
+    ex.responding = true;  // no second request on this connection meanwhile
+    directory::CallEvent ce{std::move(call_id), std::string(event.event())};
+    std::string key = directory::dedup_key(ce.call_id, ce.event, ex.body);
+    impl.directory->route(
+        ce, std::move(key),
+        [&impl, id, linked = stream.value_or(0),
+         copy = std::make_shared<webhook::Event>(event)](const directory::RouteResult& r) {
+            const auto it = impl.waiting_webhooks.find(id);
+            if (it == impl.waiting_webhooks.end()) return;  // the client went away
+            lws* conn = it->second;
+            impl.waiting_webhooks.erase(it);
+            auto** slot = static_cast<HttpExchange**>(lws_wsi_user(conn));
+            if (slot == nullptr || *slot == nullptr) return;
+            HttpExchange& waiting = **slot;
+            waiting.waiting_id = 0;
+            // The stream may have ended while Redis answered (stream ids start at 1).
+            std::optional<StreamId> live;
+            if (linked != 0 && impl.sessions.count(linked) != 0) live = linked;
+            finish_webhook(impl, waiting, *copy, live, r.outcome);
+            lws_callback_on_writable(conn);
+        });
 }
 
 void start_request(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
@@ -387,10 +460,13 @@ int handle_http(lws* wsi, lws_callback_reasons reason, void* user, void* in, std
         }
         case LWS_CALLBACK_HTTP_WRITEABLE: {
             if (slot == nullptr || *slot == nullptr || !(*slot)->responding) return 0;
+            if ((*slot)->waiting_id != 0) return 0;  // the directory has not answered yet
             return write_response(wsi, **slot);
         }
         case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         case LWS_CALLBACK_CLOSED_HTTP:
+            if (slot != nullptr && *slot != nullptr && (*slot)->waiting_id != 0)
+                impl_of(wsi).waiting_webhooks.erase((*slot)->waiting_id);
             if (slot != nullptr) {
                 delete *slot;
                 *slot = nullptr;

@@ -157,6 +157,8 @@ ServerStats Metrics::snapshot(bool draining) const noexcept {
     s.barge_ins = get(barge_ins);
     for (const auto& p : provider_errors) s.provider_errors += get(p);
     s.draining = draining;
+    s.calls_orphaned = get(calls_orphaned);
+    s.directory_up = get(directory_up) != 0;
     return s;
 }
 
@@ -272,6 +274,30 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
         for (const auto& row : cloud->error_counts())
             p.sample("ringoverbot_provider_failures_total",
                      label("provider", row.provider) + "," + label("kind", row.kind), row.count);
+    }
+    if (directory_enabled.load(std::memory_order_relaxed)) {
+        p.gauge("ringoverbot_directory_up", "1 while the call directory's Redis answers.",
+                get(directory_up));
+        p.counter("ringoverbot_directory_outages_total",
+                  "Times Redis stopped answering (down, paused or timed out).",
+                  get(directory_outages));
+        p.counter("ringoverbot_directory_commands_total", "Commands sent to Redis.",
+                  get(directory_commands));
+        static constexpr std::string_view kOutcomes[] = {"local",     "routed",   "parked",
+                                                         "duplicate", "orphaned", "unavailable"};
+        p.family("ringoverbot_directory_webhooks_total", "counter",
+                 "Call webhooks through the directory, by outcome.");
+        for (std::size_t i = 0; i < directory_routes.size(); ++i)
+            p.sample("ringoverbot_directory_webhooks_total", label("outcome", kOutcomes[i]),
+                     get(directory_routes[i]));
+        p.counter("ringoverbot_directory_inbox_events_total",
+                  "Events for calls held here, routed from other instances.",
+                  get(directory_inbox_applied));
+        p.counter("ringoverbot_directory_parked_events_total",
+                  "Events parked before their stream opened, applied when it was claimed.",
+                  get(directory_parked_applied));
+        p.counter("ringoverbot_calls_orphaned_total",
+                  "Calls of dead instances this instance's reaper reported.", get(calls_orphaned));
     }
 
     p.family("ringoverbot_turn_latency_seconds", "histogram",

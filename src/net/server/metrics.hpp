@@ -72,6 +72,12 @@ class Metrics {
     Counter misunderstood_offers{0};
     std::array<Counter, 3> provider_errors{};
     std::array<Histogram, kStageCount> stages{};
+    // The call directory in Redis (rendered only when it is configured).
+    std::atomic<bool> directory_enabled{false};
+    Counter directory_up{0};  // 1 while Redis answers
+    Counter directory_outages{0}, directory_commands{0};
+    Counter directory_inbox_applied{0}, directory_parked_applied{0}, calls_orphaned{0};
+    std::array<Counter, 6> directory_routes{};  // by directory::RouteOutcome
 
     static void add(Counter& c, std::uint64_t n = 1) noexcept {
         c.fetch_add(n, std::memory_order_relaxed);

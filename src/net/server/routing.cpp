@@ -4,6 +4,7 @@
 #include "common/json_writer.hpp"
 #include "common/secret.hpp"
 #include "ringoverbot/workers.hpp"
+#include "net/server/directory_protocol.hpp"
 
 #ifndef ROB_VERSION_FROM_CMAKE
 #define ROB_VERSION_FROM_CMAKE "unknown"
@@ -130,6 +131,24 @@ std::string validate(const ServerConfig& c) {
     if (!(c.drain_timeout_s >= 0) || c.drain_timeout_s > 86400)
         return "drain_timeout_s: must be within 0..86400";
     if (!(c.link_window_s >= 0)) return "link_window_s: must not be negative";
+    return validate_directory(c.directory);
+}
+
+std::string validate_directory(const DirectoryConfig& d) {
+    if (d.redis_url.empty()) return {};
+    if (const auto a = directory::parse_redis_url(d.redis_url); !a) return a.error().message;
+    if (!d.instance_id.empty() && !directory::valid_instance_id(d.instance_id))
+        return "instance_id: letters, digits and -_.: only, at most 128 bytes";
+    if (!directory::valid_instance_id(d.key_prefix))
+        return "redis_key_prefix: letters, digits and -_.: only";
+    const auto within = [](double v, double lo, double hi) { return v >= lo && v <= hi; };
+    if (!within(d.heartbeat_s, 0.05, 60)) return "redis_heartbeat_s: must be within 0.05..60";
+    if (!within(d.instance_ttl_s, 0.1, 600) || d.instance_ttl_s <= d.heartbeat_s)
+        return "redis_instance_ttl_s: must be above redis_heartbeat_s and at most 600";
+    if (!within(d.reaper_s, 0.05, 600)) return "redis_reaper_s: must be within 0.05..600";
+    if (!within(d.redis_timeout_s, 0.01, 60)) return "redis_timeout_s: must be within 0.01..60";
+    if (!within(d.pending_ttl_s, 1, 86400)) return "redis_pending_ttl_s: must be within 1..86400";
+    if (!within(d.dedup_ttl_s, 1, 7 * 86400)) return "redis_dedup_ttl_s: must be within 1..604800";
     return {};
 }
 

@@ -63,5 +63,7 @@ std::string webhook_public_url(std::string_view public_url, std::string_view bas
                                std::string_view webhook_path);
 // Problems with the settings, as one line naming the setting; empty when valid.
 std::string validate(const ServerConfig& config);
+// The directory's settings (named as the agent's JSON config names them); empty when valid.
+std::string validate_directory(const DirectoryConfig& directory);
 
 }  // namespace ringoverbot::net

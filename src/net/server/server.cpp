@@ -63,6 +63,7 @@ Server::Impl::Impl(ServerConfig cfg, agent::Providers prov)
 
 Server::Impl::~Impl() {
     wakes->detach();
+    directory.reset();  // frees its Redis sockets while the context they joined still exists
     if (ctx != nullptr) {
         // Closes every socket; the callbacks still see a whole Impl.
         lws_context_destroy(ctx);
@@ -273,7 +274,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 4096, 0, nullptr, 65536};
     // A worker's own listener (net/server/shared_listener.hpp), a raw descriptor on the loop.
     m.protocols[2] = {kListenProtocol, listen_callback, 0, 0, 0, nullptr, 0};
-    m.protocols[3] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
+    m.protocols[3] = {kRedisProtocol, redis_callback, 0, 0, 0, nullptr, 0};
+    m.protocols[4] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
     m.pvo_default = {nullptr, nullptr, "default", "1"};
     m.pvo = {nullptr, &m.pvo_default, kStreamProtocol, ""};
     m.extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate,
@@ -342,6 +344,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
         m.verifier.emplace(std::move(v.value()));
     }
     m.wakes->attach(m.ctx);
+    if (Status st = start_directory(m, vhost); !st) return st.error();
 
     LogLine listening(m.logger, LogLevel::info, "listening");
     if (c.worker) listening.unum("worker", c.worker->index()).num("pid", getpid());
@@ -384,6 +387,7 @@ Status Server::run() {
     m.publish_ready();
     if (m.config.worker && m.config.cloud_client)
         lws_sul_schedule(m.ctx, 0, &m.cloud_timer.sul, cloud_timer_fired, LWS_US_PER_SEC);
+    if (m.directory) m.directory->start();
     while (true) {
         const unsigned stops = m.stop_requests.load();
         if (stops >= 1 && !m.draining.load()) m.begin_drain();
@@ -400,6 +404,7 @@ Status Server::run() {
     lws_sul_cancel(&m.ready_timer.sul);
     lws_sul_cancel(&m.cloud_timer.sul);
     m.publish_cloud();
+    if (m.directory) m.directory->leave();
     const ServerStats s = m.metrics.snapshot(true);
     LogLine(m.logger, LogLevel::info, "stopped")
         .unum("calls_total", s.calls_total)

@@ -18,6 +18,7 @@
 
 #include "agent/call_linker.hpp"
 #include "net/log.hpp"
+#include "net/server/call_directory.hpp"
 #include "net/server/metrics.hpp"
 #include "ringoverbot/server.hpp"
 
@@ -80,7 +81,7 @@ struct Server::Impl {
     bool give_up = false;        // closing them took too long as well: leave anyway
 
     // Tables libwebsockets keeps pointers to for the context's life.
-    std::array<lws_protocols, 4> protocols{};
+    std::array<lws_protocols, 5> protocols{};
     lws_protocol_vhost_options pvo_default{};
     lws_protocol_vhost_options pvo{};
     std::array<lws_extension, 2> extensions{};
@@ -90,6 +91,12 @@ struct Server::Impl {
     LoopTimer ready_timer{};  // a worker publishes its readiness to the group's board
     LoopTimer cloud_timer{};  // ... and its cloud failure counts, once a second
     std::vector<providers::CloudClient::ErrorCount> cloud_base;  // its slot's at start
+
+    // The call directory in Redis (nullptr without redis_url), and the webhook requests
+    // waiting for its answer: id -> their connection (erased when the connection closes).
+    std::unique_ptr<CallDirectory> directory;
+    std::unordered_map<std::uint64_t, lws*> waiting_webhooks;
+    std::uint64_t next_waiting = 1;
 
     static std::int64_t now_us();  // monotonic
     double wall_now() const;       // Unix seconds (webhooks)
@@ -136,6 +143,14 @@ int stream_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
 int confirm_upgrade(Server::Impl& impl, lws* wsi, std::string_view protocol);
 // The `in` of CONFIRM_UPGRADE: the Upgrade header's protocol name, lowercased.
 std::string upgrade_protocol(const void* in);
+
+// directory_wiring.cpp: creates the directory when redis_url is set (after the vhost exists).
+Status start_directory(Server::Impl& impl, lws_vhost* vhost);
+// The raw-descriptor protocol of the directory's Redis sockets.
+int redis_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
+// An event for a call held here (routed from another instance, or parked before its stream).
+void apply_directory_event(Server::Impl& impl, const directory::CallEvent& event,
+                           std::string_view source);
 
 // stream_session.cpp
 void service_session(Server::Impl& impl, Session& s, std::int64_t now);

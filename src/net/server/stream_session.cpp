@@ -88,18 +88,28 @@ void sync_stats(Server::Impl& impl, Session& s) {
     s.seen = now;
 }
 
-void link_metadata(Server::Impl& impl, Session& s) {
-    if (s.linked) return;
+// Links the stream to its call's webhooks once its metadata came. Returns true when a
+// call/hangup for that call came before the stream did: the call is over already.
+bool link_metadata(Server::Impl& impl, Session& s) {
+    if (s.linked) return false;
     const streamer::Metadata& md = s.call->metadata();
-    if (md.raw.empty() && !md.call_id && !md.from_number && !md.to_number) return;
+    if (md.raw.empty() && !md.call_id && !md.from_number && !md.to_number) return false;
     s.linked = true;
     const agent::CallRecord* rec = impl.linker.link_stream(s.id, md, impl.mono_s());
+    const std::string call_id = md.call_id.value_or(rec != nullptr ? rec->call_id : "");
+    const bool hung_up = rec != nullptr && rec->last_event == "hangup";
     LogLine(impl.logger, LogLevel::info, "call_metadata")
         .unum("stream", s.id)
-        .str("call_id", md.call_id.value_or(rec != nullptr ? rec->call_id : ""))
+        .str("call_id", call_id)
         .str("from", md.from_number.value_or(""))
         .str("to", md.to_number.value_or(""))
-        .flag("webhook_seen", rec != nullptr && !rec->last_event.empty());
+        .flag("webhook_seen", rec != nullptr && !rec->last_event.empty())
+        .flag("hung_up_before", hung_up);
+    if (impl.directory && !call_id.empty()) {
+        s.claimed_call = call_id;
+        impl.directory->claim(call_id);
+    }
+    return hung_up;
 }
 
 void arm_timer(Session& s, std::int64_t now) {
@@ -263,6 +273,7 @@ void on_closed(Server::Impl& impl, Session* s) {
     write_timeline(impl, *s, now);
     impl.metrics.calls_active.fetch_sub(1, std::memory_order_relaxed);
     impl.linker.on_stream_end(s->id);
+    if (impl.directory && !s->claimed_call.empty()) impl.directory->release(s->claimed_call);
     impl.sessions.erase(s->id);  // destroys the Call: its requests are cancelled
 }
 
@@ -270,6 +281,12 @@ void on_closed(Server::Impl& impl, Session* s) {
 
 void service_session(Server::Impl& impl, Session& s, std::int64_t now) {
     agent::Call& call = *s.call;
+    // A call/hangup parked before the stream opened ends the call now (it was logged and
+    // ignored before: the stream was greeted and stayed open until the drain timeout).
+    if (link_metadata(impl, s) && !call.ended()) {
+        call.on_closed("hangup", now);
+        Metrics::add(impl.metrics.webhook_hangups_applied);
+    }
     call.poll(now);
     bool write = false;
     agent::Output o;
@@ -280,7 +297,6 @@ void service_session(Server::Impl& impl, Session& s, std::int64_t now) {
     }
     log_finished_turns(impl, s);
     sync_stats(impl, s);
-    link_metadata(impl, s);
     control_call(impl, s, now);
     if (s.outbox.size() > kMaxOutboxMessages && !s.close_now) {
         LogLine(impl.logger, LogLevel::warn, "peer_not_reading")
