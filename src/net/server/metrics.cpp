@@ -116,7 +116,10 @@ ServerStats Metrics::snapshot(bool draining) const noexcept {
     s.bytes_out = get(bytes_out);
     s.protocol_errors = get(protocol_errors);
     s.webhooks_accepted = get(webhooks[0]);
-    for (std::size_t i = 1; i < webhooks.size(); ++i) s.webhooks_rejected += get(webhooks[i]);
+    // A duplicate delivery is acknowledged, neither accepted again nor rejected.
+    for (std::size_t i = 1; i < webhooks.size(); ++i)
+        if (i != static_cast<std::size_t>(webhook::Reason::duplicate))
+            s.webhooks_rejected += get(webhooks[i]);
     s.turns = get(turns);
     s.barge_ins = get(barge_ins);
     for (const auto& p : provider_errors) s.provider_errors += get(p);
