@@ -1126,12 +1126,22 @@ typedef struct rob_server_params {
      * sockets in the server's own loop, and /metrics counts its failures by provider and kind
      * (ringoverbot_provider_failures_total). The server takes a reference. */
     rob_cloud_client *cloud_client;
+    /* Records every call into this existing folder as a stereo Ogg Opus file named
+     * <call id>-<YYYYmmddTHHMMSSZ>.opus (left: the caller; right: what the caller heard of the
+     * bot). NULL or "" = no recordings. A failing disk stops the recording, never the call. */
+    const char *recording_dir;
 } rob_server_params;
 
 ROB_API void rob_server_params_init(rob_server_params *p, size_t size);
 /* Creates the server and binds its port. ROB_ERR_INVALID_ARGUMENT for a bad setting,
  * ROB_ERR_IO when the address cannot be bound; rob_last_error_message says which. Any
  * thread. */
+/* The stem every file about a call shares in recording_dir: "<call id>-<YYYYmmddTHHMMSSZ>"
+ * (the call id with anything but [A-Za-z0-9._-] as '_', at most 64 characters, "call" when
+ * NULL or empty; the start in UTC). The recording is <stem>.opus. *out is NUL-terminated,
+ * release it with rob_free. Any thread. */
+ROB_API int rob_recording_stem(const char *call_id, int64_t start_unix_s, char **out,
+                               size_t *out_len);
 ROB_API int rob_server_create(const rob_server_params *params, const rob_providers *providers,
                               rob_server **out);
 /* The bound port (ROB_ERR_INVALID_ARGUMENT for NULL). Any thread. */

@@ -427,6 +427,8 @@ Status apply_config_json(std::string_view json, HostOptions& o) {
                 s = read_double(v, path, sc.drain_timeout_s, 0, 86400);
             } else if (k == "link_window_s") {
                 s = read_double(v, path, sc.link_window_s, 0, 86400);
+            } else if (k == "recording_dir") {
+                s = read_string(v, path, sc.recording_dir);
             } else if (k == "permessage_deflate") {
                 s = read_bool(v, path, sc.permessage_deflate);
             } else if (k == "workers") {

@@ -81,6 +81,12 @@ struct ServerConfig {
 
     agent::CallConfig call;  // the template of every call
 
+    // Records every call into this folder (it must exist) as a stereo Ogg Opus file,
+    // <call id>-<YYYYmmddTHHMMSSZ>.opus (ringoverbot/recording.hpp): the caller on the left,
+    // what the caller heard of the bot on the right. Empty = no recordings. A failing disk
+    // stops that call's recording (logged, counted), never the call.
+    std::string recording_dir;
+
     LogSink log;  // unset = JSON lines on stderr
     LogLevel min_level = LogLevel::info;
     // The cloud providers' client, when any (from make_cloud_client): run() services its

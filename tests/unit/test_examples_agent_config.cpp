@@ -103,9 +103,10 @@ TEST_CASE("examples: agent config file under the flags, secrets from the environ
         "webhook_keys": {"call_events": "from-config", "routing": "rk_routing"},
         "webhook": {"clock": 1767258190, "reject_replays": false},
         "call": {"chunk_ms": 100, "greeting": "Hi", "allow_barge_in": false},
-        "tts": "local", "log_level": "warn"})";
+        "tts": "local", "log_level": "warn", "recording_dir": "/tmp"})";
     auto r = f.parse({"--config", "c.json", "--listen", "127.0.0.1:7001"});
     REQUIRE_MESSAGE(r.ok(), message(r));
+    CHECK(r->server.recording_dir == "/tmp");
     CHECK(r->server.port == 7001);  // the flag wins
     CHECK(r->server.webhook_path == "/hooks/ringover/calls");
     CHECK(r->server.max_calls == 40);

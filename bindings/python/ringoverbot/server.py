@@ -20,7 +20,7 @@ from .providers import ProvidersC, log, providers_struct
 from .webhook import _BODY_POLICIES, _VerifierParams
 from .webhook import _params_init as _webhook_params_init
 
-__all__ = ["Server", "ServerStats"]
+__all__ = ["Server", "ServerStats", "recording_stem"]
 
 ROB_STRUCT_SERVER_PARAMS = 19
 ROB_STRUCT_SERVER_COUNTERS = 20
@@ -54,6 +54,7 @@ class _ServerParams(ctypes.Structure):
         ("log", _LOG),
         ("log_user_data", c_void_p),
         ("cloud_client", c_void_p),  # rob_cloud_client*
+        ("recording_dir", c_char_p),
     ]
 
 
@@ -80,14 +81,28 @@ _stop = fn("rob_server_stop", None, _vp)
 _stats = fn("rob_server_stats", c_int, _vp, POINTER(_ServerCountersC))
 _metrics = fn("rob_server_metrics_text", c_int, _vp, POINTER(c_void_p), POINTER(c_size_t))
 _destroy = fn("rob_server_destroy", None, _vp)
+_recording_stem = fn("rob_recording_stem", c_int, ctypes.c_char_p, ctypes.c_int64,
+                     POINTER(c_void_p), POINTER(c_size_t))
+
+
+def recording_stem(call_id, start_unix_s):
+    """The stem of a call's files in recording_dir: "<call id>-<YYYYmmddTHHMMSSZ>" (the
+    recording is <stem>.opus)."""
+    out, size = c_void_p(), c_size_t()
+    check(_recording_stem(text_arg(call_id or ""), int(start_unix_s), ctypes.byref(out),
+                          ctypes.byref(size)))
+    try:
+        return ctypes.string_at(out, size.value).decode("utf-8")
+    finally:
+        rob_free(out)
 
 ServerStats = collections.namedtuple("ServerStats", _STATS + ("draining",))
 
 _SERVER_FIELDS = {"host", "port", "ws_path", "webhook_path", "public_url", "stream_token",
                   "max_calls", "max_message_bytes", "max_body_bytes", "max_header_bytes",
                   "ping_interval_s", "idle_timeout_s", "http_timeout_s", "permessage_deflate",
-                  "drain_timeout_s", "link_window_s"}
-_SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token"}
+                  "drain_timeout_s", "link_window_s", "recording_dir"}
+_SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token", "recording_dir"}
 
 
 class Server:
@@ -98,7 +113,9 @@ class Server:
     reject_replays, replay_cache_size, replay_window_s, leeway_s, v3_window_s); None = no key
     (every webhook is refused). log: callable(level_name, json_line) run on the server thread
     (default: JSON lines on stderr). cloud_client: the CloudClient of the cloud providers, when
-    any: the server's loop services its sockets and /metrics counts its failures."""
+    any: the server's loop services its sockets and /metrics counts its failures.
+    recording_dir: an existing folder where every call is recorded as a stereo Ogg Opus file
+    (recording_stem() names it)."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
                  webhook=None, cloud_client=None, **settings):

@@ -206,6 +206,11 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
                  get(webhooks[i]));
     p.counter("ringoverbot_webhook_hangups_total", "call/hangup webhooks that ended a live call.",
               get(webhook_hangups_applied));
+    p.counter("ringoverbot_recordings_total", "Call recordings finished (recording_dir).",
+              get(recordings));
+    p.counter("ringoverbot_recording_failures_total",
+              "Call recordings stopped by a write failure (the call went on).",
+              get(recording_failures));
     p.counter("ringoverbot_turns_total", "Finished caller turns.", get(turns));
     p.counter("ringoverbot_barge_ins_total", "Replies interrupted by the caller.", get(barge_ins));
     p.counter("ringoverbot_fallbacks_total", "Fallback phrases said.", get(fallbacks));

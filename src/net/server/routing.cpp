@@ -1,5 +1,8 @@
 #include "net/server/routing.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include "common/bearer.hpp"
 #include "common/json_writer.hpp"
 #include "common/secret.hpp"
@@ -117,6 +120,9 @@ std::string validate(const ServerConfig& c) {
     if (!(c.drain_timeout_s >= 0) || c.drain_timeout_s > 86400)
         return "drain_timeout_s: must be within 0..86400";
     if (!(c.link_window_s >= 0)) return "link_window_s: must not be negative";
+    if (std::error_code ec;
+        !c.recording_dir.empty() && !std::filesystem::is_directory(c.recording_dir, ec))
+        return "recording_dir: not an existing folder";
     return {};
 }
 

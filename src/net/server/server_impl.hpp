@@ -19,6 +19,7 @@
 #include "agent/call_linker.hpp"
 #include "net/log.hpp"
 #include "net/server/metrics.hpp"
+#include "net/server/recording_encoder.hpp"
 #include "ringoverbot/server.hpp"
 
 namespace ringoverbot::net {
@@ -61,6 +62,9 @@ struct Server::Impl {
     webhook::Verdict verdict;                   // reused across requests
     agent::CallLinker linker;
     std::shared_ptr<WakeQueue> wakes = std::make_shared<WakeQueue>();
+    // With recording_dir: encodes the recordings off the loop. Declared before the sessions:
+    // it outlives them, and finishes every queued file when destroyed.
+    std::unique_ptr<RecordingEncoder> recording_encoder;
     std::unordered_map<StreamId, std::unique_ptr<Session>> sessions;
     StreamId next_stream = 1;
     std::vector<StreamId> wake_scratch;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "net/server/call_recording.hpp"
 #include "net/server/server_impl.hpp"
 #include "ringoverbot/agent.hpp"
 
@@ -19,6 +20,7 @@ struct Session {
     StreamId id = 0;
     lws* wsi = nullptr;
     std::unique_ptr<agent::Call> call;
+    std::shared_ptr<CallRecording> recording;  // the Call's audio tap, with recording_dir
     std::int64_t opened_us = 0;
     std::string peer;  // "IP" of the media server
 
