@@ -253,6 +253,9 @@ def test_hangup_webhook_ends_the_linked_call(start_agent, tmp_path):
     async def go():
         ws = await open_call(agent.ws_url)
         await first_stream_audio(ws)
+        for _ in range(50):  # a second of the greeting plays while the caller is silent
+            await ws.send(SILENCE)
+            await asyncio.sleep(0.02)
         hangup = {"resource": "call", "event": "hangup", "timestamp": time.time(), "attempt": 1,
                   "data": {"call_id": int(CALL_START["call_id"]), "reason": "hangup"}}
         status, _, _ = await asyncio.to_thread(
