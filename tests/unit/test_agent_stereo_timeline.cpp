@@ -94,7 +94,7 @@ TEST_CASE("stereo timeline: a gap in the caller's stream stays silent, late fram
     CHECK(frame(out, 8159).first == 3);
 }
 
-TEST_CASE("stereo timeline: memory is the ring; the bot past it is dropped and counted") {
+TEST_CASE("stereo timeline: memory is the ring, the bot past it is dropped and counted") {
     StereoTimeline tl(kRate, kStart, 1000, 300);
     std::vector<std::int16_t> out;
     // The bot 5 s ahead of the caller: far past a 1 s ring.

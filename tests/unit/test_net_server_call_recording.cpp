@@ -208,7 +208,7 @@ TEST_CASE("recording: a file finished before any audio is still a valid Ogg Opus
     CHECK(w.frames() <= 160);
 }
 
-TEST_CASE("recording: through the encoder threads, finished when they stop; failures counted") {
+TEST_CASE("recording: through the encoder threads, finished when they stop, failures counted") {
     TempDir dir;
     std::atomic<int> ok{0}, failed{0};
     const ringoverbot::streamer::AudioFormat line{};  // L16 8 kHz mono

@@ -85,7 +85,7 @@ TEST_CASE("webhook: each dashboard section is verified with its own key") {
 }
 
 TEST_CASE(
-    "webhook: a redelivery is a duplicate (2xx, no effect); tampered and late replays are "
+    "webhook: a redelivery is a duplicate (2xx, no effect), tampered and late replays are "
     "refused") {
     auto v = make();
     Req first = signed_request(envelope("call", "hangup", 1), key);
