@@ -63,7 +63,8 @@ static_assert(ROB_WH_BODY_TOO_LARGE == value(webhook::Reason::body_too_large));
 static_assert(ROB_WH_BAD_JSON == value(webhook::Reason::bad_json));
 static_assert(ROB_WH_REPLAYED == value(webhook::Reason::replayed));
 static_assert(ROB_WH_NO_KEY == value(webhook::Reason::no_key));
-static_assert(static_cast<std::size_t>(ROB_WH_NO_KEY) + 1 == webhook::kReasonCount);
+static_assert(ROB_WH_DUPLICATE == value(webhook::Reason::duplicate));
+static_assert(static_cast<std::size_t>(ROB_WH_DUPLICATE) + 1 == webhook::kReasonCount);
 
 static_assert(ROB_WH_BODY_REQUIRE_EQUAL == value(webhook::BodyPolicy::require_equal));
 static_assert(ROB_WH_BODY_USE_SIGNED == value(webhook::BodyPolicy::use_signed));

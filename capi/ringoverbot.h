@@ -167,8 +167,12 @@ typedef struct rob_webhook_result rob_webhook_result;
 #define ROB_WH_STALE_TIMESTAMP 8
 #define ROB_WH_BODY_TOO_LARGE 9
 #define ROB_WH_BAD_JSON 10
-#define ROB_WH_REPLAYED 11
-#define ROB_WH_NO_KEY 12 /* no key configured for the event's dashboard section */
+#define ROB_WH_REPLAYED 11 /* an accepted signature again, after the replay window */
+#define ROB_WH_NO_KEY 12   /* no key configured for the event's dashboard section */
+/* A second delivery of an accepted webhook (same signature within the replay window, or the
+ * same event with a higher `attempt`): answer 2xx (rob_webhook_reason_http_status gives 200)
+ * and do not act on it again. Its fields and kind stay readable. */
+#define ROB_WH_DUPLICATE 13
 
 /* How the body relates to the JWT's signed payload. */
 #define ROB_WH_BODY_REQUIRE_EQUAL 0 /* default: the body must be JSON-equal to the payload */
@@ -189,7 +193,7 @@ typedef struct rob_webhook_verifier_params {
     const char *ivr_token;
     int32_t body_policy;         /* ROB_WH_BODY_*; default ROB_WH_BODY_REQUIRE_EQUAL */
     int32_t accept_legacy_hmac;  /* X-Ringover-Signature hex HMAC-SHA256; default 0 */
-    int32_t reject_replays;      /* default 1: a signature accepted once is refused again */
+    int32_t reject_replays;      /* default 1: duplicate detection (ROB_WH_DUPLICATE, _REPLAYED) */
     uint32_t replay_cache_size;  /* entries kept; default 4096 */
     double replay_window_s;      /* how long an entry is kept; default 600 */
     double leeway_s;             /* for JWT exp/nbf; default 60 */
@@ -234,8 +238,8 @@ ROB_API int rob_webhook_result_reason(const rob_webhook_result *r);
 ROB_API const char *rob_webhook_result_detail(const rob_webhook_result *r);
 /* "ok", "missing_signature", ... (static; "unknown" for other values). Any thread. */
 ROB_API const char *rob_webhook_reason_name(int reason);
-/* The HTTP status a host should answer with: 200, 400 (bad_json), 401 (signature problems),
- * 413 (body_too_large). Any thread. */
+/* The HTTP status a host should answer with: 200 (ok, duplicate), 400 (bad_json), 401
+ * (signature problems), 413 (body_too_large). Any thread. */
 ROB_API int rob_webhook_reason_http_status(int reason);
 
 /* A field of the accepted event as a NUL-terminated string, or NULL when absent or null.
@@ -1219,12 +1223,22 @@ typedef struct rob_server_params {
      * rob_server_run (NULL = none). The strings are valid during the call only. */
     void (*on_orphan)(const char *call_id, const char *dead_instance, void *user_data);
     void *orphan_user_data;
+    /* Records every call into this existing folder as a stereo Ogg Opus file named
+     * <call id>-<YYYYmmddTHHMMSSZ>.opus (left: the caller; right: what the caller heard of the
+     * bot). NULL or "" = no recordings. A failing disk stops the recording, never the call. */
+    const char *recording_dir;
 } rob_server_params;
 
 ROB_API void rob_server_params_init(rob_server_params *p, size_t size);
 /* Creates the server and binds its port. ROB_ERR_INVALID_ARGUMENT for a bad setting,
  * ROB_ERR_IO when the address cannot be bound; rob_last_error_message says which. Any
  * thread. */
+/* The stem every file about a call shares in recording_dir: "<call id>-<YYYYmmddTHHMMSSZ>"
+ * (the call id with anything but [A-Za-z0-9._-] as '_', at most 64 characters, "call" when
+ * NULL or empty; the start in UTC). The recording is <stem>.opus. *out is NUL-terminated,
+ * release it with rob_free. Any thread. */
+ROB_API int rob_recording_stem(const char *call_id, int64_t start_unix_s, char **out,
+                               size_t *out_len);
 ROB_API int rob_server_create(const rob_server_params *params, const rob_providers *providers,
                               rob_server **out);
 /* The bound port (ROB_ERR_INVALID_ARGUMENT for NULL). Any thread. */

@@ -10,6 +10,7 @@
 #include "guard.hpp"
 #include "handles.hpp"
 #include "ringoverbot.h"
+#include "ringoverbot/recording.hpp"
 #include "ringoverbot/server.hpp"
 
 namespace net = ringoverbot::net;
@@ -139,6 +140,7 @@ ROB_API int rob_server_create(const rob_server_params* params, const rob_provide
                 fn(call_text.c_str(), dead_text.c_str(), ud);
             };
         }
+        if (p.recording_dir != nullptr) c.recording_dir = p.recording_dir;
         ringoverbot::agent::Providers set;
         if (const int rc = ringoverbot::capi::read_providers(providers, set); rc != ROB_OK) {
             return rc;
@@ -217,6 +219,21 @@ ROB_API int rob_server_metrics_text(const rob_server* s, char** out, size_t* out
 
 ROB_API void rob_server_destroy(rob_server* s) {
     delete s;
+}
+
+ROB_API int rob_recording_stem(const char* call_id, int64_t start_unix_s, char** out,
+                               size_t* out_len) {
+    return guard([&] {
+        if (out == nullptr) return ROB_ERR_INVALID_ARGUMENT;
+        const std::string stem = ringoverbot::recording::file_stem(
+            call_id != nullptr ? std::string_view(call_id) : std::string_view(), start_unix_s);
+        char* p = static_cast<char*>(std::malloc(stem.size() + 1));
+        if (p == nullptr) return ROB_ERR_NOMEM;
+        std::memcpy(p, stem.data(), stem.size() + 1);
+        *out = p;
+        if (out_len != nullptr) *out_len = stem.size();
+        return ROB_OK;
+    });
 }
 
 }  // extern "C"

@@ -179,13 +179,14 @@ ROB_API int rob_webhook_reason_http_status(int reason) {
 }
 
 ROB_API const char* rob_webhook_result_field(const rob_webhook_result* r, const char* name) {
-    if (r == nullptr || name == nullptr || !r->verdict.ok()) return nullptr;
+    if (r == nullptr || name == nullptr || !(r->verdict.ok() || r->verdict.duplicate()))
+        return nullptr;
     const auto f = wh::field_from_name(name);
     return f ? r->verdict.event.field_c_str(*f) : nullptr;
 }
 
 ROB_API const char* rob_webhook_result_json(const rob_webhook_result* r, size_t* len) {
-    if (r == nullptr || !r->verdict.ok()) {
+    if (r == nullptr || !(r->verdict.ok() || r->verdict.duplicate())) {
         if (len != nullptr) *len = 0;
         return nullptr;
     }

@@ -158,6 +158,23 @@ struct Output {
 // loop thread soon (for libwebsockets: lws_cancel_service). Must not call into the Call.
 using Waker = std::function<void()>;
 
+// The call's audio as the line carries it, for a recorder (the server's recordings). Called on
+// the loop thread from inside the Call's methods; it must not call into the Call, and should be
+// cheap (it runs on every frame).
+class AudioTap {
+  public:
+    virtual ~AudioTap() = default;
+    // A frame of the caller's audio as decoded (interleaved when `format.channels` > 1).
+    virtual void caller_audio(std::span<const std::int16_t> pcm,
+                              const streamer::AudioFormat& format, std::int64_t now_us) = 0;
+    // The bot's audio sent in one streamAudio; the caller hears it from `start_us` on (the
+    // playout clock: after everything already queued).
+    virtual void bot_audio(std::span<const std::int16_t> pcm, std::uint32_t rate_hz,
+                           std::int64_t start_us) = 0;
+    // A break at `now_us` (barge-in): bot audio not played by then never plays.
+    virtual void bot_cut(std::int64_t now_us) = 0;
+};
+
 class RINGOVERBOT_API Call {
   public:
     static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
@@ -181,6 +198,9 @@ class RINGOVERBOT_API Call {
     void poll(std::int64_t now_us);
     // When poll() must run next at the latest (kNever when nothing is scheduled).
     std::int64_t next_wakeup_us() const;
+
+    // Hands the call's audio to `tap` from now on (nullptr: stop).
+    void set_audio_tap(std::shared_ptr<AudioTap> tap);
 
     // Pops the next message to send; false when there is none.
     bool next_output(Output& out);

@@ -105,13 +105,15 @@ struct ServerConfig {
     // hardly compresses, so it is declined (cleanly: the handshake succeeds without it).
     bool permessage_deflate = false;
     double link_window_s = 10;  // stream <-> call/answered webhook matching by numbers
-    // Where each call leaves its files, named <call_id>-<YYYYmmddTHHMMSSZ>.<ext> (the start in
-    // UTC): its timeline (.svg, ringoverbot/timeline.hpp), written when the call ends. Empty =
-    // none. The directory must exist; a failing write is logged (timeline_failed), the call
-    // is never affected.
-    std::string recording_dir;
-
     agent::CallConfig call;  // the template of every call
+
+    // Records every call into this folder (it must exist) as a stereo Ogg Opus file,
+    // <call id>-<YYYYmmddTHHMMSSZ>.opus (ringoverbot/recording.hpp): the caller on the left,
+    // what the caller heard of the bot on the right; beside it, <same stem>.svg, the call's
+    // timeline (ringoverbot/timeline.hpp), written when the call ends. Empty = neither. A
+    // failing disk stops that call's recording (logged, counted) or costs its picture
+    // (logged: timeline_failed), never the call.
+    std::string recording_dir;
 
     LogSink log;  // unset = JSON lines on stderr
     LogLevel min_level = LogLevel::info;

@@ -52,17 +52,21 @@ enum class Reason : int {
     stale_timestamp = 8,
     body_too_large = 9,
     bad_json = 10,
-    replayed = 11,
+    replayed = 11,  // a signature accepted once, presented again after the replay window
     no_key = 12,
+    // A second delivery of an accepted webhook (the same signature within the replay window,
+    // or the same event again with a higher `attempt`): answered 2xx so that Ringover stops
+    // retrying, and not processed again (ok() is false; `event` holds the parsed event).
+    duplicate = 13,
 };
-// How many reasons there are, counted from the last one: a reason is added after no_key and
-// this line names the new last one.
-inline constexpr std::size_t kReasonCount = static_cast<std::size_t>(Reason::no_key) + 1;
+// How many reasons there are, counted from the last one: a reason is added after duplicate
+// and this line names the new last one.
+inline constexpr std::size_t kReasonCount = static_cast<std::size_t>(Reason::duplicate) + 1;
 
 // "ok", "missing_signature", ... ("unknown" for values outside the enum).
 RINGOVERBOT_API std::string_view reason_name(Reason r) noexcept;
-// 200 ok, 400 bad_json, 413 body_too_large, 401 for every signature problem (incl. replayed,
-// no_key); 500 for values outside the enum.
+// 200 ok and duplicate, 400 bad_json, 413 body_too_large, 401 for every signature problem
+// (incl. replayed, no_key); 500 for values outside the enum.
 RINGOVERBOT_API int http_status(Reason r) noexcept;
 
 // Which scheme authenticated (or failed to authenticate) a request.
@@ -94,8 +98,11 @@ struct Config {
     std::string ivr_token;
     BodyPolicy body_policy = BodyPolicy::require_equal;
     bool accept_legacy_hmac = false;  // X-Ringover-Signature: [sha256=]<hex HMAC-SHA256(body)>
-    bool reject_replays = true;       // a signature accepted once is refused within the window
-    std::uint32_t replay_cache_size = 4096;  // entries (fixed memory, oldest evicted first)
+    // Duplicate detection: a signature accepted once is a `duplicate` within the window and
+    // `replayed` (refused) after it while still remembered; an accepted event delivered again
+    // with a higher `attempt` is a `duplicate`. false = every valid request is `ok`.
+    bool reject_replays = true;
+    std::uint32_t replay_cache_size = 4096;  // entries per cache (fixed memory, oldest evicted)
     double replay_window_s = 600;
     double leeway_s = 60;      // for JWT exp / nbf
     double v3_window_s = 300;  // max |now - V3 timestamp|
@@ -237,8 +244,10 @@ struct Verdict {
     Reason reason = Reason::missing_signature;
     std::string detail;  // which check failed, for logs (never contains key material)
     Scheme scheme = Scheme::none;
-    Event event;  // kind() == Kind::none unless ok()
+    Event event;  // kind() == Kind::none unless ok() or duplicate()
     bool ok() const noexcept { return reason == Reason::ok; }
+    // A repeated delivery of an accepted webhook: answer 2xx, do not act on it again.
+    bool duplicate() const noexcept { return reason == Reason::duplicate; }
 };
 
 // One verifier per endpoint (or per set of keys). Not thread-safe: one thread at a time.
@@ -257,7 +266,7 @@ class RINGOVERBOT_API Verifier {
     const Config& config() const noexcept;
     std::size_t replay_entries() const noexcept;
     std::size_t replay_capacity() const noexcept;
-    // Bytes held by the replay cache (fixed at creation).
+    // Bytes held by the duplicate caches (signatures and events; fixed at creation).
     std::size_t replay_memory_bytes() const noexcept;
 
     struct Impl;

@@ -422,6 +422,7 @@ struct Call::Impl {
 
     streamer::Metadata metadata;
     const streamer::Metadata& decoder_metadata() const { return metadata; }
+    std::shared_ptr<AudioTap> tap;  // a recorder, when the host has one
 
     // ---- inbound -------------------------------------------------------------------------
     void on_message(std::span<const std::uint8_t> message, bool is_binary, std::int64_t now) {
@@ -456,6 +457,7 @@ struct Call::Impl {
 
     void on_audio(const streamer::InboundEvent& ev, std::int64_t now) {
         caller_envelope.add(ev.samples, ev.format.sample_rate_hz * ev.format.channels, now);
+        if (tap) tap->caller_audio(ev.samples, ev.format, now);
         if (!caller->push(ev.samples, ev.format)) {
             ++stats.protocol_errors;  // a rate the resampler refuses: the frame is dropped
             return;
@@ -1117,6 +1119,7 @@ struct Call::Impl {
             emit_text(*msg);
             ++stats.audio_messages_out;
             stats.audio_bytes_out += pcm.size() * 2;
+            if (tap) tap->bot_audio(pcm, out_rate, std::max(now, clock.playout_end_us()));
             echo->on_sent(std::max(now, clock.playout_end_us()), pcm);
             bot_envelope.add(pcm, out_rate, std::max(now, clock.playout_end_us()));
             clock.on_sent(pcm.size(), now);
@@ -1235,6 +1238,7 @@ struct Call::Impl {
             clock.on_break(now);
             echo->on_break(now);
             bot_envelope.cut(now);
+            if (tap) tap->bot_cut(now);
         }
         if (reply.active) {
             turns[reply.turn].interrupted = true;
@@ -1339,6 +1343,10 @@ bool Call::next_output(Output& out) {
     out = std::move(impl_->outputs.front());
     impl_->outputs.pop_front();
     return true;
+}
+
+void Call::set_audio_tap(std::shared_ptr<AudioTap> tap) {
+    impl_->tap = std::move(tap);
 }
 
 bool Call::next_finished_turn(TurnMetrics& out) {

@@ -4,6 +4,8 @@ find_package(Threads REQUIRED)
 find_package(simdjson CONFIG REQUIRED)
 find_package(libwebsockets CONFIG REQUIRED)
 pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
+# libopusenc (BSD): Ogg Opus files for the call recordings, over the libopus above.
+pkg_check_modules(OPUSENC REQUIRED IMPORTED_TARGET libopusenc)
 pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
 # speexdsp's resampler (BSD): ResampleQuality::voip, made for 20 ms telephony frames.
 pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
@@ -28,6 +30,6 @@ find_library(MBEDCRYPTO_LIBRARY mbedcrypto REQUIRED)
 add_library(rob_deps INTERFACE)
 target_include_directories(rob_deps INTERFACE ${MBEDTLS_INCLUDE_DIR} ${FLITE_INCLUDE_DIR})
 target_link_libraries(rob_deps INTERFACE
-  simdjson::simdjson websockets_shared PkgConfig::OPUS PkgConfig::SAMPLERATE PkgConfig::SPEEXDSP PkgConfig::HIREDIS
+  simdjson::simdjson websockets_shared PkgConfig::OPUS PkgConfig::OPUSENC PkgConfig::SAMPLERATE PkgConfig::SPEEXDSP PkgConfig::HIREDIS
   PkgConfig::POCKETSPHINX ${ROB_FLITE_LIBRARIES} ${MBEDCRYPTO_LIBRARY} Threads::Threads m)
 install(TARGETS rob_deps EXPORT ringoverbotTargets)

@@ -33,6 +33,12 @@ bool ReplayCache::seen(const Digest& d, double now) const noexcept {
     return std::fabs(now - ring_[index_[slot] - 1].time) <= window_s_;
 }
 
+std::optional<double> ReplayCache::recorded_at(const Digest& d) const noexcept {
+    const std::size_t slot = find_slot(d);
+    if (slot == index_.size()) return std::nullopt;
+    return ring_[index_[slot] - 1].time;
+}
+
 // Backward-shift deletion keeps every probe chain unbroken without tombstones.
 void ReplayCache::erase_slot(std::size_t slot) noexcept {
     std::size_t hole = slot;

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace ringoverbot::webhook::detail {
@@ -19,6 +20,8 @@ class ReplayCache {
 
     // True when `d` was recorded less than window_s ago (|now - recorded| <= window).
     bool seen(const Digest& d, double now) const noexcept;
+    // When `d` was last recorded, however long ago, while it is still held (not evicted).
+    std::optional<double> recorded_at(const Digest& d) const noexcept;
     // Records `d` at `now`, evicting the oldest entry when full; a known `d` only gets its time
     // refreshed (it keeps its place in the eviction order).
     void record(const Digest& d, double now) noexcept;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -47,6 +48,8 @@ std::string_view reason_name(Reason r) noexcept {
             return "replayed";
         case Reason::no_key:
             return "no_key";
+        case Reason::duplicate:
+            return "duplicate";
     }
     return "unknown";
 }
@@ -54,6 +57,7 @@ std::string_view reason_name(Reason r) noexcept {
 int http_status(Reason r) noexcept {
     switch (r) {
         case Reason::ok:
+        case Reason::duplicate:
             return 200;
         case Reason::bad_json:
             return 400;
@@ -125,6 +129,15 @@ std::string_view scheme_label(Scheme s) {
     return "none";
 }
 
+// A retry announces itself with attempt > 1 (an integer, as a number or a string).
+bool is_retry(const Event& e) {
+    const auto attempt = e.field(Field::attempt);
+    if (!attempt) return false;
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(attempt->data(), attempt->data() + attempt->size(), n);
+    return ec == std::errc() && end == attempt->data() + attempt->size() && n > 1;
+}
+
 std::string number_text(double v) {
     char buf[64];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -137,7 +150,9 @@ struct Verifier::Impl {
     Config config;
     std::string public_url_normalized;
     detail::JsonEngine json;
-    ReplayCache replay;
+    ReplayCache replay;    // accepted signatures
+    ReplayCache events;    // accepted events, by identity (every field but `attempt`)
+    std::string identity;  // scratch for event_digest
 
     // Per-request scratch, reused.
     std::string header_json, claims_json, signature, canon_payload, canon_body, signed_url;
@@ -151,7 +166,8 @@ struct Verifier::Impl {
     explicit Impl(Config c)
         : config(std::move(c)),
           public_url_normalized(detail::normalize_url(config.public_url)),
-          replay(config.reject_replays ? config.replay_cache_size : 1, config.replay_window_s) {}
+          replay(config.reject_replays ? config.replay_cache_size : 1, config.replay_window_s),
+          events(config.reject_replays ? config.replay_cache_size : 1, config.replay_window_s) {}
 
     void reject(Reason r, std::string_view detail) {
         out->reason = r;
@@ -197,14 +213,45 @@ struct Verifier::Impl {
         reject(Reason::no_key, d);
     }
 
+    // What makes two deliveries the same event: every parsed field but `attempt`, and the tags.
+    // Only accepted events get in, so the keyed hash needs no secret.
+    ReplayCache::Digest event_digest(const Event& e) {
+        identity.clear();
+        for (std::size_t i = 0; i < field_count; ++i) {
+            const auto f = static_cast<Field>(i);
+            if (f == Field::attempt) continue;
+            const auto v = e.field(f);
+            identity += v ? '+' : '-';
+            if (v) identity.append(*v);
+            identity += '\x1f';
+        }
+        for (const std::string& t : e.tags()) identity.append(t).push_back('\x1e');
+        ReplayCache::Digest d{};
+        detail::hmac_sha256("ringoverbot event identity", {identity}, d.data());
+        return d;
+    }
+
     void accept(std::string_view trusted, const ReplayCache::Digest* digest) {
-        if (digest != nullptr && config.reject_replays && replay.seen(*digest, req->now))
-            return reject(Reason::replayed, "this signature was already accepted");
+        const bool tracked = digest != nullptr && config.reject_replays;
+        std::optional<double> first_seen;
+        if (tracked) first_seen = replay.recorded_at(*digest);
+        if (first_seen && !(std::fabs(req->now - *first_seen) <= config.replay_window_s))
+            return reject(Reason::replayed,
+                          "this signature was accepted longer ago than the replay window");
         if (auto st = json.parse_event(trusted, out->event); !st) {
             out->event.clear();
             return reject(Reason::bad_json, st.error().message);
         }
-        if (digest != nullptr && config.reject_replays) replay.record(*digest, req->now);
+        if (first_seen)
+            return reject(Reason::duplicate, "this signature was already accepted (a redelivery)");
+        if (tracked) {
+            replay.record(*digest, req->now);
+            const ReplayCache::Digest id = event_digest(out->event);
+            if (is_retry(out->event) && events.seen(id, req->now))
+                return reject(Reason::duplicate,
+                              "this event was already accepted (a retry with a higher attempt)");
+            events.record(id, req->now);
+        }
         out->reason = Reason::ok;
         out->detail.assign("accepted (");
         out->detail += scheme_label(out->scheme);
@@ -453,7 +500,7 @@ std::size_t Verifier::replay_capacity() const noexcept {
     return impl_->config.reject_replays ? impl_->replay.capacity() : 0;
 }
 std::size_t Verifier::replay_memory_bytes() const noexcept {
-    return impl_->replay.memory_bytes();
+    return impl_->replay.memory_bytes() + impl_->events.memory_bytes();
 }
 
 }  // namespace ringoverbot::webhook

@@ -192,10 +192,12 @@ def test_webhook_signed_now_body_cap_and_chunked(start_agent, tmp_path):
     # The legacy header form, verified against the real clock.
     assert http(agent, "POST", HOOK_PATH, body=body,
                 headers={"Authorization": "Bearer " + jwt})[:2] == (200, "")
-    # The same request again is a replay.
+    # The same request again (a retry after a lost 200) is acknowledged, not processed again.
     status, text, _ = http(agent, "POST", HOOK_PATH, body=body,
                            headers={"X-Ringover-Webhook-Signature": jwt})
-    assert (status, text) == (401, '{"error":"replayed"}')
+    assert (status, text) == (200, "")
+    assert metric(agent, 'ringoverbot_webhooks_total{reason="duplicate"}') == 1
+    assert metric(agent, 'ringoverbot_webhooks_total{reason="ok"}') == 1
     # Signed for another URL.
     other = signed_jwt(envelope, "https://evil.example/hook")
     status, text, _ = http(agent, "POST", HOOK_PATH, body=body,
@@ -228,14 +230,32 @@ def test_webhook_signed_now_body_cap_and_chunked(start_agent, tmp_path):
     assert agent.health()["status"] == "ok"
 
 
+def decode_recording(path):
+    """(channels, seconds, per-channel RMS) of an Ogg Opus file, decoded by opusdec."""
+    wav = subprocess.run(["opusdec", "--quiet", "--rate", "8000", str(path), "-"],
+                         capture_output=True, check=True).stdout
+    raw = subprocess.run(["opusinfo", str(path)], capture_output=True, text=True).stdout
+    channels = 2 if "Channels: 2" in raw else 1
+    pcm = memoryview(wav).cast("h")
+    frames = len(pcm) // channels
+    rms = [(sum(pcm[i] ** 2 for i in range(c, len(pcm), channels)) / max(frames, 1)) ** 0.5
+           for c in range(channels)]
+    return channels, frames / 8000, rms
+
+
 def test_hangup_webhook_ends_the_linked_call(start_agent, tmp_path):
-    config = write_config(tmp_path, webhook_path=HOOK_PATH)
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    config = write_config(tmp_path, webhook_path=HOOK_PATH, recording_dir=str(recordings))
     agent = start_agent("--config", config, "--public-url", PUBLIC,
                         env={"RINGOVER_WEBHOOK_KEY": KEY})
 
     async def go():
         ws = await open_call(agent.ws_url)
         await first_stream_audio(ws)
+        for _ in range(50):  # a second of the greeting plays while the caller is silent
+            await ws.send(SILENCE)
+            await asyncio.sleep(0.02)
         hangup = {"resource": "call", "event": "hangup", "timestamp": time.time(), "attempt": 1,
                   "data": {"call_id": int(CALL_START["call_id"]), "reason": "hangup"}}
         status, _, _ = await asyncio.to_thread(
@@ -247,12 +267,35 @@ def test_hangup_webhook_ends_the_linked_call(start_agent, tmp_path):
                 await asyncio.wait_for(ws.recv(), 10)
         except websockets.exceptions.ConnectionClosed:
             pass
+        # Ringover's retry of the same event (re-signed, attempt 2): 200, no second effect.
+        hangup["attempt"] = 2
+        retry = await asyncio.to_thread(
+            http, agent, "POST", HOOK_PATH, json.dumps(hangup).encode(),
+            {"X-Ringover-Webhook-Signature": signed_jwt(hangup, PUBLIC + HOOK_PATH)})
+        assert retry[:2] == (200, "")
         return ws.close_code
 
     assert asyncio.run(go()) == 1000
     assert metric(agent, "ringoverbot_webhook_hangups_total") == 1
+    assert metric(agent, 'ringoverbot_webhooks_total{reason="duplicate"}') == 1
     ends = [l for l in agent.log_lines() if l.get("event") == "call_end"]
     assert ends and ends[-1]["reason"] == "hangup" and ends[-1]["call_id"] == CALL_START["call_id"]
+    dups = [l for l in agent.log_lines()
+            if l.get("event") == "webhook" and l.get("reason") == "duplicate"]
+    assert dups and dups[-1]["attempt"] == "2" and dups[-1]["kind"] == "call_hangup"
+    # The call's recording, finished at the hang-up (by the encoder thread, soon after): stereo,
+    # the call's length, the greeting on the right (the caller sent silence on the left).
+    deadline = time.monotonic() + 10
+    while metric(agent, "ringoverbot_recordings_total") != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    files = list(recordings.glob(CALL_START["call_id"] + "-*T*Z.opus"))
+    assert len(files) == 1, list(recordings.iterdir())
+    channels, seconds, rms = decode_recording(files[0])
+    assert channels == 2
+    assert abs(seconds - ends[-1]["duration_s"]) <= 0.1, (seconds, ends[-1]["duration_s"])
+    assert rms[1] > 300 and rms[0] < 30, rms
+    assert metric(agent, "ringoverbot_recordings_total") == 1
+    assert metric(agent, "ringoverbot_recording_failures_total") == 0
 
 
 # ---- the streamer socket ----------------------------------------------------------------------
@@ -496,7 +539,8 @@ def test_sigterm_drains_a_live_call_then_exits_0(start_agent, tmp_path):
 
 
 def test_drain_timeout_closes_live_calls_with_1001(start_agent, tmp_path):
-    agent = start_agent("--config", write_config(tmp_path, drain_timeout_s=1))
+    agent = start_agent("--config", write_config(tmp_path, drain_timeout_s=1,
+                                                 recording_dir=str(tmp_path)))
 
     async def go():
         ws = await open_call(agent.ws_url)
@@ -514,6 +558,12 @@ def test_drain_timeout_closes_live_calls_with_1001(start_agent, tmp_path):
     assert code == 1001
     assert 0.8 <= elapsed <= 5, elapsed
     assert agent.proc.wait(timeout=10) == 0
+    # The recording was finished by the drain: it decodes to the call's length.
+    files = list(tmp_path.glob(CALL_START["call_id"] + "-*.opus"))
+    assert len(files) == 1
+    channels, seconds, _ = decode_recording(files[0])
+    end = [l for l in agent.log_lines() if l.get("event") == "call_end"][-1]
+    assert channels == 2 and abs(seconds - end["duration_s"]) <= 0.1, (seconds, end)
 
 
 def test_second_sigterm_closes_live_calls_at_once(start_agent, tmp_path):

@@ -106,6 +106,7 @@ TEST_CASE("examples: agent config file under the flags, secrets from the environ
         "tts": "local", "log_level": "warn", "recording_dir": "/var/lib/bot/calls"})";
     auto r = f.parse({"--config", "c.json", "--listen", "127.0.0.1:7001"});
     REQUIRE_MESSAGE(r.ok(), message(r));
+    CHECK(r->server.recording_dir == "/tmp");
     CHECK(r->server.port == 7001);  // the flag wins
     CHECK(r->server.webhook_path == "/hooks/ringover/calls");
     CHECK(r->server.max_calls == 40);

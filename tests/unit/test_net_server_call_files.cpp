@@ -7,18 +7,22 @@
 #include <sstream>
 
 #include "net/server/call_files.hpp"
+#include "ringoverbot/recording.hpp"
 
 using namespace ringoverbot;
 
-TEST_CASE("call files: the stem is the call id made safe, then the start in UTC") {
+TEST_CASE("call files: one stem per call, the call id made safe, then the start in UTC") {
     // 2026-01-01T09:03:10Z
-    CHECK(net::call_file_stem("7000001234567890000", 3, 1767258190) ==
+    CHECK(recording::file_stem("7000001234567890000", 1767258190) ==
           "7000001234567890000-20260101T090310Z");
     // A peer's id never leaves the directory nor hides a file.
-    CHECK(net::call_file_stem("../../etc/passwd", 3, 0) == "______etc_passwd-19700101T000000Z");
-    CHECK(net::call_file_stem(".hidden", 3, 0) == "_hidden-19700101T000000Z");
-    CHECK(net::call_file_stem("", 42, 0) == "stream-42-19700101T000000Z");
-    CHECK(net::call_file_stem(std::string(500, 'a'), 1, 0).size() == 64 + 17);
+    const std::string up = recording::file_stem("../../etc/passwd", 0);
+    CHECK(up.find('/') == std::string::npos);
+    CHECK(up.front() != '.');
+    CHECK(recording::file_stem(".hidden", 0) == "_hidden-19700101T000000Z");
+    CHECK(recording::file_stem("", 0) == "call-19700101T000000Z");
+    CHECK(recording::file_stem(std::string(500, 'a'), 0).size() == 64 + 17);
+    CHECK(recording::file_path("/d", "c", 0, ".svg") == "/d/c-19700101T000000Z.svg");
 }
 
 TEST_CASE("call files: written whole, or an io error naming the path") {

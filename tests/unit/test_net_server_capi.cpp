@@ -146,6 +146,19 @@ TEST_CASE("net: C ABI server params and refusals") {
     p.call = &call;
     CHECK(rob_server_create(&p, &set, &s) == ROB_ERR_INVALID_ARGUMENT);
     CHECK(s == nullptr);
+    // The recording folder must exist.
+    CHECK(p.recording_dir == nullptr);
+    rob_server_params_init(&p, sizeof p);
+    p.port = 0;
+    p.recording_dir = "/nonexistent/recordings";
+    CHECK(rob_server_create(&p, &set, &s) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(rob_last_error_message()).find("recording_dir") != std::string::npos);
+    char* stem = nullptr;
+    size_t stem_len = 0;
+    REQUIRE(rob_recording_stem("42/x", 1767258000, &stem, &stem_len) == ROB_OK);
+    CHECK(std::string(stem, stem_len) == "42_x-20260101T090000Z");
+    rob_free(stem);
+    CHECK(rob_recording_stem(nullptr, 0, nullptr, nullptr) == ROB_ERR_INVALID_ARGUMENT);
 
     // A port in use is an I/O error that says so.
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -67,7 +67,16 @@ TEST_CASE("webhook: C ABI defaults, verify, fields, json, kind") {
     CHECK(json[len] == '\0');
     rob_webhook_result_destroy(r);
 
-    // Replayed, then a rejected result has no event.
+    // Delivered again: a duplicate, answered 200, its event still readable for the log.
+    REQUIRE(rob_webhook_verify(v, &req, &r) == ROB_OK);
+    CHECK(rob_webhook_result_reason(r) == ROB_WH_DUPLICATE);
+    CHECK(rob_webhook_reason_http_status(rob_webhook_result_reason(r)) == 200);
+    CHECK(rob_webhook_result_kind(r) == ROB_WH_EVENT_CALL_ANSWERED);
+    CHECK(std::string(rob_webhook_result_field(r, "call_id")) == "8812004471932250113");
+    rob_webhook_result_destroy(r);
+
+    // Again after the replay window: replayed, and a rejected result has no event.
+    req.now = now + 601;
     REQUIRE(rob_webhook_verify(v, &req, &r) == ROB_OK);
     CHECK(rob_webhook_result_reason(r) == ROB_WH_REPLAYED);
     CHECK(rob_webhook_result_kind(r) == ROB_WH_EVENT_NONE);
@@ -94,11 +103,12 @@ TEST_CASE("webhook: C ABI reason names and HTTP statuses") {
     const char* expected[] = {
         "ok",           "missing_signature", "malformed_token", "bad_alg",         "bad_signature",
         "url_mismatch", "body_mismatch",     "expired",         "stale_timestamp", "body_too_large",
-        "bad_json",     "replayed",          "no_key"};
-    for (int i = 0; i <= ROB_WH_NO_KEY; ++i)
+        "bad_json",     "replayed",          "no_key",          "duplicate"};
+    for (int i = 0; i <= ROB_WH_DUPLICATE; ++i)
         CHECK(std::string(rob_webhook_reason_name(i)) == expected[i]);
     CHECK(std::string(rob_webhook_reason_name(-1)) == "unknown");
     CHECK(rob_webhook_reason_http_status(ROB_WH_OK) == 200);
+    CHECK(rob_webhook_reason_http_status(ROB_WH_DUPLICATE) == 200);
     CHECK(rob_webhook_reason_http_status(ROB_WH_BAD_JSON) == 400);
     CHECK(rob_webhook_reason_http_status(ROB_WH_BODY_TOO_LARGE) == 413);
     for (int i : {ROB_WH_MISSING_SIGNATURE, ROB_WH_MALFORMED_TOKEN, ROB_WH_BAD_ALG,

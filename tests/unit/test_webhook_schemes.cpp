@@ -14,9 +14,12 @@ using wh::Reason;
 
 namespace {
 
-std::string envelope(std::string_view resource, std::string_view event, int attempt = 1) {
+// `instant` tells events of one kind apart (their timestamps); `attempt` is the delivery.
+std::string envelope(std::string_view resource, std::string_view event, int attempt = 1,
+                     int instant = 0) {
     return R"({"resource":")" + std::string(resource) + R"(","event":")" + std::string(event) +
-           R"(","timestamp":1767260000.3,"attempt":)" + std::to_string(attempt) +
+           R"(","timestamp":17672600)" + std::to_string(10 + instant) + R"(.3,"attempt":)" +
+           std::to_string(attempt) +
            R"(,"data":{"query_search":"morel","user_id":402117,"call_id":"42"}})";
 }
 
@@ -81,36 +84,64 @@ TEST_CASE("webhook: each dashboard section is verified with its own key") {
     CHECK(wh::section_of("sms", "sent") == wh::Section::call_events);
 }
 
-TEST_CASE("webhook: a replayed signature is refused, a different one accepted") {
+TEST_CASE(
+    "webhook: a redelivery is a duplicate (2xx, no effect), tampered and late replays are "
+    "refused") {
     auto v = make();
     Req first = signed_request(envelope("call", "hangup", 1), key);
     CHECK(verify(v, first).reason == Reason::ok);
     CHECK(v.replay_entries() == 1);
+    // The same signed request again (our 200 was lost): acknowledged, not processed again.
     const auto again = verify(v, first);
-    CHECK(again.reason == Reason::replayed);
-    CHECK(wh::http_status(again.reason) == 401);
-    CHECK(again.event.kind() == wh::Kind::none);
-    Req retry = signed_request(envelope("call", "hangup", 2), key);  // Ringover's retry
-    CHECK(verify(v, retry).reason == Reason::ok);
-    // A rejected request is not recorded: its valid twin still passes.
+    CHECK(again.reason == Reason::duplicate);
+    CHECK(again.duplicate());
+    CHECK_FALSE(again.ok());
+    CHECK(wh::http_status(again.reason) == 200);
+    CHECK(again.event.kind() == wh::Kind::call_hangup);   // readable, for the log
+    CHECK(verify(v, first).reason == Reason::duplicate);  // and as often as it comes
+    // Ringover's retry: the same event re-signed with a higher attempt.
+    Req retry = signed_request(envelope("call", "hangup", 2), key);
+    const auto retried = verify(v, retry);
+    CHECK(retried.reason == Reason::duplicate);
+    CHECK(retried.event.field(wh::Field::attempt) == "2");
+    CHECK(verify(v, retry).reason == Reason::duplicate);
+    // Another event of the same kind (another timestamp) is new, retry or not.
+    Req other = signed_request(envelope("call", "hangup", 2, 1), key);
+    CHECK(verify(v, other).reason == Reason::ok);
+    // An attempt-1 event equal to an earlier one is not called a retry: it goes through.
+    Req lookalike = signed_request(envelope("call", "hangup", 1, 5), key);
+    CHECK(verify(v, lookalike).reason == Reason::ok);
+    // A rejected request is not recorded: its valid twin still passes, and a tampered copy
+    // of an accepted request stays refused.
     Req good = signed_request(envelope("call", "missed"), key);
     Req tampered = good;
     tampered.body = envelope("call", "ringing");
     CHECK(verify(v, tampered).reason == Reason::body_mismatch);
     CHECK(verify(v, good).reason == Reason::ok);
-    // Outside the window the entry no longer counts.
+    CHECK(verify(v, tampered).reason == Reason::body_mismatch);
+    // The same signature after the window (while still remembered) is a replay: refused.
     first.at = now + 601;
-    CHECK(verify(v, first).reason == Reason::ok);
-    // V3 replays too.
+    const auto late = verify(v, first);
+    CHECK(late.reason == Reason::replayed);
+    CHECK(wh::http_status(late.reason) == 401);
+    CHECK(late.event.kind() == wh::Kind::none);
+    // V3: a redelivery inside its 300 s window is a duplicate, the same request later stale.
     Req v3 = v3_request(envelope("call", "answered"), key, now);
     CHECK(verify(v, v3).reason == Reason::ok);
-    CHECK(verify(v, v3).reason == Reason::replayed);
+    CHECK(verify(v, v3).reason == Reason::duplicate);
+    v3.at = now + 301;
+    CHECK(verify(v, v3).reason == Reason::stale_timestamp);
+    Req v3_tampered = v3_request(envelope("call", "answered"), key, now);
+    v3_tampered.body = envelope("call", "hangup");
+    CHECK(verify(v, v3_tampered).reason == Reason::bad_signature);
 
     wh::Config off = config();
     off.reject_replays = false;
     auto lax = make(off);
+    first.at = now;
     CHECK(verify(lax, first).reason == Reason::ok);
     CHECK(verify(lax, first).reason == Reason::ok);
+    CHECK(verify(lax, retry).reason == Reason::ok);
 }
 
 TEST_CASE("webhook: the replay cache is bounded and evicts the oldest") {
@@ -121,15 +152,15 @@ TEST_CASE("webhook: the replay cache is bounded and evicts the oldest") {
     CHECK(v.replay_capacity() == 8);
     std::vector<Req> sent;
     for (int i = 0; i < 20; ++i) {
-        sent.push_back(signed_request(envelope("call", "hangup", i), key));
+        sent.push_back(signed_request(envelope("call", "hangup", 1, i), key));
         CHECK(verify(v, sent.back()).reason == Reason::ok);
         CHECK(v.replay_entries() == std::min<std::size_t>(i + 1, 8));
     }
     CHECK(v.replay_memory_bytes() == memory);
-    CHECK(verify(v, sent[19]).reason == Reason::replayed);  // newest: kept
-    CHECK(verify(v, sent[12]).reason == Reason::replayed);  // 8th newest: kept
-    CHECK(verify(v, sent[11]).reason == Reason::ok);        // evicted
-    CHECK(verify(v, sent[0]).reason == Reason::ok);         // evicted
+    CHECK(verify(v, sent[19]).reason == Reason::duplicate);  // newest: kept
+    CHECK(verify(v, sent[12]).reason == Reason::duplicate);  // 8th newest: kept
+    CHECK(verify(v, sent[11]).reason == Reason::ok);         // evicted
+    CHECK(verify(v, sent[0]).reason == Reason::ok);          // evicted
     CHECK(v.replay_entries() == 8);
 }
 

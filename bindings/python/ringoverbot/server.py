@@ -20,7 +20,7 @@ from .providers import ProvidersC, log, providers_struct
 from .webhook import _BODY_POLICIES, _VerifierParams
 from .webhook import _params_init as _webhook_params_init
 
-__all__ = ["Server", "ServerStats"]
+__all__ = ["Server", "ServerStats", "recording_stem"]
 
 ROB_STRUCT_SERVER_PARAMS = 19
 ROB_STRUCT_SERVER_COUNTERS = 20
@@ -69,6 +69,7 @@ class _ServerParams(ctypes.Structure):
         ("redis_dedup_ttl_s", c_double),
         ("on_orphan", _ORPHAN),
         ("orphan_user_data", c_void_p),
+        ("recording_dir", c_char_p),
     ]
 
 _STATS = ("calls_active", "calls_total", "calls_refused", "frames_in", "frames_out",
@@ -93,6 +94,20 @@ _stop = fn("rob_server_stop", None, _vp)
 _stats = fn("rob_server_stats", c_int, _vp, POINTER(_ServerCountersC))
 _metrics = fn("rob_server_metrics_text", c_int, _vp, POINTER(c_void_p), POINTER(c_size_t))
 _destroy = fn("rob_server_destroy", None, _vp)
+_recording_stem = fn("rob_recording_stem", c_int, ctypes.c_char_p, ctypes.c_int64,
+                     POINTER(c_void_p), POINTER(c_size_t))
+
+
+def recording_stem(call_id, start_unix_s):
+    """The stem of a call's files in recording_dir: "<call id>-<YYYYmmddTHHMMSSZ>" (the
+    recording is <stem>.opus)."""
+    out, size = c_void_p(), c_size_t()
+    check(_recording_stem(text_arg(call_id or ""), int(start_unix_s), ctypes.byref(out),
+                          ctypes.byref(size)))
+    try:
+        return ctypes.string_at(out, size.value).decode("utf-8")
+    finally:
+        rob_free(out)
 
 ServerStats = collections.namedtuple("ServerStats",
                                      _STATS + ("draining", "calls_orphaned", "directory_up"))
@@ -103,9 +118,10 @@ _SERVER_FIELDS = {"host", "port", "ws_path", "webhook_path", "public_url", "stre
                   "drain_timeout_s", "link_window_s", "rest_transfer_fallback_ms",
                   "rest_call_context", "redis_url",
                   "instance_id", "redis_key_prefix", "redis_heartbeat_s", "redis_instance_ttl_s",
-                  "redis_reaper_s", "redis_timeout_s", "redis_pending_ttl_s", "redis_dedup_ttl_s"}
+                  "redis_reaper_s", "redis_timeout_s", "redis_pending_ttl_s", "redis_dedup_ttl_s", "recording_dir"}
 _SERVER_TEXT = {"host", "ws_path", "webhook_path", "public_url", "stream_token", "redis_url",
-                "instance_id", "redis_key_prefix"}
+                "instance_id", "redis_key_prefix", "recording_dir"}
+
 
 class Server:
     """rob_server. Settings: the rob_server_params names (host, port, ws_path, ...); call
@@ -124,7 +140,8 @@ class Server:
     redis_heartbeat_s, redis_instance_ttl_s, redis_reaper_s, redis_timeout_s, redis_pending_ttl_s,
     redis_dedup_ttl_s, redis_key_prefix): the call directory shared with other instances;
     on_orphan: callable(call_id, dead_instance) run on the server thread when this instance's
-    reaper finds a call of a dead instance."""
+    reaper finds a call of a dead instance. recording_dir: an existing folder where every call is
+    recorded as a stereo Ogg Opus file (recording_stem() names it)."""
 
     def __init__(self, stt, llm, tts, fallback_tts=None, *, log=None, min_log_level="info",
                  webhook=None, cloud_client=None, ringover_api=None, worker=None,

@@ -49,6 +49,7 @@ REASONS = (
     "bad_json",
     "replayed",
     "no_key",
+    "duplicate",
 )
 
 _BODY_POLICIES = {"require_equal": 0, "use_signed": 1}
@@ -256,6 +257,11 @@ class WebhookResult:
         return self.reason_code == 0
 
     @property
+    def duplicate(self):
+        """A redelivery of an accepted webhook: answer `http_status` (2xx), do not act on it."""
+        return self.reason == "duplicate"
+
+    @property
     def http_status(self):
         return _reason_status(self.reason_code)
 
@@ -366,7 +372,7 @@ class WebhookVerifier:
             code = _result_reason(result)
             detail = _result_detail(result).decode("utf-8", "replace")
             event = None
-            if code == 0:
+            if code == 0 or REASONS[code:code + 1] == ("duplicate",):
                 fields = {}
                 for name in FIELDS:
                     value = _result_field(result, name.encode())

@@ -385,8 +385,9 @@ def test_builtin_scripted_llm_mixes_with_python_providers(tmp_path):
     assert "greeting" in str(e.value)
 
 
-def test_server_runs_python_providers():
-    """The server from Python: a WebSocket call hears the Python TTS's greeting."""
+def test_server_runs_python_providers(tmp_path):
+    """The server from Python: a WebSocket call hears the Python TTS's greeting, and is
+    recorded into recording_dir under its stem."""
     import asyncio
     import urllib.request
 
@@ -396,7 +397,7 @@ def test_server_runs_python_providers():
     tts = PyTts()
     server = ringoverbot.Server(PyStt(), PyLlm(), tts, port=0, greeting="Welcome.",
                                 drain_timeout_s=1, log=lambda level, line: logs.append(line),
-                                min_log_level="debug")
+                                min_log_level="debug", recording_dir=str(tmp_path))
     port = server.port
     assert port > 0
     loop = threading.Thread(target=server.run)
@@ -426,6 +427,18 @@ def test_server_runs_python_providers():
     assert not loop.is_alive()
     assert any('"listening"' in line for line in logs)
     server.close()
+    call_id = str(json.loads(CALL_START)["call_id"])
+    files = list(tmp_path.glob("*.opus"))
+    assert len(files) == 1 and files[0].name.startswith(call_id + "-")
+    start = files[0].stem.split("-")[-1]
+    import calendar
+    import time
+    unix = calendar.timegm(time.strptime(start, "%Y%m%dT%H%M%SZ"))
+    assert ringoverbot.recording_stem(call_id, unix) == files[0].stem
+    assert files[0].read_bytes()[:4] == b"OggS"
+    assert ringoverbot.recording_stem("a/b c", 0) == "a_b_c-19700101T000000Z"
+    with pytest.raises(RobError):
+        ringoverbot.Server(PyStt(), PyLlm(), tts, port=0, recording_dir=str(tmp_path / "no"))
 
 
 def test_server_directory_settings():

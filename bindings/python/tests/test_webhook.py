@@ -82,16 +82,25 @@ def test_rejections_have_reasons_statuses_and_details():
     bad_alg = {"Authorization": "Bearer " + jwt({"url": URL, "payload": envelope()},
                                                 header={"alg": "HS256"})}
     assert v.verify(url=URL, headers=bad_alg, body=body, now=NOW).reason == "bad_alg"
-    assert REASONS[0] == "ok" and REASONS[-1] == "no_key"
+    assert REASONS[0] == "ok" and REASONS[-1] == "duplicate"
 
 
-def test_replay_is_refused_and_can_be_disabled():
+def test_redelivery_is_a_duplicate_late_replay_refused_and_can_be_disabled():
     v = WebhookVerifier(key=KEY, public_url=URL)
     headers, body = signed(envelope(attempt=1))
     assert v.verify(url=URL, headers=headers, body=body, now=NOW).ok
-    assert v.verify(url=URL, headers=headers, body=body, now=NOW).reason == "replayed"
+    again = v.verify(url=URL, headers=headers, body=body, now=NOW)
+    assert again.reason == "duplicate" and again.duplicate and not again.ok
+    assert again.http_status == 200 and again.event.call_id == "8812004471932250113"
+    # Ringover's retry of the same event, re-signed with a higher attempt.
     headers2, body2 = signed(envelope(attempt=2))
-    assert v.verify(url=URL, headers=headers2, body=body2, now=NOW).ok
+    retry = v.verify(url=URL, headers=headers2, body=body2, now=NOW)
+    assert retry.duplicate and retry.event.field("attempt") == "2"
+    # Another event is new; the first signature after the window is a refused replay.
+    headers3, body3 = signed(envelope(event="missed", attempt=2))
+    assert v.verify(url=URL, headers=headers3, body=body3, now=NOW).ok
+    late = v.verify(url=URL, headers=headers, body=body, now=NOW + 601)
+    assert late.reason == "replayed" and late.http_status == 401 and late.event is None
     lax = WebhookVerifier(key=KEY, public_url=URL, reject_replays=False)
     assert lax.verify(url=URL, headers=headers, body=body, now=NOW).ok
     assert lax.verify(url=URL, headers=headers, body=body, now=NOW).ok

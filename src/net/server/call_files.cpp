@@ -3,28 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
 namespace ringoverbot::net {
-
-std::string call_file_stem(std::string_view call_id, std::uint64_t stream,
-                           std::int64_t start_unix_s) {
-    std::string stem;
-    for (const char c : call_id.substr(0, 64)) {
-        const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                          (c >= '0' && c <= '9') || c == '-' || c == '_';
-        stem.push_back(safe ? c : '_');
-    }
-    if (stem.empty()) stem = "stream-" + std::to_string(stream);
-    const std::time_t t = static_cast<std::time_t>(start_unix_s);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char when[32];
-    const std::size_t n = std::strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &utc);
-    stem += '-';
-    stem.append(when, n);
-    return stem;
-}
 
 Status write_call_file(const std::string& dir, const std::string& name, std::string_view content) {
     const std::string path = dir + "/" + name;

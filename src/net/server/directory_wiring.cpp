@@ -5,9 +5,9 @@
 #include <random>
 
 #include "common/json_writer.hpp"
-#include "ringoverbot/workers.hpp"
 #include "net/server/server_impl.hpp"
 #include "net/server/stream_session.hpp"
+#include "ringoverbot/workers.hpp"
 
 namespace ringoverbot::net {
 

@@ -229,6 +229,11 @@ void finish_webhook(Server::Impl& impl, HttpExchange& ex, const webhook::Event& 
                     std::optional<StreamId> stream, std::optional<directory::RouteOutcome> routed);
 void route_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex, const webhook::Event& event,
                    std::string call_id);
+// The request/response webhooks, whose "nothing" is 204.
+bool expects_reply(webhook::Kind k) {
+    return k == webhook::Kind::call_contact || k == webhook::Kind::search_contact ||
+           k == webhook::Kind::call_routing;
+}
 
 void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
     if (ex.too_large) {
@@ -260,6 +265,17 @@ void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
     webhook::Verdict& v = impl.verdict;
     impl.verifier->verify(req, v);
     impl.metrics.webhook(v.reason);
+    if (v.duplicate()) {
+        // Ringover retries what got no 2xx: acknowledge a redelivery, never act on it twice.
+        LogLine(impl.logger, LogLevel::info, "webhook")
+            .str("reason", "duplicate")
+            .str("kind", webhook::kind_name(v.event.kind()))
+            .str("call_id", v.event.field(webhook::Field::call_id).value_or(""))
+            .str("attempt", v.event.field(webhook::Field::attempt).value_or(""))
+            .str("detail", v.detail);
+        respond(wsi, ex, expects_reply(v.event.kind()) ? 204 : 200, std::string(), std::string());
+        return;
+    }
     if (!v.ok()) {
         LogLine(impl.logger, LogLevel::warn, "webhook")
             .str("reason", webhook::reason_name(v.reason))
@@ -322,11 +338,7 @@ void finish_webhook(Server::Impl& impl, HttpExchange& ex, const webhook::Event& 
             reply = WebhookReply{500, error_body("handler_failed")};
         }
     } else {
-        const auto k = event.kind();
-        const bool request_response = k == webhook::Kind::call_contact ||
-                                      k == webhook::Kind::search_contact ||
-                                      k == webhook::Kind::call_routing;
-        reply.status = request_response ? 204 : 200;
+        reply.status = expects_reply(event.kind()) ? 204 : 200;
     }
     if (reply.status < 200 || reply.status > 599) reply.status = 500;
     ex.status = reply.status;

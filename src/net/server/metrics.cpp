@@ -152,7 +152,10 @@ ServerStats Metrics::snapshot(bool draining) const noexcept {
     s.bytes_out = get(bytes_out);
     s.protocol_errors = get(protocol_errors);
     s.webhooks_accepted = get(webhooks[0]);
-    for (std::size_t i = 1; i < webhooks.size(); ++i) s.webhooks_rejected += get(webhooks[i]);
+    // A duplicate delivery is acknowledged, neither accepted again nor rejected.
+    for (std::size_t i = 1; i < webhooks.size(); ++i)
+        if (i != static_cast<std::size_t>(webhook::Reason::duplicate))
+            s.webhooks_rejected += get(webhooks[i]);
     s.turns = get(turns);
     s.barge_ins = get(barge_ins);
     for (const auto& p : provider_errors) s.provider_errors += get(p);
@@ -241,6 +244,11 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
                  get(webhooks[i]));
     p.counter("ringoverbot_webhook_hangups_total", "call/hangup webhooks that ended a live call.",
               get(webhook_hangups_applied));
+    p.counter("ringoverbot_recordings_total", "Call recordings finished (recording_dir).",
+              get(recordings));
+    p.counter("ringoverbot_recording_failures_total",
+              "Call recordings stopped by a write failure (the call went on).",
+              get(recording_failures));
     p.counter("ringoverbot_turns_total", "Finished caller turns.", get(turns));
     p.counter("ringoverbot_barge_ins_total", "Replies interrupted by the caller.", get(barge_ins));
     p.counter("ringoverbot_fallbacks_total", "Fallback phrases said.", get(fallbacks));

@@ -65,6 +65,9 @@ class Metrics {
     Counter oversized_messages{0};
     std::array<Counter, kReasonCount> webhooks{};
     Counter webhook_hangups_applied{0};  // call/hangup webhooks that ended a live call
+    // Call recordings (ServerConfig::recording_dir): files finished, and recordings stopped by
+    // a failing disk.
+    Counter recordings{0}, recording_failures{0};
     Counter turns{0}, barge_ins{0}, fallbacks{0}, timeouts{0}, dtmf_in{0};
     // The confidence gates (agent::CallStats): turns gated as misheard, confirmations asked
     // and how they ended, offers after too many misunderstandings.

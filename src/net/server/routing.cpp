@@ -1,10 +1,13 @@
 #include "net/server/routing.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include "common/bearer.hpp"
 #include "common/json_writer.hpp"
 #include "common/secret.hpp"
-#include "ringoverbot/workers.hpp"
 #include "net/server/directory_protocol.hpp"
+#include "ringoverbot/workers.hpp"
 
 #ifndef ROB_VERSION_FROM_CMAKE
 #define ROB_VERSION_FROM_CMAKE "unknown"
@@ -131,6 +134,9 @@ std::string validate(const ServerConfig& c) {
     if (!(c.drain_timeout_s >= 0) || c.drain_timeout_s > 86400)
         return "drain_timeout_s: must be within 0..86400";
     if (!(c.link_window_s >= 0)) return "link_window_s: must not be negative";
+    if (std::error_code ec;
+        !c.recording_dir.empty() && !std::filesystem::is_directory(c.recording_dir, ec))
+        return "recording_dir: not an existing folder";
     return validate_directory(c.directory);
 }
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "net/client/client.hpp"
 #include "net/server/routing.hpp"
@@ -59,7 +60,19 @@ Server::Impl::Impl(ServerConfig cfg, agent::Providers prov)
       providers(std::move(prov)),
       logger(config.log, config.min_level),
       metrics(config.worker ? config.worker->impl().slot().metrics : own_metrics),
-      linker(agent::LinkerConfig{config.link_window_s, 4 * 3600.0, 4096}) {}
+      linker(agent::LinkerConfig{config.link_window_s, 4 * 3600.0, 4096}) {
+    if (!config.recording_dir.empty()) {
+        // One encoder thread per core but the loop's (bench_recording: ~2% of a core a call).
+        const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
+        recording_encoder = std::make_unique<RecordingEncoder>(
+            cores - 1, [m = &metrics](const EncodedFile& f, bool ok) {
+                if (ok)
+                    Metrics::add(m->recordings);
+                else if (!f.reported())
+                    Metrics::add(m->recording_failures);
+            });
+    }
+}
 
 Server::Impl::~Impl() {
     wakes->detach();

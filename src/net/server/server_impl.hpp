@@ -20,6 +20,7 @@
 #include "net/log.hpp"
 #include "net/server/call_directory.hpp"
 #include "net/server/metrics.hpp"
+#include "net/server/recording_encoder.hpp"
 #include "ringoverbot/server.hpp"
 
 namespace ringoverbot::net {
@@ -65,6 +66,9 @@ struct Server::Impl {
     webhook::Verdict verdict;                   // reused across requests
     agent::CallLinker linker;
     std::shared_ptr<WakeQueue> wakes = std::make_shared<WakeQueue>();
+    // With recording_dir: encodes the recordings off the loop. Declared before the sessions:
+    // it outlives them, and finishes every queued file when destroyed.
+    std::unique_ptr<RecordingEncoder> recording_encoder;
     std::unordered_map<StreamId, std::unique_ptr<Session>> sessions;
     StreamId next_stream = 1;
     std::vector<StreamId> wake_scratch;

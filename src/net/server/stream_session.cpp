@@ -10,6 +10,7 @@
 
 #include "common/json_writer.hpp"
 #include "net/server/call_files.hpp"
+#include "ringoverbot/recording.hpp"
 #include "ringoverbot/timeline.hpp"
 
 namespace ringoverbot::net {
@@ -54,6 +55,36 @@ std::string call_id_of(const Server::Impl& impl, const Session& s) {
     const auto& md = s.call->metadata();
     if (md.call_id) return *md.call_id;
     return impl.linker.call_of(s.id).value_or("");
+}
+
+// A recording's failure stops it, never the call: logged once and counted.
+void recording_failed(Server::Impl& impl, Session& s, const Status& st) {
+    Metrics::add(impl.metrics.recording_failures);
+    LogLine(impl.logger, LogLevel::error, "recording_failed")
+        .unum("stream", s.id)
+        .str("path", s.recording->path())
+        .str("error", st.error().message);
+}
+
+// Encodes what the clock has passed; once the call has ended, the rest, and closes the file.
+void service_recording(Server::Impl& impl, Session& s, std::int64_t now) {
+    if (!s.recording) return;
+    std::string call_id = call_id_of(impl, s);
+    if (call_id.empty()) call_id = "stream-" + std::to_string(s.id);
+    const bool end = s.call->ended();
+    const Status st = end ? s.recording->finish(now, call_id) : s.recording->pump(now, call_id);
+    if (!st) recording_failed(impl, s, st);
+    if (!end) return;
+    if (st && !s.recording->path().empty()) {
+        // Handed to the encoder: ringoverbot_recordings_total counts it once it is on disk.
+        LogLine(impl.logger, LogLevel::info, "recording")
+            .unum("stream", s.id)
+            .str("path", s.recording->path())
+            .real("duration_s", static_cast<double>(s.recording->frames_written()) /
+                                    std::max<std::uint32_t>(s.recording->rate_hz(), 1));
+    }
+    s.call->set_audio_tap(nullptr);
+    s.recording.reset();
 }
 
 void log_finished_turns(Server::Impl& impl, Session& s) {
@@ -159,6 +190,11 @@ int on_established(Server::Impl& impl, lws* wsi, Session** slot) {
     s.opened_unix_s = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
+    if (!impl.config.recording_dir.empty()) {
+        s.recording = std::make_shared<CallRecording>(
+            impl.config.recording_dir, now, s.opened_unix_s, impl.recording_encoder.get(), id);
+        s.call->set_audio_tap(s.recording);
+    }
     char peer[64] = "";
     lws_get_peer_simple(wsi, peer, sizeof peer);
     s.peer = peer;
@@ -245,7 +281,7 @@ int on_writeable(Server::Impl& impl, Session& s) {
 void write_timeline(Server::Impl& impl, const Session& s, std::int64_t now) {
     const std::string& dir = impl.config.recording_dir;
     if (dir.empty()) return;
-    const std::string name = call_file_stem(call_id_of(impl, s), s.id, s.opened_unix_s) + ".svg";
+    const std::string name = recording::file_stem(call_id_of(impl, s), s.opened_unix_s) + ".svg";
     agent::CallTimeline timeline = agent::call_timeline(*s.call, s.opened_us, now);
     if (timeline.title.empty()) timeline.title = call_id_of(impl, s);
     if (auto st = write_call_file(dir, name, agent::render_timeline_svg(timeline)); !st)
@@ -257,6 +293,7 @@ void write_timeline(Server::Impl& impl, const Session& s, std::int64_t now) {
 void on_closed(Server::Impl& impl, Session* s) {
     const std::int64_t now = Server::Impl::now_us();
     if (!s->call->ended()) s->call->on_closed(s->close_now ? "shutdown" : "close", now);
+    service_recording(impl, *s, now);
     log_finished_turns(impl, *s);
     sync_stats(impl, *s);
     const agent::CallStats& st = s->call->stats();
@@ -298,6 +335,7 @@ void service_session(Server::Impl& impl, Session& s, std::int64_t now) {
     log_finished_turns(impl, s);
     sync_stats(impl, s);
     control_call(impl, s, now);
+    service_recording(impl, s, now);
     if (s.outbox.size() > kMaxOutboxMessages && !s.close_now) {
         LogLine(impl.logger, LogLevel::warn, "peer_not_reading")
             .unum("stream", s.id)

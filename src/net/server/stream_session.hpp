@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "net/server/call_control.hpp"
+#include "net/server/call_recording.hpp"
 #include "net/server/server_impl.hpp"
 #include "ringoverbot/agent.hpp"
 
@@ -20,6 +21,7 @@ struct Session {
     StreamId id = 0;
     lws* wsi = nullptr;
     std::unique_ptr<agent::Call> call;
+    std::shared_ptr<CallRecording> recording;  // the Call's audio tap, with recording_dir
     std::int64_t opened_us = 0;
     std::int64_t opened_unix_s = 0;  // names the call's files (recording_dir)
     std::string peer;                // "IP" of the media server
