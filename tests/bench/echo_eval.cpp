@@ -154,19 +154,22 @@ std::vector<std::int16_t> caller_voice(std::size_t n, double dbfs) {
 }
 
 struct PathResult {
-    double erle = 0, erle_double = 0, near_kept = 0;
+    double erle = 0, erle_after = 0, near_kept = 0;
 };
 
-// Runs one canceller over one path: the bot talks for the whole run; in the double-talk half
-// the caller talks from 4 s on as well.
+// Runs one canceller over one path: the bot talks for the whole run. Alone: ERLE after 4 s.
+// With double talk the caller talks from 4 s to 10 s: how much of their speech comes through
+// (the line's energy where they talk, over their own), and the ERLE once they stop (10 s on:
+// whether the filter kept what it had learned).
 PathResult run_path(Canceller& c, const std::vector<std::int16_t>& bot,
                     const std::vector<std::int16_t>& caller, const rob_test::EchoPath& path,
                     bool double_talk) {
-    const std::size_t n = bot.size(), from = kRate * 4;
+    const std::size_t n = bot.size(), from = kRate * 4,
+                      until = std::min(n, std::size_t{kRate} * 10);
     std::vector<std::int16_t> near(n, 0);
     if (double_talk)
         std::copy(caller.begin() + static_cast<std::ptrdiff_t>(from),
-                  caller.begin() + static_cast<std::ptrdiff_t>(n),
+                  caller.begin() + static_cast<std::ptrdiff_t>(until),
                   near.begin() + static_cast<std::ptrdiff_t>(from));
     const auto echo = path.echo_of(bot);
     auto line = path.line(echo, near);
@@ -178,14 +181,14 @@ PathResult run_path(Canceller& c, const std::vector<std::int16_t>& bot,
     PathResult r;
     r.erle = rob_test::erle_db(echo, line, near, from, n);
     if (double_talk) {
-        // The caller's speech energy in the output vs in the input, on the frames where they talk.
         double in = 0, out = 0;
-        for (std::size_t i = from; i < n; ++i) {
+        for (std::size_t i = from; i < until; ++i) {
             if (std::abs(near[i]) < 300) continue;
             in += double(near[i]) * near[i];
             out += double(line[i]) * line[i];  // what is left there, echo residue included
         }
         r.near_kept = 10 * std::log10((out + 1) / (in + 1));
+        r.erle_after = rob_test::erle_db(echo, line, near, until, n);
     }
     return r;
 }
@@ -198,8 +201,8 @@ void erle_table(const std::vector<std::int16_t>& bot_voice, double seconds, bool
         "\nERLE on synthetic echo paths (8 kHz, the bot's flite voice at about -20 dBFS, "
         "%.0f s, measured after 4 s)\n",
         seconds);
-    std::printf("%-18s %6s %6s %14s %14s %14s\n", "canceller", "RL dB", "delay", "ERLE alone",
-                "ERLE dbl-talk", "caller kept");
+    std::printf("%-18s %6s %6s %14s %18s %18s\n", "canceller", "RL dB", "delay", "ERLE alone",
+                "caller kept (dbl)", "ERLE after dbl");
     const std::vector<std::uint32_t> delays =
         quick ? std::vector<std::uint32_t>{100} : std::vector<std::uint32_t>{50, 100, 200, 300};
     for (double rl : {6.0, 12.0}) {
@@ -211,8 +214,8 @@ void erle_table(const std::vector<std::int16_t>& bot_voice, double seconds, bool
                 auto dbl = std::move(cancellers()[k]);
                 const PathResult a = run_path(*single, bot, caller, path, false);
                 const PathResult b = run_path(*dbl, bot, caller, path, true);
-                std::printf("%-18s %6.0f %4u ms %11.1f dB %11.1f dB %11.1f dB\n", single->name(),
-                            rl, d, a.erle, b.erle, b.near_kept);
+                std::printf("%-18s %6.0f %4u ms %11.1f dB %15.1f dB %15.1f dB\n", single->name(),
+                            rl, d, a.erle, b.near_kept, b.erle_after);
             }
             if (quick) break;
         }
