@@ -158,6 +158,9 @@ int read_call_config(const rob_call_params* in, agent::CallConfig& c) {
     c.misunderstood_say = text_or_empty(p.misunderstood_say);
     c.misunderstood_transfer = text_or_empty(p.misunderstood_transfer);
     c.complete_phrase_silence_ms = p.complete_phrase_silence_ms;
+    c.echo_cancellation = p.echo_cancellation != 0;
+    c.echo_tail_ms = p.echo_tail_ms;
+    c.noise_suppression = p.noise_suppression != 0;
     return ROB_OK;
 }
 
@@ -202,6 +205,9 @@ ROB_API void rob_call_params_init(rob_call_params* p, size_t size) {
     full.misunderstood_say = d.misunderstood_say.c_str();
     full.misunderstood_transfer = d.misunderstood_transfer.c_str();
     full.complete_phrase_silence_ms = d.complete_phrase_silence_ms;
+    full.echo_cancellation = d.echo_cancellation ? 1 : 0;
+    full.echo_tail_ms = d.echo_tail_ms;
+    full.noise_suppression = d.noise_suppression ? 1 : 0;
     std::memcpy(p, &full, n);
 }
 
@@ -366,6 +372,7 @@ ROB_API int rob_call_stats(const rob_call* c, rob_call_counters* out) {
     k.confirmed = s.confirmed;
     k.cancelled_actions = s.cancelled_actions;
     k.misunderstood_offers = s.misunderstood_offers;
+    k.echo_cancelled_frames = s.echo_cancelled_frames;
     copy_out(k, out);
     return ROB_OK;
 }

@@ -1054,6 +1054,14 @@ typedef struct rob_call_params {
     /* When the words so far complete an expected phrase (or the STT closes the utterance), the
      * turn ends after this much silence instead of endpoint_silence_ms. Default 250. */
     uint32_t complete_phrase_silence_ms;
+    /* Echo cancellation (speexdsp's adaptive filter; reference: what the caller heard by the
+     * playout clock) in front of the VAD, barge-in detection and STT; the echo gate stays
+     * behind it. Runs only while the bot has played within echo_tail_ms (20..2000, the
+     * longest echo delay plus decay). Defaults 1 and 400. noise_suppression: speexdsp's
+     * denoiser on every caller frame, default 0. */
+    int32_t echo_cancellation;
+    uint32_t echo_tail_ms;
+    int32_t noise_suppression;
 } rob_call_params;
 
 ROB_API void rob_call_params_init(rob_call_params *p, size_t size);
@@ -1135,6 +1143,8 @@ typedef struct rob_call_counters {
     /* Turns gated to the fallback (misheard); confirmations asked, confirmed (acted) and
      * cancelled; offers made after max_misunderstandings misunderstood turns in a row. */
     uint64_t misheard, confirmations, confirmed, cancelled_actions, misunderstood_offers;
+    /* 20 ms caller frames the echo canceller ran on. */
+    uint64_t echo_cancelled_frames;
 } rob_call_counters;
 /* Fills *out (whose struct_size the caller sets). Owner thread. */
 ROB_API int rob_call_stats(const rob_call *c, rob_call_counters *out);

@@ -6,6 +6,7 @@
 // With --load N it is the load generator instead (call/load_command.hpp).
 #include <sys/resource.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -143,6 +144,9 @@ int main(int argc, char** argv) {
     setup.timeout_ms = options.timeout_s * 1000;
     setup.from_number = options.from_number;
     setup.to_number = options.to_number;
+    if (options.echo_db) setup.echo_gain = std::pow(10.0, -*options.echo_db / 20.0);
+    setup.echo_delay_ms = options.echo_delay_ms;
+    if (options.noise_dbfs) setup.noise_rms = 32767.0 * std::pow(10.0, *options.noise_dbfs / 20.0);
 
     std::vector<std::unique_ptr<SimulatedCall>> calls;
     const std::uint64_t base = call_id_base();

@@ -232,6 +232,12 @@ Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
                 s = read_string(v, path, c.misunderstood_transfer);
             else if (k == "complete_phrase_silence_ms")
                 s = read_uint(v, path, c.complete_phrase_silence_ms, 50, 10000);
+            else if (k == "echo_cancellation")
+                s = read_bool(v, path, c.echo_cancellation);
+            else if (k == "echo_tail_ms")
+                s = read_uint(v, path, c.echo_tail_ms, 20, 2000);
+            else if (k == "noise_suppression")
+                s = read_bool(v, path, c.noise_suppression);
             else
                 return bad("config " + path + ": unknown key");
             return s;

@@ -1,6 +1,7 @@
 #include "call/options.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -15,6 +16,7 @@ constexpr const char* kUsage =
     "usage: ringoverbot-call [--url ws://127.0.0.1:8765/ws] [--say TEXT]... [--wav FILE]...\n"
     "                        [--calls N] [--inbound l16|json] [--rate 8000|16000] [--barge-in]\n"
     "                        [--out FILE.wav] [--timeline FILE.svg] [--json]\n"
+    "                        [--echo-db DB [--echo-delay-ms MS]] [--noise-dbfs DB]\n"
     "A simulated Ringover media server and caller: opens the streamer socket, sends call_start,\n"
     "then the caller's audio in real time (20 ms frames); plays the bot's streamAudio on its own\n"
     "clock, honours break, records play/digits/transfer, and prints one row per turn.\n"
@@ -30,6 +32,11 @@ constexpr const char* kUsage =
     "  --barge-in           every line after the first starts while the bot is still answering\n"
     "  --barge-in-ms MS     how far into the bot's reply the caller barges in (default 1000)\n"
     "  --pause-ms MS        bot silence that ends a reply before the next line (default 800)\n"
+    "  --echo-db DB         a speakerphone: the bot's played audio comes back into the caller's\n"
+    "                       line DB quieter (the echo return loss, 0..60)\n"
+    "  --echo-delay-ms MS   that echo's delay after the bot's audio played (20..1000, default "
+    "100)\n"
+    "  --noise-dbfs DB      white line noise under the caller's audio at DB dBFS (-100..0)\n"
     "  --out FILE.wav       stereo WAV of the (first) call: caller left, bot right\n"
     "  --timeline FILE.svg  SVG timeline of the (first) call: both lanes' audio, each turn's\n"
     "                       words and latency, barge-ins and actions\n"
@@ -48,6 +55,11 @@ constexpr const char* kUsage =
 bool parse_u32(std::string_view s, std::uint32_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc{} && p == s.data() + s.size();
+}
+
+bool parse_double(std::string_view s, double& out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc{} && p == s.data() + s.size() && std::isfinite(out);
 }
 
 ParseOutcome fail(const std::string& message) {
@@ -143,6 +155,20 @@ ParseOutcome parse_options(int argc, char** argv) {
             if (!number(o.barge_in_ms, 0, 60000)) return range(0, 60000);
         } else if (flag == "--pause-ms") {
             if (!number(o.pause_ms, 100, 60000)) return range(100, 60000);
+        } else if (flag == "--echo-db") {
+            double db = 0;
+            if (!parse_double(value, db) || db < 0 || db > 60)
+                return fail("--echo-db must be a number of dB from 0 to 60, not '" +
+                            std::string(value) + "'");
+            o.echo_db = db;
+        } else if (flag == "--echo-delay-ms") {
+            if (!number(o.echo_delay_ms, 20, 1000)) return range(20, 1000);
+        } else if (flag == "--noise-dbfs") {
+            double db = 0;
+            if (!parse_double(value, db) || db < -100 || db > 0)
+                return fail("--noise-dbfs must be a level from -100 to 0 dBFS, not '" +
+                            std::string(value) + "'");
+            o.noise_dbfs = db;
         } else if (flag == "--out") {
             o.out_wav = value;
         } else if (flag == "--timeline") {

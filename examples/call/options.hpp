@@ -33,6 +33,11 @@ struct Options {
     bool barge_in = false;
     std::uint32_t barge_in_ms = 1000;  // into the bot's reply when the caller talks over it
     std::uint32_t pause_ms = 800;      // of bot silence that ends its reply, before the next line
+    // A speakerphone: the bot's played audio comes back into the caller's line `echo_db`
+    // quieter (the return loss), `echo_delay_ms` after it played; line noise at `noise_dbfs`.
+    std::optional<double> echo_db;
+    std::uint32_t echo_delay_ms = 100;
+    std::optional<double> noise_dbfs;
     std::string out_wav;
     std::string timeline_svg;  // written for the first call, when not empty
     bool json = false;

@@ -1,6 +1,7 @@
 #include "call/simulated_call.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "call/base64.hpp"
 #include "call/json_writer.hpp"
@@ -15,7 +16,10 @@ std::int64_t TurnRecord::latency_us(std::int64_t call_start_us) const {
 
 SimulatedCall::SimulatedCall(std::size_t index, std::uint64_t call_id, const CallSetup& setup,
                              const std::vector<CallerLine>& lines)
-    : setup_(setup), lines_(lines), frame_samples_(setup.rate_hz / 50) {
+    : setup_(setup),
+      lines_(lines),
+      frame_samples_(setup.rate_hz / 50),
+      noise_seed_(static_cast<std::uint32_t>(index) * 2654435761u + 17) {
     rec_.index = index;
     rec_.call_id = std::to_string(call_id);
     rec_.turns.resize(lines.size() + 1);
@@ -26,6 +30,26 @@ SimulatedCall::SimulatedCall(std::size_t index, std::uint64_t call_id, const Cal
     caller_frame_.resize(frame_samples_);
     bot_frame_.resize(frame_samples_);
     heard_frame_.resize(frame_samples_);
+    // At least one frame of delay: the echo of this tick's playout is in a later frame.
+    echo_line_.assign(std::max<std::size_t>(std::size_t{setup.rate_hz} * setup.echo_delay_ms / 1000,
+                                            frame_samples_),
+                      0);
+}
+
+// The speakerphone: the bot's audio played echo_delay_ms ago comes back attenuated, over the
+// caller's voice, with the line's noise under both.
+void SimulatedCall::add_line_effects(std::span<std::int16_t> frame) {
+    for (std::size_t i = 0; i < frame.size(); ++i) {
+        double v = frame[i] + setup_.echo_gain * echo_line_[i];
+        if (setup_.noise_rms > 0) {
+            noise_seed_ = noise_seed_ * 1664525u + 1013904223u;
+            const double u = static_cast<double>(noise_seed_ >> 8) / 16777216.0 * 2.0 - 1.0;
+            v += setup_.noise_rms * std::sqrt(3.0) * u;  // uniform noise of that RMS
+        }
+        frame[i] = static_cast<std::int16_t>(std::clamp(std::round(v), -32768.0, 32767.0));
+    }
+    echo_line_.erase(echo_line_.begin(),
+                     echo_line_.begin() + static_cast<std::ptrdiff_t>(frame.size()));
 }
 
 void SimulatedCall::connecting(std::int64_t now_us) {
@@ -176,9 +200,11 @@ void SimulatedCall::tick(std::int64_t t) {
             awaiting_since_us_ = t + frame_us_;
         }
     }
+    add_line_effects(caller_frame_);
     if (phase_ != Phase::closing && phase_ != Phase::done)
         push_audio_frame(caller_frame_, line_start, line_end);
     const std::size_t played = play_tick(bot_frame_, t);
+    echo_line_.insert(echo_line_.end(), bot_frame_.begin(), bot_frame_.end());
     if (line_start >= 0 || phase_ == Phase::speaking || line_end >= 0) {
         // The bot's audio heard while the caller says line `k` (recorded in turn k + 1).
         const std::size_t k = line_end >= 0 ? next_line_ - 1 : next_line_;

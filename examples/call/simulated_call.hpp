@@ -42,6 +42,10 @@ struct CallSetup {
     std::string from_number, to_number;
     bool record_stereo = false;    // keep both channels for a WAV
     bool record_timeline = false;  // keep both channels' envelopes for a timeline
+    // A speakerphone (Options): the echo's gain (0 = none) and delay; line noise RMS (0 = none).
+    double echo_gain = 0;
+    std::uint32_t echo_delay_ms = 100;
+    double noise_rms = 0;
 };
 
 struct CommandRecord {
@@ -173,6 +177,9 @@ class SimulatedCall {
     std::vector<std::string> spare_;  // recycled message buffers
     std::vector<std::int16_t> caller_frame_, bot_frame_, heard_frame_;
     std::vector<std::uint8_t> frame_bytes_;
+    std::deque<std::int16_t> echo_line_;  // played bot audio on its way back (the delay)
+    std::uint32_t noise_seed_;
+    void add_line_effects(std::span<std::int16_t> frame);
 };
 
 }  // namespace ringoverbot::callsim

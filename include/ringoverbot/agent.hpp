@@ -98,6 +98,17 @@ struct CallConfig {
     // ends after this much silence instead of `endpoint_silence_ms` (positive; the shorter of
     // the two applies).
     std::uint32_t complete_phrase_silence_ms = 250;
+
+    // Echo cancellation: an adaptive filter (speexdsp's) takes the bot's own voice out of the
+    // caller's line, with what the caller heard (by the playout clock) as its reference. The
+    // VAD, barge-in detection and the STT hear the cancelled line; the echo gate above
+    // (echo_return_loss_db) stays as a second line. It runs only while the bot has played
+    // within the last `echo_tail_ms` (the longest echo delay plus decay it covers, 20..2000):
+    // a call where the bot is silent costs nothing.
+    bool echo_cancellation = true;
+    std::uint32_t echo_tail_ms = 400;
+    // speexdsp's noise suppressor on every caller frame, before the VAD and the STT.
+    bool noise_suppression = false;
 };
 
 // The providers of a call. stt, llm and tts are required; fallback_tts (a cached local voice)
@@ -143,6 +154,8 @@ struct CallStats {
     // offers made after max_misunderstandings.
     std::uint64_t misheard = 0, confirmations = 0, confirmed = 0, cancelled_actions = 0;
     std::uint64_t misunderstood_offers = 0;
+    // 20 ms caller frames the echo canceller ran on (the bot was playing, or had within the tail).
+    std::uint64_t echo_cancelled_frames = 0;
 };
 
 enum class OutputKind : int {

@@ -75,6 +75,7 @@
 
 #include "agent/caller_audio.hpp"
 #include "agent/confirmation_words.hpp"
+#include "agent/echo_canceller.hpp"
 #include "agent/echo_reference.hpp"
 #include "agent/pacer.hpp"
 #include "agent/playout_clock.hpp"
@@ -156,6 +157,8 @@ Status validate(const CallConfig& c, const Providers& p) {
             "confirm_end_prompt, confirm_transfer_prompt: required unless action_confidence is 0");
     if (c.complete_phrase_silence_ms == 0)
         return Status(Errc::invalid_argument, "complete_phrase_silence_ms must be positive");
+    if (c.echo_tail_ms < 20 || c.echo_tail_ms > 2000)
+        return Status(Errc::invalid_argument, "echo_tail_ms: 20..2000");
     return {};
 }
 
@@ -285,6 +288,7 @@ struct Call::Impl {
     Pacer pacer;
     PlayoutClock clock{8000};
     std::optional<EchoReference> echo;
+    std::unique_ptr<EchoCanceller> aec;  // when cfg.echo_cancellation (or noise suppression)
     std::optional<CallerAudio> caller;
     ReplyAudio reply_audio;
     std::optional<audio::Resampler> tts_resampler;
@@ -375,6 +379,7 @@ struct Call::Impl {
         stt_encoding =
             stt_rate == native ? line_encoding(format.encoding) : providers::LineEncoding::l16;
         caller.emplace(stt_rate);
+        start_echo_canceller(native);
         open_stt(now);
         if (!cfg.greeting.empty()) {
             TurnMetrics t;
@@ -385,6 +390,21 @@ struct Call::Impl {
             queue_speech(cfg.greeting);
             advance_tts(now);
         }
+    }
+
+    // The canceller sits in front of the VAD and the STT; the echo gate stays behind it. A
+    // line rate it cannot take leaves the call without it (counted nowhere: the gate still holds).
+    void start_echo_canceller(std::uint32_t line_rate) {
+        if (!cfg.echo_cancellation && !cfg.noise_suppression) return;
+        auto r = EchoCanceller::create({.line_rate_hz = line_rate,
+                                        .reference_rate_hz = out_rate,
+                                        .tail_ms = cfg.echo_tail_ms,
+                                        .max_queued_ms = cfg.max_lead_ms + cfg.chunk_ms,
+                                        .noise_suppression = cfg.noise_suppression,
+                                        .cancel_echo = cfg.echo_cancellation});
+        if (!r) return;
+        aec = std::move(r.value());
+        caller->use_echo_canceller(aec.get());
     }
 
     std::size_t push_turn(TurnMetrics t) {
@@ -458,12 +478,15 @@ struct Call::Impl {
     void on_audio(const streamer::InboundEvent& ev, std::int64_t now) {
         caller_envelope.add(ev.samples, ev.format.sample_rate_hz * ev.format.channels, now);
         if (tap) tap->caller_audio(ev.samples, ev.format, now);
+        if (aec && ev.format.channels > 0)
+            aec->on_caller_audio(now, ev.samples.size() / ev.format.channels);
         if (!caller->push(ev.samples, ev.format)) {
             ++stats.protocol_errors;  // a rate the resampler refuses: the frame is dropped
             return;
         }
         if (!stt && now >= stt_retry_at) open_stt(now);
         if (stt) stt->send_audio(caller->stt_samples());
+        if (aec) stats.echo_cancelled_frames = aec->cancelled_frames();
 
         std::span<const std::int16_t> frame;
         while (caller->next_vad_frame(frame)) {
@@ -1122,6 +1145,7 @@ struct Call::Impl {
             if (tap) tap->bot_audio(pcm, out_rate, std::max(now, clock.playout_end_us()));
             echo->on_sent(std::max(now, clock.playout_end_us()), pcm);
             bot_envelope.add(pcm, out_rate, std::max(now, clock.playout_end_us()));
+            if (aec) aec->on_sent(std::max(now, clock.playout_end_us()), pcm);
             clock.on_sent(pcm.size(), now);
             reply_audio.consume(n);
             TurnMetrics& t = turns[reply.turn];
@@ -1239,6 +1263,7 @@ struct Call::Impl {
             echo->on_break(now);
             bot_envelope.cut(now);
             if (tap) tap->bot_cut(now);
+            if (aec) aec->on_break(now);
         }
         if (reply.active) {
             turns[reply.turn].interrupted = true;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/echo_canceller.hpp"
+
 namespace ringoverbot::agent {
 
 Status CallerAudio::ensure_rate(std::uint32_t in_rate) {
@@ -11,6 +13,7 @@ Status CallerAudio::ensure_rate(std::uint32_t in_rate) {
     to_stt_.reset();
     in_rate_ = 0;
     vad_.clear();  // a new rate starts a new frame grid
+    aec_pending_.clear();
     vad_read_ = 0;
     if (stt_rate_ != in_rate) {
         // speexdsp's VoIP filter: flatter over the phone band than sinc_fastest, for a tenth
@@ -37,6 +40,7 @@ Status CallerAudio::push(std::span<const std::int16_t> interleaved,
                   mono_.begin());
     else
         audio::extract_channel(interleaved, format.channels, 0, mono_);  // caller = left
+    if (aec_ != nullptr && aec_->frame_samples() == frame_samples_) cancel_echo();
 
     if (vad_read_ > 0) {  // forget the frames already handed out (a move, not an allocation)
         vad_.erase(vad_.begin(), vad_.begin() + static_cast<std::ptrdiff_t>(vad_read_));
@@ -48,6 +52,16 @@ Status CallerAudio::push(std::span<const std::int16_t> interleaved,
         if (auto st = to_stt_->process_append(mono_, stt_); !st) return st;
     }
     return {};
+}
+
+void CallerAudio::cancel_echo() {
+    aec_pending_.insert(aec_pending_.end(), mono_.begin(), mono_.end());
+    const std::size_t whole = aec_pending_.size() / frame_samples_ * frame_samples_;
+    for (std::size_t off = 0; off < whole; off += frame_samples_)
+        aec_->process(std::span<std::int16_t>(aec_pending_).subspan(off, frame_samples_));
+    mono_.assign(aec_pending_.begin(), aec_pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+    aec_pending_.erase(aec_pending_.begin(),
+                       aec_pending_.begin() + static_cast<std::ptrdiff_t>(whole));
 }
 
 std::span<const std::int16_t> CallerAudio::stt_samples() const {

@@ -19,6 +19,8 @@
 
 namespace ringoverbot::agent {
 
+class EchoCanceller;
+
 class CallerAudio {
   public:
     static constexpr std::uint32_t kFrameMs = 20;
@@ -36,12 +38,19 @@ class CallerAudio {
     // Pops the next complete 20 ms VAD frame (at the line's rate); valid until the next push().
     bool next_vad_frame(std::span<const std::int16_t>& frame);
 
+    // From now on every frame passes through `aec` (not owned; null: none) before the VAD and
+    // the STT get it. It works on whole 20 ms frames at its own line rate: the audio of a
+    // message then goes on in whole frames (the rest at most 20 ms later); a stream at
+    // another rate is not cancelled.
+    void use_echo_canceller(EchoCanceller* aec) { aec_ = aec; }
+
     std::uint32_t stt_rate_hz() const { return stt_rate_; }
     // Milliseconds of caller audio handed to the VAD so far.
     std::uint64_t vad_ms() const { return vad_ms_; }
 
   private:
     Status ensure_rate(std::uint32_t in_rate);
+    void cancel_echo();
 
     std::uint32_t stt_rate_;
     std::uint32_t in_rate_ = 0;
@@ -53,6 +62,9 @@ class CallerAudio {
     std::size_t vad_read_ = 0;
     std::vector<std::int16_t> stt_;
     std::uint64_t vad_ms_ = 0;
+
+    EchoCanceller* aec_ = nullptr;
+    std::vector<std::int16_t> aec_pending_;  // line audio short of a whole frame
 };
 
 }  // namespace ringoverbot::agent

@@ -237,3 +237,33 @@ def test_a_silent_bot_times_out_and_fails(fake_bot):
     assert r.returncode == 1
     assert call["errors"] == ["no greeting within 500 ms", "no reply to line 1 within 500 ms"]
     assert call["lines_said"] == 1 and call["end"] == "no reply"
+
+
+def test_a_speakerphone_feeds_the_bots_audio_back_into_the_callers_line(fake_bot):
+    async def script(ws, bot):
+        await ws.recv()  # call_start
+        await ws.send(stream_audio(tone(1.0, level=8000)))
+        await bot.receive(ws, 1.6)
+        await ws.close()
+
+    def frames_of(*args):
+        bot = fake_bot(script)
+        run_json("--url", bot.url, *args)
+        return [array("h", m) for _, m in bot.seen[1:] if isinstance(m, bytes)]
+
+    def rms(frame):
+        return math.sqrt(sum(x * x for x in frame) / len(frame))
+
+    quiet = frames_of()
+    assert max(rms(f) for f in quiet) == 0  # no echo, no noise: digital silence
+    echo = frames_of("--echo-db", "6", "--echo-delay-ms", "200")
+    loud = [i for i, f in enumerate(echo) if rms(f) > 1000]
+    # The tone (RMS 5657) comes back 6 dB down (2835) for its second, 200 ms after it played.
+    assert 45 <= len(loud) <= 52, len(loud)
+    assert all(abs(rms(echo[i]) - 2835) < 300 for i in loud[1:-1])
+    noisy = frames_of("--noise-dbfs", "-40")
+    assert all(abs(rms(f) - 327.7) < 60 for f in noisy)  # -40 dBFS of white noise throughout
+    for bad in (("--echo-db", "-3"), ("--echo-db", "x"), ("--echo-delay-ms", "5"),
+                ("--noise-dbfs", "3")):
+        r = run_call(*bad)
+        assert r.returncode == 2 and bad[0] in r.stderr, (bad, r.stderr)

@@ -143,3 +143,37 @@ def test_three_misunderstandings_in_a_row_get_the_dialogs_offer(start_agent):
     transfers = commands(call, "transfer")
     assert transfers and transfers[0]["data"] == offer["transfer"], call
     assert call["end"] == "transferred", call
+
+
+# A speakerphone: the simulator feeds the bot's played audio back into the caller's line, 6 dB
+# down and 120 ms late, louder than the echo gate's 12 dB allows for. The agent's echo canceller
+# takes it out.
+ECHO = ("--echo-db", "6", "--echo-delay-ms", "120", "--noise-dbfs", "-60")
+
+
+def test_a_speakerphone_echo_never_interrupts_the_bot(start_agent):
+    agent = start_agent()
+    r, call = call_json("--url", agent.ws_url, "--say", "what are your opening hours",
+                        "--say", "goodbye", *ECHO)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert commands(call, "break") == [], call
+    assert not any(t["interrupted"] for t in call["turns"]), call
+    turns = caller_turns(agent)
+    assert [t["actions"] for t in turns][-1:] != [[]], agent.log()  # the goodbye was heard
+
+
+@pytest.mark.xfail(strict=True, reason="not yet: the canceller needs about half a second to "
+                   "converge, and with the gate relaxed for this quiet recording the greeting's "
+                   "own echo cuts it before then")
+def test_a_human_barge_in_over_the_speakerphone_echo_still_stops_the_bot(start_agent, tmp_path):
+    # As in the test without echo above: the recording is quieter than the bot's voice, so the
+    # gate is told the line returns little of the bot; the canceller alone holds the echo.
+    agent = start_agent("--config", write_config(tmp_path, echo_return_loss_db=30))
+    r, call = call_json("--url", agent.ws_url, "--say", "what are your opening hours",
+                        "--wav", sound("queue-thereare.wav"), "--barge-in", *ECHO)
+    assert r.returncode == 0, r.stderr + r.stdout
+    hours, interruption = call["turns"][1], call["turns"][2]
+    assert interruption["barged_in"], call
+    assert hours["interrupted"], hours
+    assert len(commands(call, "break")) == 1, call  # the caller's, not the echo's
+    assert not call["turns"][0]["interrupted"], call  # the greeting played whole

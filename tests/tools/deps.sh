@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake g++ make pkg-config
   libwebsockets-dev libmbedtls-dev libsimdjson-dev libopus-dev libopusenc-dev libsamplerate0-dev libspeexdsp-dev libhiredis-dev doctest-dev
-  libbenchmark-dev clang libclang-rt-14-dev
+  libbenchmark-dev clang libclang-rt-14-dev libwebrtc-audio-processing-dev
   libpocketsphinx-dev pocketsphinx-en-us flite1-dev flite
   pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en
   python3 python3-pytest python3-websockets sox redis-server opus-tools

@@ -99,6 +99,7 @@ TEST_CASE("agent: the bot's own echo does not interrupt it, the caller does") {
     SUBCASE("the same echo with the gate assuming 40 dB of loss: the bot interrupts itself") {
         CallConfig cfg = basic_config();
         cfg.echo_return_loss_db = 40.0;
+        cfg.echo_cancellation = false;  // the gate alone
         Sim sim(cfg);
         sim.echo_db = -12.0;
         sim.world->transcripts.push_back("when are you open");
@@ -207,4 +208,45 @@ TEST_CASE("agent: a barge-in's turn reaches the STT from the speech onset, not t
     // ...yet the STT is told where the speech began, within a frame.
     CHECK(sim.world->last_onset_samples >= onset);
     CHECK(sim.world->last_onset_samples <= onset + rate * 20 / 1000);
+}
+
+// A speakerphone: the bot's voice comes back only 6 dB down, 150 ms late, louder than the echo
+// gate (12 dB) was told. The echo canceller takes it out before the VAD hears it.
+TEST_CASE("agent: the bot's echo on a speakerphone never interrupts it with the canceller") {
+    auto make = [](bool cancel, double echo_db) {
+        CallConfig cfg = basic_config();
+        cfg.echo_cancellation = cancel;
+        auto sim = std::make_unique<Sim>(cfg);
+        sim->echo_db = echo_db;
+        sim->echo_delay_ms = 150;
+        return sim;
+    };
+    SUBCASE("6 dB: the greeting and two replies play whole; the caller still barges in") {
+        auto owner = make(true, -6.0);
+        Sim& sim = *owner;
+        for (const char* q : {"when are you open", "and on sunday"}) {
+            const std::size_t idx = ask_and_wait_for_reply(sim, q);
+            REQUIRE(sim.silence_until([&] { return sim.finished.size() > idx; }, 8000));
+            CHECK_FALSE(sim.call->turns().at(idx).interrupted);
+            CHECK(sim.call->turns().at(idx).heard_text == sim.call->turns().at(idx).bot_text);
+        }
+        CHECK(sim.count("break") == 0);
+        CHECK(sim.call->stats().barge_ins == 0);
+        CHECK(sim.call->stats().echo_cancelled_frames > 0);
+        const std::size_t idx = ask_and_wait_for_reply(sim, "what about monday");
+        sim.silence(500);
+        sim.speak(300, -8.0);
+        CHECK(sim.count("break") == 1);
+        CHECK(sim.call->turns().at(idx).interrupted);
+    }
+    SUBCASE("3 dB: the gate alone lets the echo through, the canceller does not") {
+        for (bool cancel : {false, true}) {
+            CAPTURE(cancel);
+            auto sim = make(cancel, -3.0);
+            sim->world->transcripts.push_back("when are you open");
+            sim->silence(4000);
+            CHECK((sim->count("break") >= 1) == !cancel);
+            CHECK((sim->call->stats().echo_cancelled_frames > 0) == cancel);
+        }
+    }
 }

@@ -329,6 +329,9 @@ TEST_CASE("agent: C ABI call params and refusals") {
     REQUIRE(p.misunderstood_transfer != nullptr);
     CHECK(std::string(p.misunderstood_transfer).empty());
     CHECK(p.complete_phrase_silence_ms == 250);
+    CHECK(p.echo_cancellation == 1);
+    CHECK(p.echo_tail_ms == 400);
+    CHECK(p.noise_suppression == 0);
 
     World w;
     Providers prov(w);
@@ -366,6 +369,11 @@ TEST_CASE("agent: C ABI call params and refusals") {
     CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
     CHECK(std::string(rob_last_error_message()).find("chunk_ms") != std::string::npos);
     CHECK(c == nullptr);
+    rob_call_params_init(&p, sizeof p);
+    p.echo_tail_ms = 5000;  // the canceller's tail has bounds too
+    CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(rob_last_error_message()).find("echo_tail_ms") != std::string::npos);
+    rob_call_params_init(&p, sizeof p);
     // Defaults when params is NULL; misuse of a live call is refused, not fatal.
     REQUIRE(rob_call_create(nullptr, &set, &c) == ROB_OK);
     CHECK(rob_call_on_message(c, nullptr, 3, 1, 0) == ROB_ERR_INVALID_ARGUMENT);

@@ -389,6 +389,8 @@ class Sim {
     std::vector<TurnMetrics> finished;
     double echo_db = -120.0;           // the echo of the bot's audio in the caller's channel (dB)
     std::deque<std::int16_t> playing;  // the media server's queue of bot audio
+    std::uint32_t echo_delay_ms = 0;   // the echo comes back this much after it played
+    std::deque<double> echo_line;      // played audio on its way back (echo_delay_ms long)
     std::uint32_t noise_seed = 12345;
 
     // Runs timers up to `t` (poll at every wakeup), then sets now = t.
@@ -461,9 +463,15 @@ class Sim {
             noise_seed = noise_seed * 1664525u + 1013904223u;
             const double u = (static_cast<double>(noise_seed >> 8) / 16777216.0) * 2.0 - 1.0;
             double v = amp * u;
+            double played = 0;
             if (!playing.empty()) {
-                v += echo_gain * playing.front();
+                played = playing.front();
                 playing.pop_front();
+            }
+            echo_line.push_back(played);
+            if (echo_line.size() > std::size_t{rate} * echo_delay_ms / 1000) {
+                v += echo_gain * echo_line.front();
+                echo_line.pop_front();
             }
             pcm[i] = static_cast<std::int16_t>(std::clamp(v, -32768.0, 32767.0));
         }

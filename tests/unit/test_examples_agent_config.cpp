@@ -186,6 +186,16 @@ TEST_CASE("examples: agent confidence gates and misunderstanding settings from t
     CHECK(c.confirm_transfer_prompt == "Shall I put you through?");
     CHECK(c.misunderstood_say == "Let me find you someone.");
     CHECK(c.misunderstood_transfer == "33100000000");
+    CHECK(d->server.call.echo_cancellation == lib.echo_cancellation);
+    CHECK(d->server.call.echo_tail_ms == lib.echo_tail_ms);
+    CHECK(d->server.call.noise_suppression == lib.noise_suppression);
+    f.files["echo.json"] =
+        R"({"call": {"echo_cancellation": false, "echo_tail_ms": 600, "noise_suppression": true}})";
+    auto e = f.parse({"--config", "echo.json"});
+    REQUIRE_MESSAGE(e.ok(), message(e));
+    CHECK_FALSE(e->server.call.echo_cancellation);
+    CHECK(e->server.call.echo_tail_ms == 600);
+    CHECK(e->server.call.noise_suppression);
 
     // Confidences are probabilities; the times and counts have bounds; a confirmation is a
     // question. Each error names its key.
@@ -201,6 +211,8 @@ TEST_CASE("examples: agent confidence gates and misunderstanding settings from t
         {R"({"confirm_end_prompt": "  "})", "$.call.confirm_end_prompt: expected a question"},
         {R"({"confirm_transfer_prompt": 3})", "$.call.confirm_transfer_prompt: expected a string"},
         {R"({"min_confidense": 0.5})", "$.call.min_confidense: unknown key"},
+        {R"({"echo_tail_ms": 10})", "$.call.echo_tail_ms"},
+        {R"({"echo_cancellation": 1})", "$.call.echo_cancellation"},
     };
     for (const auto& [call, expected] : bad) {
         CAPTURE(call);

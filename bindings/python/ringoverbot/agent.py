@@ -83,6 +83,9 @@ class CallParams(ctypes.Structure):
         ("misunderstood_say", c_char_p),
         ("misunderstood_transfer", c_char_p),
         ("complete_phrase_silence_ms", c_uint32),
+        ("echo_cancellation", c_int32),
+        ("echo_tail_ms", c_uint32),
+        ("noise_suppression", c_int32),
     ]
 
     _TEXT = ("greeting", "fallback", "system_prompt", "voice", "confirm_end_prompt",
@@ -149,7 +152,8 @@ class _TurnMetricsC(ctypes.Structure):
 _COUNTERS = ("messages_in", "audio_frames_in", "protocol_errors", "messages_out",
              "audio_messages_out", "audio_bytes_out", "turns", "barge_ins", "dtmf_in",
              "stt_errors", "llm_errors", "tts_errors", "timeouts", "fallbacks", "misheard",
-             "confirmations", "confirmed", "cancelled_actions", "misunderstood_offers")
+             "confirmations", "confirmed", "cancelled_actions", "misunderstood_offers",
+             "echo_cancelled_frames")
 
 
 class _CallCountersC(ctypes.Structure):

@@ -356,6 +356,14 @@ def test_call_settings_and_refusals():
     with pytest.raises(RobError) as e:
         Call(PyStt(), PyLlm(), PyTts(), chunk_ms=5)
     assert e.value.code == -1 and "chunk_ms" in str(e.value)
+    # Echo cancellation and noise suppression: the library's defaults, set and refused.
+    assert (p.echo_cancellation, p.echo_tail_ms, p.noise_suppression) == (1, 400, 0)
+    p.update(echo_cancellation=False, echo_tail_ms=250, noise_suppression=True)
+    assert (p.echo_cancellation, p.echo_tail_ms, p.noise_suppression) == (0, 250, 1)
+    Call(PyStt(), PyLlm(), PyTts(), params=p).close()
+    with pytest.raises(RobError) as e:
+        Call(PyStt(), PyLlm(), PyTts(), echo_tail_ms=10)
+    assert e.value.code == -1 and "echo_tail_ms" in str(e.value)
     with pytest.raises(ValueError):
         Call(PyStt(), None, PyTts())
     with pytest.raises(TypeError):

@@ -136,6 +136,7 @@ void Metrics::add_call_delta(const agent::CallStats& b, const agent::CallStats& 
     add(confirmed, d(b.confirmed, n.confirmed));
     add(cancelled_actions, d(b.cancelled_actions, n.cancelled_actions));
     add(misunderstood_offers, d(b.misunderstood_offers, n.misunderstood_offers));
+    add(echo_cancelled_frames, d(b.echo_cancelled_frames, n.echo_cancelled_frames));
     add(provider_errors[0], d(b.stt_errors, n.stt_errors));
     add(provider_errors[1], d(b.llm_errors, n.llm_errors));
     add(provider_errors[2], d(b.tts_errors, n.tts_errors));
@@ -271,6 +272,10 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
               "Transfers or goodbyes offered after max_misunderstandings misunderstood turns in a "
               "row.",
               get(misunderstood_offers));
+    p.counter("ringoverbot_echo_cancelled_frames_total",
+              "20 ms caller frames the echo canceller ran on (the bot was playing, or had within "
+              "echo_tail_ms).",
+              get(echo_cancelled_frames));
     p.family("ringoverbot_provider_errors_total", "counter", "Provider failures by kind.");
     static constexpr std::string_view kProviders[] = {"stt", "llm", "tts"};
     for (std::size_t i = 0; i < 3; ++i)

@@ -73,6 +73,7 @@ class Metrics {
     // and how they ended, offers after too many misunderstandings.
     Counter misheard{0}, confirmations{0}, confirmed{0}, cancelled_actions{0};
     Counter misunderstood_offers{0};
+    Counter echo_cancelled_frames{0};  // caller frames the echo canceller ran on
     std::array<Counter, 3> provider_errors{};
     std::array<Histogram, kStageCount> stages{};
     // The call directory in Redis (rendered only when it is configured).
