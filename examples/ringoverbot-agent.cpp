@@ -206,9 +206,6 @@ int main(int argc, char** argv) {
     const std::uint32_t rate =
         cfg.call.output_sample_rate_hz != 0 ? cfg.call.output_sample_rate_hz : 8000;
     local_tts->prewarm(phrases, rate);
-    // /health says "starting" (503) until the cache is filled: the first calls a load balancer
-    // sends are then as fast as the later ones.
-    cfg.ready = [local_tts] { return local_tts->prewarmed(); };
 
     // The cloud client, only when a cloud provider is chosen: one lws client loop for all.
     std::shared_ptr<providers::CloudClient> cloud;
@@ -264,6 +261,13 @@ int main(int argc, char** argv) {
         engines.tts = local_tts;
     }
     engines.fallback_tts = local_tts;
+    // The recogniser loads its decoder of the call's phrases and runs it once. /health says
+    // "starting" (503) until that and the TTS cache are done: the first calls a load balancer
+    // sends are then as fast as the later ones.
+    engines.stt->prewarm(agent::stt_phrases(cfg.call));
+    cfg.ready = [local_tts, stt = engines.stt] {
+        return local_tts->prewarmed() && stt->prewarmed();
+    };
 
     auto server = net::Server::create(cfg, engines);
     if (!server) {

@@ -254,4 +254,9 @@ class RINGOVERBOT_API Call {
 // makes every sentence of a fixed reply start at once (the cache keys on the exact text).
 RINGOVERBOT_API std::vector<std::string> reply_sentences(std::string_view reply);
 
+// The phrases a call of `config` opens its STT with (SttOptions::phrases): the expected phrases
+// and, when there are any, the answers to the engine's confirmation questions. A host prewarms
+// its recogniser with them (SttProvider::prewarm) so the first call's decoder is ready.
+RINGOVERBOT_API std::vector<std::string> stt_phrases(const CallConfig& config);
+
 }  // namespace ringoverbot::agent

@@ -61,6 +61,11 @@ struct SttOptions {
     std::string language = "en-US";
     std::vector<std::string> phrases;  // what the caller is expected to say (a grammar or hints)
     std::string call_id;               // for logs
+    // The host calls speech_started_at() before every end_of_turn() that has speech (the call
+    // engine does): a provider that keeps a turn's audio then holds only a preroll between
+    // turns, and a turn's buffer from its start. false: end_of_turn() without a start takes
+    // all the audio since the last turn.
+    bool speech_start_hints = false;
 };
 
 // One per call, for the call's whole life.
@@ -93,6 +98,12 @@ class RINGOVERBOT_API SttProvider {
     virtual std::uint32_t sample_rate_hz() const { return 16000; }
     virtual Result<std::unique_ptr<SttStream>> open(const SttOptions& options,
                                                     std::shared_ptr<SttSink> sink) = 0;
+    // Loads, in the background, what the first call with these phrases would otherwise wait
+    // for (a local recogniser's decoder, run once); prewarmed() tells when every prewarm() so
+    // far has finished. A host holds its readiness (ServerConfig::ready) until then. Providers
+    // with nothing to load keep the defaults. Any thread.
+    virtual void prewarm(const std::vector<std::string>& phrases) { (void)phrases; }
+    virtual bool prewarmed() { return true; }
 };
 
 // ---- language model -------------------------------------------------------------------------

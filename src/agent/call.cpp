@@ -256,14 +256,7 @@ struct Call::Impl {
           pacer(PacerConfig{.chunk_ms = cfg.chunk_ms, .max_lead_ms = cfg.max_lead_ms}),
           reply_audio(cfg.max_queued_audio_bytes / 2) {
         if (!prov.fallback_tts) prov.fallback_tts = prov.tts;
-        stt_phrases = cfg.expected_phrases;
-        // Only a recogniser already told what to expect learns the answers to a confirmation
-        // (an empty list means "anything", and a list of yeses alone would make it a yes/no
-        // grammar).
-        if (!stt_phrases.empty())
-            for (const auto& word : confirmation_phrases())
-                if (std::find(stt_phrases.begin(), stt_phrases.end(), word) == stt_phrases.end())
-                    stt_phrases.push_back(word);
+        stt_phrases = agent::stt_phrases(cfg);  // expected phrases + confirmation answers
         for (const auto& phrase : stt_phrases)
             if (auto w = text::normalize_words(phrase); !w.empty())
                 phrase_words.push_back(std::move(w));
@@ -418,6 +411,7 @@ struct Call::Impl {
         opt.sample_rate_hz = caller->stt_rate_hz();
         opt.line_encoding = stt_encoding;
         opt.phrases = stt_phrases;
+        opt.speech_start_hints = true;  // on_speech_started() comes before every end of turn
         if (decoder_metadata().call_id) opt.call_id = *decoder_metadata().call_id;
         const std::uint64_t id = next_id++;
         auto r = prov.stt->open(opt, std::make_shared<InboxSttSink>(inbox, id));

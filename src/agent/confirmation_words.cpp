@@ -1,10 +1,23 @@
 #include "agent/confirmation_words.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "common/text.hpp"
+#include "ringoverbot/agent.hpp"
 
 namespace ringoverbot::agent {
+
+std::vector<std::string> stt_phrases(const CallConfig& config) {
+    std::vector<std::string> phrases = config.expected_phrases;
+    // Only a recogniser already told what to expect learns the answers to a confirmation (an
+    // empty list means "anything", and a list of yeses alone would make it a yes/no grammar).
+    if (!phrases.empty())
+        for (const auto& word : confirmation_phrases())
+            if (std::find(phrases.begin(), phrases.end(), word) == phrases.end())
+                phrases.push_back(word);
+    return phrases;
+}
 namespace {
 
 constexpr std::array<std::string_view, 12> kYes = {"yes",  "yeah",      "yep",      "yup",

@@ -28,7 +28,7 @@ void ReplyAudio::consume(std::size_t n) {
     // Compact once the consumed prefix is at least half the buffer: amortised O(1) per sample,
     // and a move within the existing capacity.
     if (read_ == buf_.size()) {
-        buf_.clear();
+        std::vector<std::int16_t>().swap(buf_);
         read_ = 0;
     } else if (read_ * 2 >= buf_.size()) {
         buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(read_));
@@ -37,7 +37,7 @@ void ReplyAudio::consume(std::size_t n) {
 }
 
 void ReplyAudio::reset() {
-    buf_.clear();
+    std::vector<std::int16_t>().swap(buf_);
     read_ = 0;
     synthesized_ = 0;
     sent_ = 0;

@@ -1,6 +1,8 @@
 // The synthesized audio of one reply, at the outbound rate, between the TTS and the pacer: a
 // FIFO whose positions count from the reply's first sample. Positions are what actions and the
-// spoken text are anchored to. The buffer is kept from reply to reply (no allocation once warm).
+// spoken text are anchored to. The buffer is given back once the pacer has taken all of it (a
+// call that is not speaking holds none: a greeting's seconds of audio are not kept for the rest
+// of the call); it is allocated again by the next audio, at most once per TTS chunk.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +34,7 @@ class ReplyAudio {
 
     std::uint64_t synthesized() const { return synthesized_; }  // reply samples so far
     std::uint64_t sent() const { return sent_; }                // of which handed to the pacer
+    std::size_t held_bytes() const { return buf_.capacity() * sizeof(std::int16_t); }
     void reset();
 
   private:

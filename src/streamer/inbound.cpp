@@ -196,6 +196,7 @@ const KeySpec* find_key(std::string_view name) {
 }
 
 constexpr int kMaxNesting = 2;  // root -> data -> audio
+constexpr std::size_t kParserDepth = 16;
 
 simdjson::error_code walk_object(ondemand::object obj, Fields& f, int depth);
 
@@ -430,6 +431,13 @@ struct InboundDecoder::Impl {
         // behaviour a function of this message alone (no stale bytes from a longer one).
         std::memset(padded.data() + message.size(), ' ', simdjson::SIMDJSON_PADDING);
         const std::size_t capacity_before = parser.capacity();
+        // The parser's depth buffers are sized at its first allocation and kept by iterate(): the
+        // default (1024 levels) costs every call ~9 kB; the walk reads kMaxNesting levels, and
+        // on demand skips deeper values without these buffers.
+        if (parser.capacity() < message.size()) {
+            // A failure leaves the parser empty: iterate() then allocates and reports it.
+            [[maybe_unused]] const auto e = parser.allocate(message.size(), kParserDepth);
+        }
 
         Fields f;
         bool parsed = false;

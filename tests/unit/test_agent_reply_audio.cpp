@@ -27,3 +27,18 @@ TEST_CASE("agent: reply audio queue keeps positions, compacts, and bounds what w
     CHECK(q.synthesized() == 0);
     CHECK(q.sent() == 0);
 }
+
+TEST_CASE("agent: reply audio gives its buffer back once the pacer has taken it all") {
+    ReplyAudio q(100000);
+    const std::vector<std::int16_t> greeting(32000, 7);  // 4 s at 8 kHz
+    q.append(greeting);
+    CHECK(q.held_bytes() >= greeting.size() * 2);
+    q.consume(30000);
+    CHECK(q.held_bytes() > 0);  // still playing
+    q.consume(2000);
+    CHECK(q.held_bytes() == 0);  // a silent call after its greeting holds nothing
+    CHECK(q.sent() == 32000);
+    q.append(greeting);
+    q.reset();
+    CHECK(q.held_bytes() == 0);
+}

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <future>
 
+#include "providers/local/pocketsphinx_stt.hpp"
 #include "providers/local/scripted_dialog.hpp"
 #include "ringoverbot/audio.hpp"
 #include "ringoverbot/providers.hpp"
@@ -45,7 +46,7 @@ TEST_CASE("providers: pocketsphinx rejects a missing model and bad options") {
     auto stt = make_pocketsphinx_stt({}, pool);
     REQUIRE(stt.ok());
     CHECK((*stt)->name() == "pocketsphinx");
-    CHECK((*stt)->sample_rate_hz() == 16000);
+    CHECK((*stt)->sample_rate_hz() == 0);  // the line's own rate, resampled on the worker
     SttOptions bad;
     bad.sample_rate_hz = 1000;
     CHECK((*stt)->open(bad, std::make_shared<SttRecorder>()).code() == Errc::invalid_argument);
@@ -199,4 +200,43 @@ TEST_CASE("providers: pocketsphinx turn plumbing: empty turns, rates, cancel, de
         REQUIRE(sink->wait_finals(1, 20s));
         CHECK_FALSE(sink->error());
     }
+}
+
+TEST_CASE("providers: pocketsphinx prewarm() loads and runs the call's decoder before it says so") {
+    auto pool = WorkerPool::create(1);
+    auto stt = make_pocketsphinx_stt({}, pool);
+    REQUIRE(stt.ok());
+    const auto phrases = describe_dialog(demo_dialog())->phrases;
+    CHECK((*stt)->prewarmed());  // nothing asked yet
+
+    // The pool's only worker is busy: the prewarm cannot have run.
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    pool->post([released] { released.wait(); });
+    (*stt)->prewarm(phrases);
+    CHECK_FALSE((*stt)->prewarmed());
+    release.set_value();
+    settle(*pool);
+    CHECK((*stt)->prewarmed());
+    auto stats = providers::local::pocketsphinx_decoder_stats(**stt);
+    REQUIRE(stats);
+    CHECK(stats->loaded == 1);
+    CHECK(stats->idle == 1);
+
+    // The first call's turn finds that decoder: nothing more is loaded.
+    auto rec = std::make_shared<SttRecorder>();
+    SttOptions options;
+    options.sample_rate_hz = 8000;
+    options.phrases = phrases;
+    options.speech_start_hints = true;
+    auto stream = (*stt)->open(options, rec);
+    REQUIRE(stream.ok());
+    const std::vector<std::int16_t> quiet(8000 / 2, 0);
+    (*stream)->send_audio(quiet);
+    (*stream)->speech_started();
+    (*stream)->send_audio(quiet);
+    (*stream)->end_of_turn();
+    REQUIRE(rec->wait_finals(1));
+    stats = providers::local::pocketsphinx_decoder_stats(**stt);
+    CHECK(stats->loaded == 1);
 }

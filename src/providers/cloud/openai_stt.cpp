@@ -93,11 +93,12 @@ class TranscriptionHandler final : public net::HttpHandler {
 class OpenAiSttStream final : public SttStream {
   public:
     OpenAiSttStream(const OpenAiSttOptions& options, std::shared_ptr<net::ClientLoop> loop,
-                    net::Url url, std::shared_ptr<SttSink> sink, std::vector<std::string> phrases)
+                    net::Url url, std::shared_ptr<SttSink> sink, std::vector<std::string> phrases,
+                    bool speech_start_hints)
         : options_(options),
           loop_(std::move(loop)),
           url_(std::move(url)),
-          audio_(kRate, options.max_turn_ms, options.preroll_ms),
+          audio_(kRate, options.max_turn_ms, options.preroll_ms, speech_start_hints),
           queue_(std::make_shared<TurnQueue>()) {
         queue_->sink = std::move(sink);
         // Whisper takes a prompt of vocabulary: the phrases the caller is expected to say.
@@ -179,7 +180,7 @@ class OpenAiStt final : public SttProvider {
         if (options.sample_rate_hz != kRate)
             return Error{Errc::invalid_argument, "openai-stt: audio must be 16 kHz"};
         return std::unique_ptr<SttStream>(std::make_unique<OpenAiSttStream>(
-            options_, loop_, url_, std::move(sink), options.phrases));
+            options_, loop_, url_, std::move(sink), options.phrases, options.speech_start_hints));
     }
 
   private:

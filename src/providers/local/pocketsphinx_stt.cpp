@@ -1,10 +1,12 @@
 // pocketsphinx (Debian 0.8+5prealpha, the 16 kHz US-English model) as the local STT.
 //
-// A call's audio is kept in a bounded ring on the loop thread. From the engine's speech start
-// (and a preroll before it) the turn's audio goes, in 80 ms batches, to a per-call serial queue
-// on the worker pool, which decodes it as it arrives on a decoder leased for the turn, sends
-// interims, and the final right after the end of turn; a turn without a speech start is cut
-// from the ring at its end and decoded whole. Decoders of the call's phrase set come from the
+// A call's audio arrives at the line's own rate (sample_rate_hz() is 0) and is kept on the loop
+// thread in TurnAudio: between turns a preroll ring, from the engine's speech start a buffer of
+// the turn. The turn's audio goes, in 80 ms batches, to a per-call serial queue on the worker
+// pool, which resamples it to the model's rate, decodes it as it arrives on a decoder leased for
+// the turn, sends interims, and the final right after the end of turn; a turn without a speech
+// start is cut at its end and decoded whole. Nothing is resampled or queued for silence, and
+// the turn's buffers and resampler are released when it ends. Decoders of the call's phrase set come from the
 // provider's pool (pocketsphinx_decoders.hpp) and are held only during a turn: memory follows
 // the pool's cap (~28 MB a decoder), not the number of calls, and decoders are loaded and freed
 // only on the workers (or with the provider). Rejection and confidence: README.md.
@@ -46,7 +48,7 @@ constexpr std::uint32_t kBatchMs = 80;
 // An interim transcript at most every 100 ms of audio (when the hypothesis changed).
 constexpr std::size_t kInterimSamples = kModelRate / 10;
 constexpr std::size_t kMaxTurnSamples = std::size_t{kModelRate} * kMaxTurnSeconds;
-constexpr std::size_t kSpareBuffers = 8;  // recycled chunk buffers per call
+constexpr std::size_t kSpareBuffers = 8;  // recycled chunk buffers per call, during a turn
 
 // What the loop thread hands the call's decoding job, in call order.
 struct Chunk {
@@ -56,6 +58,12 @@ struct Chunk {
     enum class Kind { start, audio, end, whole, finish } kind = Kind::audio;
     std::vector<std::int16_t> pcm;  // at the call's rate; its capacity is recycled
 };
+
+// Gives a vector's memory back (clear() keeps the capacity).
+template <typename T>
+void release(std::vector<T>& v) {
+    std::vector<T>().swap(v);
+}
 
 // A call's decoding side: the queue of chunks, worked through by one job at a time on the
 // pool, so the transcripts come out in turn order.
@@ -139,7 +147,8 @@ struct CallDecoding {
             }
             chunk.pcm.clear();
             std::lock_guard lock(mutex);
-            if (spare.size() < kSpareBuffers) spare.push_back(std::move(chunk.pcm));
+            if (in_turn && spare.size() < kSpareBuffers) spare.push_back(std::move(chunk.pcm));
+            if (!in_turn) release(spare);  // a call between turns holds no buffers
         }
     }
 
@@ -174,7 +183,11 @@ struct CallDecoding {
                                                                bool last) {
         if (rate == kModelRate) return pcm;
         if (!resampler) {
-            auto r = audio::Resampler::create(rate, kModelRate);
+            // Created for the turn and released with it. speexdsp's VoIP filter is what the
+            // engine's own resampling used when this provider took 16 kHz audio; the chunk
+            // size is a batch (larger chunks go through in pieces).
+            auto r = audio::Resampler::create(rate, kModelRate, 1, audio::ResampleQuality::voip,
+                                              std::size_t{rate} * kBatchMs / 1000);
             if (!r) {
                 sink->on_error(r.error());
                 return std::nullopt;
@@ -278,6 +291,7 @@ struct CallDecoding {
             auto whole = local::decode_whole(lease->get(), buffered, *phrases);
             if (!whole) {
                 lease->discard();
+                release_turn();
                 return sink->on_error(whole.error());
             }
             if (!was_live || whole->confidence > heard.confidence) {
@@ -285,13 +299,20 @@ struct CallDecoding {
                 mean = local::cepstral_mean(lease->get());
             }
         } else if (!lease && load_error) {
-            buffered.clear();
+            release_turn();
             return sink->on_error(*load_error);
         }
-        buffered.clear();
+        release_turn();
         lease.reset();
         if (cancelled.load(std::memory_order_relaxed)) return;
         sink->on_transcript(heard.text, true, heard.confidence);
+    }
+
+    // What only a turn needs, given back when it ends.
+    void release_turn() {
+        release(buffered);
+        release(resampled);
+        resampler.reset();
     }
 
     // Frees the decoder of a turn that never ended (a cancelled call): given back mid-way, it
@@ -307,9 +328,10 @@ struct CallDecoding {
 
 class PocketsphinxStream final : public SttStream {
   public:
-    PocketsphinxStream(std::shared_ptr<CallDecoding> decoding, std::uint32_t preroll_ms)
+    PocketsphinxStream(std::shared_ptr<CallDecoding> decoding, std::uint32_t preroll_ms,
+                       bool speech_start_hints)
         : decoding_(std::move(decoding)),
-          audio_(decoding_->rate, kMaxTurnSeconds * 1000, preroll_ms),
+          audio_(decoding_->rate, kMaxTurnSeconds * 1000, preroll_ms, speech_start_hints),
           batch_(std::size_t{decoding_->rate} * kBatchMs / 1000) {
         // Turn one then finds a decoder of its phrases loaded (unless every slot is lent).
         decoding_->pool->post([decoders = decoding_->decoders, phrases = decoding_->phrases] {
@@ -361,10 +383,30 @@ class PocketsphinxStream final : public SttStream {
     }
 
     std::shared_ptr<CallDecoding> decoding_;
-    TurnAudio audio_;  // the newest kMaxTurnSeconds of the call
+    TurnAudio audio_;  // a preroll between turns; a turn's audio (its newest kMaxTurnSeconds)
     const std::size_t batch_;
     bool live_ = false;  // a turn is decoding as the caller speaks
 };
+
+// Loads a decoder of `phrases` and runs a short utterance through it as a turn would (its
+// first decode allocates the search's lattices and tables), so the first call's turn finds it
+// ready. The decoder goes back to the pool idle.
+void prewarm_decoder(DecoderPool& decoders, const PhraseSet& phrases) {
+    auto lease = decoders.borrow(phrases);
+    if (!lease || !*lease) return;  // a load error is the first turn's to report
+    ps_decoder_t* ps = lease->get();
+    local::set_cepstral_mean(ps, local::CepstralMean{});
+    if (ps_start_utt(ps) < 0) return lease->discard();
+    // 300 ms of faint noise: enough for the search to run through its frames.
+    std::vector<std::int16_t> noise(kModelRate * 3 / 10);
+    std::uint32_t seed = 1;
+    for (auto& s : noise) {
+        seed = seed * 1664525u + 1013904223u;
+        s = static_cast<std::int16_t>(static_cast<std::int32_t>(seed >> 24) - 128);
+    }
+    ps_process_raw(ps, noise.data(), noise.size(), FALSE, FALSE);
+    ps_end_utt(ps);
+}
 
 class PocketsphinxStt final : public SttProvider {
   public:
@@ -373,7 +415,8 @@ class PocketsphinxStt final : public SttProvider {
         : decoders_(std::move(decoders)), preroll_ms_(preroll_ms), pool_(std::move(pool)) {}
 
     std::string_view name() const override { return "pocketsphinx"; }
-    std::uint32_t sample_rate_hz() const override { return kModelRate; }
+    // The line's own rate: the turn's audio is resampled on the worker, silence never.
+    std::uint32_t sample_rate_hz() const override { return 0; }
 
     Result<std::unique_ptr<SttStream>> open(const SttOptions& options,
                                             std::shared_ptr<SttSink> sink) override {
@@ -387,13 +430,25 @@ class PocketsphinxStt final : public SttProvider {
         decoding->phrases = std::make_shared<const std::vector<std::string>>(options.phrases);
         decoding->rate = options.sample_rate_hz;
         return std::unique_ptr<SttStream>(
-            std::make_unique<PocketsphinxStream>(std::move(decoding), preroll_ms_));
+            std::make_unique<PocketsphinxStream>(std::move(decoding), preroll_ms_,
+                                                 options.speech_start_hints));
     }
+
+    void prewarm(const std::vector<std::string>& phrases) override {
+        prewarming_->fetch_add(1);
+        pool_->post([decoders = decoders_, pending = prewarming_,
+                     set = std::make_shared<const std::vector<std::string>>(phrases)] {
+            prewarm_decoder(*decoders, set);
+            pending->fetch_sub(1);
+        });
+    }
+    bool prewarmed() override { return prewarming_->load() == 0; }
 
     local::DecoderPoolStats stats() const { return decoders_->stats(); }
 
   private:
     std::shared_ptr<DecoderPool> decoders_;
+    std::shared_ptr<std::atomic<int>> prewarming_ = std::make_shared<std::atomic<int>>(0);
     const std::uint32_t preroll_ms_;
     std::shared_ptr<WorkerPool> pool_;
 };
