@@ -96,6 +96,31 @@ struct CallConfig {
     // ends after this much silence instead of `endpoint_silence_ms` (positive; the shorter of
     // the two applies).
     std::uint32_t complete_phrase_silence_ms = 250;
+
+    // Reversible barge-in. Caller speech over the bot's audio sends `break` at once (after
+    // barge_in_ms of speech) but keeps the reply. If within `false_interruption_ms` after that
+    // speech ends the STT yields no words, only `backchannel_words`, or fewer than
+    // `min_interruption_words` words, the reply resumes from the start of the word that was cut
+    // and the history is unchanged; otherwise the interruption stands and the history keeps
+    // only what was heard. 0 = every barge-in stands at once.
+    std::uint32_t false_interruption_ms = 1000;
+    std::uint32_t min_interruption_words = 1;
+    // (Matched word by word after normalization: "uh-huh" allows "uh" and "huh".)
+    std::vector<std::string> backchannel_words = {
+        "uh-huh", "mm-hmm", "mhm", "hmm", "yeah", "yes", "okay", "ok", "right", "sure", "uh", "um"};
+
+    // Idle caller: after the bot has finished, `idle_reprompt_ms` of caller silence (0 = never)
+    // makes it say `reprompt`; after `idle_max_reprompts` of them the next silence gets
+    // `idle_goodbye` and the call ends (reason "idle").
+    std::uint32_t idle_reprompt_ms = 8000;
+    std::uint32_t idle_max_reprompts = 2;
+    std::string reprompt = "Are you still there?";
+    std::string idle_goodbye = "I have not heard from you, so I will hang up now. Goodbye.";
+
+    // In-band DTMF: keys detected in the caller's audio (Goertzel, ITU timing and twist) act
+    // like the `dtmf` event; their tones are neither speech nor barge-in. The same key from
+    // both the event and the audio within 500 ms counts once.
+    bool inband_dtmf = true;
 };
 
 // The providers of a call. stt, llm and tts are required; fallback_tts (a cached local voice)
@@ -127,6 +152,8 @@ struct TurnMetrics {
     double confidence = providers::kUnknownConfidence;  // of the final transcript
     bool misheard = false;      // gated (low confidence, or speech without words): the fallback
     bool confirmation = false;  // the reply asks to confirm an end_call or transfer
+    std::uint32_t resumes = 0;  // false interruptions after which the reply went on
+    bool reprompt = false;      // said to an idle caller (reprompt or the idle goodbye)
 };
 
 // audio_bytes_out counts the PCM bytes streamed; turns counts caller turns (not the greeting);
@@ -141,6 +168,11 @@ struct CallStats {
     // offers made after max_misunderstandings.
     std::uint64_t misheard = 0, confirmations = 0, confirmed = 0, cancelled_actions = 0;
     std::uint64_t misunderstood_offers = 0;
+    // Barge-ins that stood, that were taken back (no words, backchannel, too few words), and
+    // replies that went on after one; reprompts said to an idle caller and calls ended idle;
+    // keys detected in the caller's audio (also counted in dtmf_in).
+    std::uint64_t interruptions = 0, false_interruptions = 0, resumes = 0;
+    std::uint64_t reprompts = 0, idle_hangups = 0, dtmf_inband = 0;
 };
 
 enum class OutputKind : int {
