@@ -940,7 +940,7 @@ typedef struct rob_call_params {
     double vad_min_speech_dbfs;  /* never speech below this level; default -50 */
     double echo_return_loss_db;  /* the bot's echo is at least this much quieter; default 12 */
     uint32_t speech_start_ms;    /* speech that opens a turn; default 120 */
-    uint32_t barge_in_ms;        /* speech that interrupts the bot; default 200 */
+    uint32_t barge_in_ms;        /* speech that interrupts the bot; default 120 */
     uint32_t endpoint_silence_ms; /* silence that ends a turn; default 500 */
     uint32_t max_turn_ms;        /* default 15000 */
     int32_t allow_barge_in;      /* default 1 */

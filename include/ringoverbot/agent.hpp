@@ -48,7 +48,10 @@ struct CallConfig {
     double vad_min_speech_dbfs = -50.0;   // never speech below this level
     double echo_return_loss_db = 12.0;    // the bot's echo is at least this much quieter
     std::uint32_t speech_start_ms = 120;  // speech needed to open a turn
-    std::uint32_t barge_in_ms = 200;      // speech needed to interrupt the bot
+    // Speech needed to interrupt the bot: short, because a barge-in is reversible (see
+    // false_interruption_ms) and because the echo gate hides the caller's quieter syllables
+    // while the bot talks (a longer run of speech takes much longer to come).
+    std::uint32_t barge_in_ms = 120;
     std::uint32_t endpoint_silence_ms = 500;
     std::uint32_t max_turn_ms = 15000;
     bool allow_barge_in = true;
