@@ -55,9 +55,12 @@
 // - Speech over audio already sent only pauses the reply (false_interruption_ms > 0): the LLM
 //   and TTS go on, the audio sent but not played stays in ReplyAudio, actions not yet due wait.
 //   The interruption stands (the cut above, at the pause's position) as soon as the caller's
-//   words (finals, or finals plus an interim) make at least min_interruption_words words that
+//   words (finals only: interims come and go, a local decoder's more than most) make at least
+//   min_interruption_words words that
 //   are not all backchannel words (any words when the reply is a confirmation question: "yeah"
-//   answers it), heard at or above min_confidence; or at a key. It is taken back when the final
+//   answers it), heard at or above min_confidence; or at a key; or, with no such usable words,
+//   when the turn's speech lasted misheard_speech_ms (someone talked: the misheard turn's
+//   fallback asks again). It is taken back when the final
 //   that answers the caller's turn does not, or when false_interruption_ms after the turn's end
 //   pass without such words: the reply is played again from the start of the word the break
 //   cut (SpokenText::word_start), the caller's input is dropped (a final still due for it is
@@ -692,9 +695,10 @@ struct Call::Impl {
             if (detector.in_turn()) mark_complete(true, now);
         }
         if (paused) {
-            if (interruption_heard({})) {
+            const bool over = answers_turn && !detector.in_turn();
+            if (interruption_heard() || (over && interruption_stands())) {
                 stand(now);  // then answered below like any turn
-            } else if (answers_turn && !detector.in_turn()) {
+            } else if (over) {
                 resume(now);
                 return;
             } else {
@@ -719,7 +723,6 @@ struct Call::Impl {
     // An interim transcript: never answered, but it tells whether the words so far make one of
     // the expected phrases (then the turn ends after complete_phrase_silence_ms).
     void on_interim(std::string_view text, std::int64_t now) {
-        if (paused && interruption_heard(text)) stand(now);
         if (!detector.in_turn() || phrase_words.empty()) return;
         auto words = text::normalize_words(pending_text);
         for (auto& w : text::normalize_words(text)) words.push_back(std::move(w));
@@ -1410,13 +1413,17 @@ struct Call::Impl {
         });
     }
 
-    // The caller's words so far (plus an interim's) interrupt the paused reply.
-    bool interruption_heard(std::string_view interim) const {
-        if (!trusted(pending_confidence)) return false;
-        if (interim.empty()) return interrupting_words(pending_text);
-        std::string words = pending_text;
-        append_words(words, interim);
-        return interrupting_words(words);
+    // The caller's words so far (their finals) interrupt the paused reply.
+    bool interruption_heard() const {
+        return trusted(pending_confidence) && interrupting_words(pending_text);
+    }
+
+    // The caller's turn is over: usable words decide; without them, speech as long as a
+    // misheard turn's was someone talking (the fallback asks again), shorter was noise.
+    bool interruption_stands() const {
+        if (trusted(pending_confidence) && !text::normalize_words(pending_text).empty())
+            return interrupting_words(pending_text);
+        return cfg.misheard_speech_ms > 0 && pending_speech_ms >= cfg.misheard_speech_ms;
     }
 
     // ---- the idle caller -----------------------------------------------------------------
@@ -1486,7 +1493,7 @@ struct Call::Impl {
         if (reply.active && reply.tts_active && reply.tts_deadline <= now)
             on_tts_failure(now, true);
         if (paused && resume_at <= now) {
-            if (interruption_heard({})) {
+            if (interruption_stands()) {
                 stand(now);
                 maybe_answer(now);
             } else {

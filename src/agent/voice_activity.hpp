@@ -46,7 +46,7 @@ class EnergyVad {
 
 struct TurnConfig {
     std::uint32_t start_ms = 120;       // speech needed to confirm a start
-    std::uint32_t barge_in_ms = 120;    // speech needed to confirm a start while the bot talks
+    std::uint32_t barge_in_ms = 200;    // speech needed to confirm a start while the bot talks
     std::uint32_t silence_ms = 500;     // silence that ends a turn (endpointing)
     std::uint32_t max_turn_ms = 15000;  // a turn is cut here whatever happens
 };
