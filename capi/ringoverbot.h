@@ -987,8 +987,9 @@ typedef struct rob_call_params {
 
     /* Reversible barge-in: speech over the bot's audio sends `break` but keeps the reply; if
      * within false_interruption_ms after that speech ends the STT yields no words, only
-     * backchannel words, or fewer than min_interruption_words words, the reply goes on from the
-     * start of the cut word and the history is unchanged; otherwise the interruption stands
+     * backchannel words, or fewer than min_interruption_words words (no words over at least
+     * misheard_speech_ms of speech stands), the reply goes on from the start of the cut word
+     * and the history is unchanged; otherwise the interruption stands
      * (the history keeps what was heard). false_interruption_ms 0 = every barge-in stands.
      * backchannel_words: comma-separated ("uh-huh, mm-hmm, yeah, ..."; the default points into
      * the library; NULL or "" = none). Defaults 1000, 1. */

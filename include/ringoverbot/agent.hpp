@@ -102,10 +102,12 @@ struct CallConfig {
 
     // Reversible barge-in. Caller speech over the bot's audio sends `break` at once (after
     // barge_in_ms of speech) but keeps the reply. If within `false_interruption_ms` after that
-    // speech ends the STT yields no words, only `backchannel_words`, or fewer than
-    // `min_interruption_words` words, the reply resumes from the start of the word that was cut
-    // and the history is unchanged; otherwise the interruption stands and the history keeps
-    // only what was heard. 0 = every barge-in stands at once.
+    // speech ends the STT's finals give no words, only `backchannel_words`, or fewer than
+    // `min_interruption_words` words (words below min_confidence count as none; no words over
+    // at least misheard_speech_ms of speech is someone talking: that stands), the reply resumes
+    // from the start of the word that was cut and the history is unchanged; otherwise the
+    // interruption stands and the history keeps only what was heard. 0 = every barge-in stands
+    // at once.
     std::uint32_t false_interruption_ms = 1000;
     std::uint32_t min_interruption_words = 1;
     // (Matched word by word after normalization: "uh-huh" allows "uh" and "huh".)

@@ -5,7 +5,7 @@ over the bot ends (the reply resumed, or lost).
 Starts ringoverbot-agent (local engines) on a free port and runs ringoverbot-call several times,
 one after the other. Each call asks for the opening hours and, 1 s into the bot's answer, talks
 over it: either a real line ("transfer me to sales", whose interruption must stand) or, with
---noise, a 400 ms burst of noise at -12 dBFS (a cough: the reply must resume). The caller's channel of the
+--noise, a 300 ms burst of noise at -12 dBFS (a cough: the reply must resume). The caller's channel of the
 simulator's stereo recording (--out) gives the speech onset (the first 20 ms frame above -40
 dBFS from the line's start); the simulator's own clock gives the break's arrival. Prints
 p50/p95/max of onset -> break, and for --noise how much of the bot's reply played after the
@@ -46,7 +46,7 @@ def caller_onset_ms(wav_path, from_ms, threshold_dbfs=-40.0):
     return None
 
 
-def noise_wav(path, rate=8000, ms=400, dbfs=-12.0):
+def noise_wav(path, rate=8000, ms=300, dbfs=-12.0):
     """A burst of white noise (a cough's stand-in: no words in it)."""
     import random
     rnd = random.Random(7)
