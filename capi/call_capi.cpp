@@ -8,8 +8,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/text.hpp"
 #include "guard.hpp"
 #include "handles.hpp"
 #include "ringoverbot.h"
@@ -87,6 +89,30 @@ const agent::CallConfig& call_defaults() {
     return defaults;
 }
 
+// The C ABI's word lists are comma-separated.
+std::vector<std::string> split_list(const char* s) {
+    std::vector<std::string> out;
+    if (s == nullptr) return out;
+    std::string_view rest(s);
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const auto item = ringoverbot::text::trim(rest.substr(0, comma));
+        if (!item.empty()) out.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+const std::string& default_backchannel_list() {
+    static const std::string joined = [] {
+        std::string j;
+        for (const auto& w : call_defaults().backchannel_words) j += (j.empty() ? "" : ", ") + w;
+        return j;
+    }();
+    return joined;
+}
+
 bool is_confidence(double v) {
     return v >= 0.0 && v <= 1.0;
 }  // false for NaN
@@ -161,6 +187,14 @@ int read_call_config(const rob_call_params* in, agent::CallConfig& c) {
     c.echo_cancellation = p.echo_cancellation != 0;
     c.echo_tail_ms = p.echo_tail_ms;
     c.noise_suppression = p.noise_suppression != 0;
+    c.false_interruption_ms = p.false_interruption_ms;
+    c.min_interruption_words = p.min_interruption_words;
+    c.backchannel_words = split_list(p.backchannel_words);
+    c.idle_reprompt_ms = p.idle_reprompt_ms;
+    c.idle_max_reprompts = p.idle_max_reprompts;
+    c.reprompt = text_or_empty(p.reprompt);
+    c.idle_goodbye = text_or_empty(p.idle_goodbye);
+    c.inband_dtmf = p.inband_dtmf != 0;
     return ROB_OK;
 }
 
@@ -208,6 +242,14 @@ ROB_API void rob_call_params_init(rob_call_params* p, size_t size) {
     full.echo_cancellation = d.echo_cancellation ? 1 : 0;
     full.echo_tail_ms = d.echo_tail_ms;
     full.noise_suppression = d.noise_suppression ? 1 : 0;
+    full.false_interruption_ms = d.false_interruption_ms;
+    full.min_interruption_words = d.min_interruption_words;
+    full.backchannel_words = default_backchannel_list().c_str();
+    full.idle_reprompt_ms = d.idle_reprompt_ms;
+    full.idle_max_reprompts = d.idle_max_reprompts;
+    full.reprompt = d.reprompt.c_str();
+    full.idle_goodbye = d.idle_goodbye.c_str();
+    full.inband_dtmf = d.inband_dtmf ? 1 : 0;
     std::memcpy(p, &full, n);
 }
 
@@ -341,6 +383,8 @@ ROB_API int rob_call_next_turn(rob_call* c, rob_turn_metrics* out) {
         m.confidence = t.confidence;
         m.misheard = t.misheard ? 1 : 0;
         m.confirmation = t.confirmation ? 1 : 0;
+        m.resumes = t.resumes;
+        m.reprompt = t.reprompt ? 1 : 0;
         copy_out(m, out);
         return ROB_OK;
     });
@@ -373,6 +417,12 @@ ROB_API int rob_call_stats(const rob_call* c, rob_call_counters* out) {
     k.cancelled_actions = s.cancelled_actions;
     k.misunderstood_offers = s.misunderstood_offers;
     k.echo_cancelled_frames = s.echo_cancelled_frames;
+    k.interruptions = s.interruptions;
+    k.false_interruptions = s.false_interruptions;
+    k.resumes = s.resumes;
+    k.reprompts = s.reprompts;
+    k.idle_hangups = s.idle_hangups;
+    k.dtmf_inband = s.dtmf_inband;
     copy_out(k, out);
     return ROB_OK;
 }

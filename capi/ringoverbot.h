@@ -1010,7 +1010,7 @@ typedef struct rob_call_params {
     double vad_min_speech_dbfs;  /* never speech below this level; default -50 */
     double echo_return_loss_db;  /* the bot's echo is at least this much quieter; default 12 */
     uint32_t speech_start_ms;    /* speech that opens a turn; default 120 */
-    uint32_t barge_in_ms;        /* speech that interrupts the bot; default 200 */
+    uint32_t barge_in_ms;        /* speech that interrupts the bot; default 120 */
     uint32_t endpoint_silence_ms; /* silence that ends a turn; default 500 */
     uint32_t max_turn_ms;        /* default 15000 */
     int32_t allow_barge_in;      /* default 1 */
@@ -1062,6 +1062,29 @@ typedef struct rob_call_params {
     int32_t echo_cancellation;
     uint32_t echo_tail_ms;
     int32_t noise_suppression;
+
+    /* Reversible barge-in: speech over the bot's audio sends `break` but keeps the reply; if
+     * within false_interruption_ms after that speech ends the STT yields no words, only
+     * backchannel words, or fewer than min_interruption_words words (no words over at least
+     * misheard_speech_ms of speech stands), the reply goes on from the start of the cut word
+     * and the history is unchanged; otherwise the interruption stands
+     * (the history keeps what was heard). false_interruption_ms 0 = every barge-in stands.
+     * backchannel_words: comma-separated ("uh-huh, mm-hmm, yeah, ..."; the default points into
+     * the library; NULL or "" = none). Defaults 1000, 1. */
+    uint32_t false_interruption_ms;
+    uint32_t min_interruption_words;
+    const char *backchannel_words;
+    /* Idle caller: idle_reprompt_ms of silence after the bot finished (0 = never; else at
+     * least 1000; default 8000) makes it say `reprompt` (default "Are you still there?");
+     * after idle_max_reprompts (default 2) the next one is idle_goodbye, then the call ends
+     * with the reason "idle". */
+    uint32_t idle_reprompt_ms;
+    uint32_t idle_max_reprompts;
+    const char *reprompt;
+    const char *idle_goodbye;
+    /* Keys detected in the caller's audio act like the dtmf event; their tones are not speech
+     * (default 1). */
+    int32_t inband_dtmf;
 } rob_call_params;
 
 ROB_API void rob_call_params_init(rob_call_params *p, size_t size);
@@ -1129,6 +1152,8 @@ typedef struct rob_turn_metrics {
     double confidence;
     int32_t misheard;     /* gated (low confidence, or speech without words): the fallback */
     int32_t confirmation; /* the reply asks to confirm an end_call or transfer */
+    uint32_t resumes;     /* false interruptions after which the reply went on */
+    int32_t reprompt;     /* said to an idle caller (the reprompt or the idle goodbye) */
 } rob_turn_metrics;
 /* Pops a finished turn into *out (whose struct_size the caller sets): ROB_OK, or ROB_DONE
  * when there is none. Owner thread. */
@@ -1145,6 +1170,11 @@ typedef struct rob_call_counters {
     uint64_t misheard, confirmations, confirmed, cancelled_actions, misunderstood_offers;
     /* 20 ms caller frames the echo canceller ran on. */
     uint64_t echo_cancelled_frames;
+    /* Barge-ins that stood, that were taken back, replies that went on after one; reprompts
+     * said to an idle caller and calls ended idle; keys heard in the caller's audio (also in
+     * dtmf_in). */
+    uint64_t interruptions, false_interruptions, resumes;
+    uint64_t reprompts, idle_hangups, dtmf_inband;
 } rob_call_counters;
 /* Fills *out (whose struct_size the caller sets). Owner thread. */
 ROB_API int rob_call_stats(const rob_call *c, rob_call_counters *out);

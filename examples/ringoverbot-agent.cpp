@@ -153,6 +153,10 @@ int main(int argc, char** argv) {
     if (!summary->confirm_transfer.empty() &&
         cfg.call.confirm_transfer_prompt == defaults.confirm_transfer_prompt)
         cfg.call.confirm_transfer_prompt = summary->confirm_transfer;
+    if (!summary->reprompt.empty() && cfg.call.reprompt == defaults.reprompt)
+        cfg.call.reprompt = summary->reprompt;
+    if (!summary->idle_goodbye.empty() && cfg.call.idle_goodbye == defaults.idle_goodbye)
+        cfg.call.idle_goodbye = summary->idle_goodbye;
     if (summary->has_misunderstood && cfg.call.misunderstood_say == defaults.misunderstood_say &&
         cfg.call.misunderstood_transfer == defaults.misunderstood_transfer) {
         cfg.call.misunderstood_say = summary->misunderstood_say;
@@ -197,9 +201,10 @@ int main(int argc, char** argv) {
     auto local_tts = providers::CachedTts::create(*flite_tts);
     // The fixed phrases start playing at once: synthesise them before the first call, cut the
     // way a call asks for them (the greeting and fallback whole, replies sentence by sentence).
-    std::vector<std::string> phrases{cfg.call.greeting, cfg.call.fallback,
+    std::vector<std::string> phrases{cfg.call.greeting,           cfg.call.fallback,
                                      cfg.call.confirm_end_prompt, cfg.call.confirm_transfer_prompt,
-                                     cfg.call.misunderstood_say};
+                                     cfg.call.misunderstood_say,  cfg.call.reprompt,
+                                     cfg.call.idle_goodbye};
     if (opt.llm == "scripted")
         for (const auto& reply : summary->replies)
             for (auto& piece : agent::reply_sentences(reply)) phrases.push_back(std::move(piece));

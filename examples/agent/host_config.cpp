@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace ringoverbot::agenthost {
 
@@ -53,6 +54,21 @@ Status read_double(value v, const std::string& path, double& out, double lo, dou
         return bad("config " + path + ": expected a number within " + std::to_string(lo) + ".." +
                    std::to_string(hi));
     out = d;
+    return {};
+}
+
+// A list of words: an array of strings.
+Status read_string_list(value v, const std::string& path, std::vector<std::string>& out) {
+    simdjson::ondemand::array arr;
+    if (v.get_array().get(arr)) return bad("config " + path + ": expected an array of strings");
+    std::vector<std::string> items;
+    for (auto item : arr) {
+        std::string_view s;
+        if (item.get_string().get(s))
+            return bad("config " + path + ": expected an array of strings");
+        items.emplace_back(s);
+    }
+    out = std::move(items);
     return {};
 }
 
@@ -238,6 +254,25 @@ Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
                 s = read_uint(v, path, c.echo_tail_ms, 20, 2000);
             else if (k == "noise_suppression")
                 s = read_bool(v, path, c.noise_suppression);
+            // Reversible barge-in, the idle caller, in-band DTMF.
+            else if (k == "false_interruption_ms")
+                s = read_uint(v, path, c.false_interruption_ms, 0, 60000);
+            else if (k == "min_interruption_words")
+                s = read_uint(v, path, c.min_interruption_words, 0, 100);
+            else if (k == "backchannel_words")
+                s = read_string_list(v, path, c.backchannel_words);
+            else if (k == "idle_reprompt_ms") {
+                s = read_uint(v, path, c.idle_reprompt_ms, 0, 3600000);
+                if (s && c.idle_reprompt_ms != 0 && c.idle_reprompt_ms < 1000)
+                    s = bad("config " + path + ": expected 0 (never) or at least 1000");
+            } else if (k == "idle_max_reprompts")
+                s = read_uint(v, path, c.idle_max_reprompts, 0, 100);
+            else if (k == "reprompt")
+                s = read_prompt(v, path, c.reprompt);
+            else if (k == "idle_goodbye")
+                s = read_string(v, path, c.idle_goodbye);
+            else if (k == "inband_dtmf")
+                s = read_bool(v, path, c.inband_dtmf);
             else
                 return bad("config " + path + ": unknown key");
             return s;

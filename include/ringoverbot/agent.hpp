@@ -50,7 +50,10 @@ struct CallConfig {
     double vad_min_speech_dbfs = -50.0;   // never speech below this level
     double echo_return_loss_db = 12.0;    // the bot's echo is at least this much quieter
     std::uint32_t speech_start_ms = 120;  // speech needed to open a turn
-    std::uint32_t barge_in_ms = 200;      // speech needed to interrupt the bot
+    // Speech needed to interrupt the bot: short, because a barge-in is reversible (see
+    // false_interruption_ms) and because the echo gate hides the caller's quieter syllables
+    // while the bot talks (a longer run of speech takes much longer to come).
+    std::uint32_t barge_in_ms = 120;
     std::uint32_t endpoint_silence_ms = 500;
     std::uint32_t max_turn_ms = 15000;
     bool allow_barge_in = true;
@@ -109,6 +112,33 @@ struct CallConfig {
     std::uint32_t echo_tail_ms = 400;
     // speexdsp's noise suppressor on every caller frame, before the VAD and the STT.
     bool noise_suppression = false;
+
+    // Reversible barge-in. Caller speech over the bot's audio sends `break` at once (after
+    // barge_in_ms of speech) but keeps the reply. If within `false_interruption_ms` after that
+    // speech ends the STT's finals give no words, only `backchannel_words`, or fewer than
+    // `min_interruption_words` words (words below min_confidence count as none; no words over
+    // at least misheard_speech_ms of speech is someone talking: that stands), the reply resumes
+    // from the start of the word that was cut and the history is unchanged; otherwise the
+    // interruption stands and the history keeps only what was heard. 0 = every barge-in stands
+    // at once.
+    std::uint32_t false_interruption_ms = 1000;
+    std::uint32_t min_interruption_words = 1;
+    // (Matched word by word after normalization: "uh-huh" allows "uh" and "huh".)
+    std::vector<std::string> backchannel_words = {
+        "uh-huh", "mm-hmm", "mhm", "hmm", "yeah", "yes", "okay", "ok", "right", "sure", "uh", "um"};
+
+    // Idle caller: after the bot has finished, `idle_reprompt_ms` of caller silence (0 = never)
+    // makes it say `reprompt`; after `idle_max_reprompts` of them the next silence gets
+    // `idle_goodbye` and the call ends (reason "idle").
+    std::uint32_t idle_reprompt_ms = 8000;
+    std::uint32_t idle_max_reprompts = 2;
+    std::string reprompt = "Are you still there?";
+    std::string idle_goodbye = "I have not heard from you, so I will hang up now. Goodbye.";
+
+    // In-band DTMF: keys detected in the caller's audio (Goertzel, ITU timing and twist) act
+    // like the `dtmf` event; their tones are neither speech nor barge-in. The same key from
+    // both the event and the audio within 500 ms counts once.
+    bool inband_dtmf = true;
 };
 
 // The providers of a call. stt, llm and tts are required; fallback_tts (a cached local voice)
@@ -140,6 +170,8 @@ struct TurnMetrics {
     double confidence = providers::kUnknownConfidence;  // of the final transcript
     bool misheard = false;      // gated (low confidence, or speech without words): the fallback
     bool confirmation = false;  // the reply asks to confirm an end_call or transfer
+    std::uint32_t resumes = 0;  // false interruptions after which the reply went on
+    bool reprompt = false;      // said to an idle caller (reprompt or the idle goodbye)
 };
 
 // audio_bytes_out counts the PCM bytes streamed; turns counts caller turns (not the greeting);
@@ -156,6 +188,12 @@ struct CallStats {
     std::uint64_t misunderstood_offers = 0;
     // 20 ms caller frames the echo canceller ran on (the bot was playing, or had within the tail).
     std::uint64_t echo_cancelled_frames = 0;
+
+    // Barge-ins that stood, that were taken back (no words, backchannel, too few words), and
+    // replies that went on after one; reprompts said to an idle caller and calls ended idle;
+    // keys detected in the caller's audio (also counted in dtmf_in).
+    std::uint64_t interruptions = 0, false_interruptions = 0, resumes = 0;
+    std::uint64_t reprompts = 0, idle_hangups = 0, dtmf_inband = 0;
 };
 
 enum class OutputKind : int {

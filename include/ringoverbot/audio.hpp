@@ -284,6 +284,9 @@ class RINGOVERBOT_API DtmfDetector {
 
     std::uint32_t rate() const noexcept { return rate_; }
     std::size_t block_size() const noexcept { return block_.size(); }
+    // A key's tones are in the audio now: the last block held one, or a key reported is still
+    // held (its release is not confirmed). Lets a caller tell tones from speech.
+    bool tone_present() const noexcept { return last_block_ != 0 || held_ != 0; }
 
   private:
     DtmfDetector() = default;

@@ -234,6 +234,9 @@ struct DialogSummary {
     std::string confirm_end, confirm_transfer;
     bool has_misunderstood = false;
     std::string misunderstood_say, misunderstood_transfer;
+    // What to say to a caller gone quiet, and the goodbye after the last reprompt (empty: the
+    // call's own).
+    std::string reprompt, idle_goodbye;
 };
 RINGOVERBOT_API Result<DialogSummary> describe_dialog(std::string_view dialog_json);
 

@@ -49,8 +49,34 @@
 //   turn); while the bot talks it is a barge-in like speech (when barge-in is allowed).
 // - Barge-in: confirmed caller speech (TurnDetector's barge_in_ms) or a key while a reply is
 //   generated or played. If audio is playing, `break` is queued in the same on_message() call
-//   that decided; the LLM/TTS requests are cancelled, queued audio and pending actions dropped,
-//   and the history keeps only SpokenText::heard() of the playout clock's position.
+//   that decided. A key, or speech before any of the reply was sent, cuts at once: the LLM/TTS
+//   requests are cancelled, queued audio and pending actions dropped, and the history keeps
+//   only SpokenText::heard() of the playout clock's position.
+// - Speech over audio already sent only pauses the reply (false_interruption_ms > 0): the LLM
+//   and TTS go on, the audio sent but not played stays in ReplyAudio, actions not yet due wait.
+//   The interruption stands (the cut above, at the pause's position) as soon as the caller's
+//   words (finals only: interims come and go, a local decoder's more than most) make at least
+//   min_interruption_words words that
+//   are not all backchannel words (any words when the reply is a confirmation question: "yeah"
+//   answers it), heard at or above min_confidence; or at a key; or, with no such usable words,
+//   when the turn's speech lasted misheard_speech_ms (someone talked: the misheard turn's
+//   fallback asks again). It is taken back when the final
+//   that answers the caller's turn does not, or when false_interruption_ms after the turn's end
+//   pass without such words: the reply is played again from the start of the word the break
+//   cut (SpokenText::word_start), the caller's input is dropped (a final still due for it is
+//   dropped too unless it brings such words: then it waits for the reply like any input), and
+//   neither the history nor the turn records the cut. Nothing is said to a paused reply's
+//   caller in the meantime (no fallback, no misheard turn).
+// - Idle caller: when nothing happens (no reply, nothing playing, no caller turn, no transcript
+//   due, no input waiting) for idle_reprompt_ms, `reprompt` is said as a turn of its own
+//   (TurnMetrics::reprompt, no caller text); after idle_max_reprompts of them, `idle_goodbye`
+//   and an end_call (end reason "idle"). An answered caller turn (words, a key, a misheard turn)
+//   resets the count; a noise turn only restarts the timer. A steady hiss never opens a turn
+//   (the VAD's floor absorbs it), so it keeps no caller from being reprompted.
+// - In-band DTMF: every 20 ms VAD frame also feeds a Goertzel detector (audio::DtmfDetector:
+//   ITU twist, two 12.75 ms blocks to accept a key); a frame holding a tone is not speech for
+//   the turn detector (no turn, no barge-in), and a key detected acts as the `dtmf` event. The
+//   same key from the event and from the audio within kSameKeyUs counts once.
 // - Sentences are synthesized one at a time, in order (synthesis is faster than playout, so this
 //   adds no gap after the first sentence; it keeps audio and text trivially aligned).
 // - Actions take the position of the end of the text before them (the chunker is flushed there)
@@ -104,6 +130,11 @@ constexpr std::uint32_t kProviderEndMinSilenceMs = 150;
 // is assumed to have when a barge-in cuts it (so the words credited as heard are not
 // overstated by a short partial synthesis).
 constexpr std::uint64_t kCharsPerSecond = 14;
+// The sent audio a paused reply keeps beyond what the pacer can have queued: the longest word
+// it may have to repeat.
+constexpr std::uint32_t kResumeMarginMs = 2000;
+// A key reported by both the media server's event and the audio detector is one press.
+constexpr std::int64_t kSameKeyUs = 500000;
 
 std::int64_t ms_to_us(std::uint32_t ms) {
     return std::int64_t{ms} * 1000;
@@ -159,6 +190,14 @@ Status validate(const CallConfig& c, const Providers& p) {
         return Status(Errc::invalid_argument, "complete_phrase_silence_ms must be positive");
     if (c.echo_tail_ms < 20 || c.echo_tail_ms > 2000)
         return Status(Errc::invalid_argument, "echo_tail_ms: 20..2000");
+    if (c.false_interruption_ms > 60000)
+        return Status(Errc::invalid_argument, "false_interruption_ms: 0..60000");
+    if (c.min_interruption_words > 100)
+        return Status(Errc::invalid_argument, "min_interruption_words: 0..100");
+    if (c.idle_reprompt_ms != 0 && c.idle_reprompt_ms < 1000)
+        return Status(Errc::invalid_argument, "idle_reprompt_ms: 0 (never) or at least 1000");
+    if (c.idle_reprompt_ms != 0 && c.idle_max_reprompts > 0 && c.reprompt.empty())
+        return Status(Errc::invalid_argument, "reprompt: required when idle_reprompt_ms is set");
     return {};
 }
 
@@ -182,6 +221,7 @@ struct Reply {
     bool greeting = false;
     bool fallback_phase = false;  // saying the fallback after a failure (no second one)
     bool ending = false;          // an end_call was placed: later LLM output is ignored
+    std::string end_reason;       // the call's end reason when its end_call runs ("": end_call)
     std::size_t turn = 0;
     std::uint64_t start_abs = 0;  // playout-clock position of the reply's first sample
 
@@ -213,6 +253,7 @@ struct Reply {
 
     void reset() {
         active = greeting = fallback_phase = ending = false;
+        end_reason.clear();
         doubtful = holding = false;
         held.clear();
         turn = 0;
@@ -261,6 +302,8 @@ struct Call::Impl {
             if (auto w = text::normalize_words(phrase); !w.empty())
                 phrase_words.push_back(std::move(w));
         fallback_words = text::normalize_words(cfg.fallback);
+        for (const auto& phrase : cfg.backchannel_words)
+            for (auto& w : text::normalize_words(phrase)) backchannel.push_back(std::move(w));
     }
 
     ~Impl() {
@@ -311,9 +354,28 @@ struct Call::Impl {
     std::vector<std::string> stt_phrases;                // expected phrases + confirmation words
     std::vector<std::vector<std::string>> phrase_words;  // the same, normalized
     std::vector<std::string> fallback_words;             // cfg.fallback, normalized
-    bool phrase_complete = false;         // the open turn's words make a complete phrase
-    std::uint32_t misunderstandings = 0;  // misheard or fallback turns in a row
-    std::vector<ReplyItem> confirming;    // the reply held for a yes (empty: none asked)
+    bool phrase_complete = false;          // the open turn's words make a complete phrase
+    std::uint32_t misunderstandings = 0;   // misheard or fallback turns in a row
+    std::vector<ReplyItem> confirming;     // the reply held for a yes (empty: none asked)
+    std::vector<std::string> backchannel;  // cfg.backchannel_words, normalized
+
+    // A barge-in not decided yet (the file comment): the reply is paused.
+    bool paused = false;
+    std::uint64_t paused_at = 0;      // reply samples heard when it paused
+    std::int64_t resume_at = kNever;  // no words by then: the reply goes on
+    bool drop_late_final = false;     // resumed before the turn's final came
+
+    // The idle caller.
+    std::int64_t idle_at = kNever;
+    std::uint32_t reprompts_said = 0;  // since the caller was last answered
+    std::string close_reason;          // of the end_call that set close_at
+
+    // In-band DTMF.
+    std::optional<audio::DtmfDetector> dtmf;
+    std::string inband_keys;
+    char last_key = 0;
+    bool last_key_inband = false;
+    std::int64_t last_key_us = 0;
 
     Reply reply;
     std::deque<Output> outputs;
@@ -366,6 +428,10 @@ struct Call::Impl {
                                                               : 8000;
         clock = PlayoutClock(out_rate);
         echo.emplace(out_rate, cfg.max_lead_ms + cfg.chunk_ms);
+        reply_audio.set_retain(std::size_t{out_rate} *
+                               (cfg.max_lead_ms + cfg.chunk_ms + kResumeMarginMs) / 1000);
+        if (cfg.inband_dtmf)
+            if (auto d = audio::DtmfDetector::create(native)) dtmf.emplace(std::move(d.value()));
         const std::uint32_t stt_rate =
             prov.stt->sample_rate_hz() != 0 ? prov.stt->sample_rate_hz() : native;
         // Audio at the line's own rate may go on in the line's own encoding.
@@ -455,7 +521,7 @@ struct Call::Impl {
                 break;
             case streamer::EventKind::dtmf:
                 ensure_started(decoder.format(), now);
-                on_dtmf(ev.digit, now);
+                on_key(ev.digit, false, now);
                 break;
             case streamer::EventKind::end:
                 end_call(ev.reason.empty() ? std::string("hangup") : ev.reason, now, false);
@@ -484,8 +550,15 @@ struct Call::Impl {
 
         std::span<const std::int16_t> frame;
         while (caller->next_vad_frame(frame)) {
+            bool tone = false;
+            inband_keys.clear();
+            if (dtmf) {
+                dtmf->feed(frame, inband_keys);
+                tone = dtmf->tone_present();
+            }
             const double bot_level = echo->level_at(now);
-            const bool speech = vad.is_speech(frame, CallerAudio::kFrameMs / 1000.0, bot_level);
+            const bool speech =
+                vad.is_speech(frame, CallerAudio::kFrameMs / 1000.0, bot_level) && !tone;
             switch (detector.feed(speech, CallerAudio::kFrameMs, bot_busy(now))) {
                 case TurnEvent::speech_started:
                     on_speech_started(now);
@@ -498,7 +571,24 @@ struct Call::Impl {
                     break;
             }
             if (ended) return;
+            for (const char key : inband_keys) {
+                on_key(key, true, now);
+                if (ended) return;
+            }
         }
+    }
+
+    // A key from the `dtmf` event or from the audio; the same press told both ways counts once.
+    void on_key(char digit, bool inband, std::int64_t now) {
+        if (digit == last_key && inband != last_key_inband && now - last_key_us < kSameKeyUs) {
+            last_key = 0;
+            return;
+        }
+        last_key = digit;
+        last_key_inband = inband;
+        last_key_us = now;
+        if (inband) ++stats.dtmf_inband;
+        on_dtmf(digit, now);
     }
 
     void on_speech_started(std::int64_t now) {
@@ -510,7 +600,7 @@ struct Call::Impl {
             stt->speech_started_at(
                 static_cast<std::uint32_t>(caller->vad_ms() - detector.turn_start_ms()));
         if (close_at != kNever) return;  // the bot is hanging up
-        if (cfg.allow_barge_in && bot_busy(now)) barge_in(now);
+        if (cfg.allow_barge_in && bot_busy(now)) barge_in(now, false);
     }
 
     void on_speech_ended(std::int64_t now) {
@@ -520,6 +610,8 @@ struct Call::Impl {
             pending_speech_ms += detector.last_speech_end_ms() - detector.turn_start_ms();
         phrase_complete = false;
         detector.set_silence_ms(cfg.endpoint_silence_ms);
+        if (paused)
+            resume_at = std::max(now, pending_speech_end) + ms_to_us(cfg.false_interruption_ms);
         if (stt) {
             stt->end_of_turn();
             awaiting_final = true;
@@ -532,7 +624,8 @@ struct Call::Impl {
     void on_dtmf(char digit, std::int64_t now) {
         ++stats.dtmf_in;
         if (close_at != kNever) return;
-        if (cfg.allow_barge_in && bot_busy(now)) barge_in(now);
+        reprompts_said = 0;
+        if (cfg.allow_barge_in && bot_busy(now)) barge_in(now, true);
         std::string text = "[dtmf ";
         text.push_back(digit);
         text.push_back(']');
@@ -610,6 +703,11 @@ struct Call::Impl {
             awaiting_final = false;
             stt_deadline = kNever;
         }
+        // The turn of a taken-back interruption: only real words are kept (for after the reply).
+        if (drop_late_final && answers_turn) {
+            drop_late_final = false;
+            if (!interrupting_words(t) || !trusted(confidence)) return;
+        }
         if (!t.empty()) {
             append_words(pending_text, t);
             pending_stt_final = now;
@@ -621,6 +719,17 @@ struct Call::Impl {
             // The provider closed a segment while the caller's turn is open: the turn may end
             // after the short silence.
             if (detector.in_turn()) mark_complete(true, now);
+        }
+        if (paused) {
+            const bool over = answers_turn && !detector.in_turn();
+            if (interruption_heard() || (over && interruption_stands())) {
+                stand(now);  // then answered below like any turn
+            } else if (over) {
+                resume(now);
+                return;
+            } else {
+                return;  // more of the caller's turn may come
+            }
         }
         // No dead air: speech long enough to be words, but no words heard, gets the fallback;
         // shorter noise (a cough, a click) stays unanswered, except as the answer to a
@@ -680,6 +789,7 @@ struct Call::Impl {
         t.stt_final_us = pending_stt_final;
         t.confidence = pending_key ? providers::kUnknownConfidence : pending_confidence;
         const bool key = pending_key;
+        reprompts_said = 0;
         pending_speech_end = pending_stt_final = -1;
         pending_confidence = providers::kUnknownConfidence;
         pending_key = false;
@@ -742,6 +852,7 @@ struct Call::Impl {
         pending_confidence = providers::kUnknownConfidence;
         pending_key = false;
         t.misheard = true;
+        reprompts_said = 0;
         ++stats.turns;
         ++stats.misheard;
         if (!confirming.empty()) {
@@ -1103,7 +1214,7 @@ struct Call::Impl {
     bool starving(std::int64_t now) const { return clock.queued_us(now) <= ms_to_us(cfg.chunk_ms); }
 
     void pump(std::int64_t now) {
-        if (!reply.active) return;
+        if (!reply.active || paused) return;
         const std::size_t chunk = pacer.chunk_samples(out_rate);
         const std::size_t min_chunk = streamer::samples_per_chunk(out_rate, streamer::kMinChunkMs);
         bool sent_any = false;
@@ -1152,6 +1263,7 @@ struct Call::Impl {
 
     // An action whose preceding audio is all sent is due when that audio has played.
     void arm_actions(std::int64_t now) {
+        if (paused) return;  // their audio may be played again
         for (auto& a : reply.actions) {
             if (a.armed || a.position > reply_audio.sent()) continue;
             a.armed = true;
@@ -1189,6 +1301,7 @@ struct Call::Impl {
                 t.actions.push_back(action);
                 keep_ran(action);
                 close_at = now + ms_to_us(cfg.hangup_grace_ms);
+                close_reason = reply.end_reason.empty() ? "end_call" : reply.end_reason;
                 return;
         }
         if (!msg) {
@@ -1214,7 +1327,7 @@ struct Call::Impl {
     }
 
     void finish_reply_if_played(std::int64_t now) {
-        if (!reply.active || !reply_settled() || clock.playout_end_us() > now) return;
+        if (!reply.active || paused || !reply_settled() || clock.playout_end_us() > now) return;
         TurnMetrics& t = turns[reply.turn];
         t.heard_text = reply.spoken.full();
         if (reply_audio.sent() > 0)
@@ -1247,9 +1360,17 @@ struct Call::Impl {
         finished_turns.push_back(reply.turn);
         reply.reset();
         reply_audio.reset();
+        paused = false;
+        resume_at = kNever;
     }
 
-    void barge_in(std::int64_t now) {
+    // Caller speech (`key` false) or a key while the bot is busy.
+    void barge_in(std::int64_t now, bool key) {
+        if (paused) {
+            resume_at = kNever;  // the caller goes on: decided when this turn is over
+            if (key) stand(now);
+            return;
+        }
         ++stats.barge_ins;
         if (clock.playing(now)) {
             emit_text(encoder.break_playback());
@@ -1259,15 +1380,134 @@ struct Call::Impl {
             if (tap) tap->bot_cut(now);
             if (aec) aec->on_break(now);
         }
-        if (reply.active) {
-            turns[reply.turn].interrupted = true;
-            cut_reply(now, false);
+        if (!reply.active) return;
+        if (!key && cfg.false_interruption_ms > 0 && reply_audio.sent() > 0) {
+            pause_reply(now);
+            return;
         }
+        ++stats.interruptions;
+        turns[reply.turn].interrupted = true;
+        cut_reply(now, false);
+    }
+
+    // The reply stops where the caller is; it may yet go on (the file comment).
+    void pause_reply(std::int64_t now) {
+        paused = true;
+        paused_at = heard_in_reply(now);
+        resume_at = kNever;
+        drop_late_final = false;
+        TurnMetrics& t = turns[reply.turn];
+        t.interrupted = true;  // unless it resumes
+        t.heard_text = reply.spoken.heard(paused_at);
+        t.playout_end_us = std::min(now, clock.playout_end_us());
+        // Actions whose time had come but that have not run wait for their audio again.
+        for (auto& a : reply.actions)
+            if (a.armed && a.due_us != kNever) a.armed = false;
+    }
+
+    // The interruption stands: the reply is cut where it paused.
+    void stand(std::int64_t now) {
+        ++stats.interruptions;
+        cut_reply(now, false);
+    }
+
+    // A false interruption: the reply goes on from the start of the cut word.
+    void resume(std::int64_t now) {
+        paused = false;
+        resume_at = kNever;
+        ++stats.false_interruptions;
+        TurnMetrics& t = turns[reply.turn];
+        t.interrupted = false;
+        t.heard_text.clear();
+        t.playout_end_us = -1;
+        // A backchannel or a noise: neither answered nor kept.
+        pending_text.clear();
+        pending_speech_ms = 0;
+        pending_speech_end = pending_stt_final = -1;
+        pending_confidence = providers::kUnknownConfidence;
+        pending_key = false;
+        drop_late_final = awaiting_final;
+        const std::uint64_t from = std::clamp(reply.spoken.word_start(paused_at),
+                                              reply_audio.oldest_kept(), reply_audio.sent());
+        (void)reply_audio.rewind_to(from);
+        reply.start_abs = clock.sent_samples() - from;  // the replay follows what was played
+        if (reply_audio.queued_samples() > 0 || !reply.synthesis_complete()) {
+            ++stats.resumes;
+            ++t.resumes;
+        }
+        advance_tts(now);
+        pump(now);
+    }
+
+    bool trusted(double confidence) const {
+        return !(confidence >= 0.0 && confidence <= 1.0 && confidence < cfg.min_confidence);
+    }
+
+    // Words that interrupt: at least min_interruption_words of them, not all backchannel
+    // (unless the reply asks a question they may answer).
+    bool interrupting_words(std::string_view text) const {
+        const auto words = text::normalize_words(text);
+        if (words.empty() || words.size() < cfg.min_interruption_words) return false;
+        if (turns[reply.turn].confirmation) return true;
+        return std::any_of(words.begin(), words.end(), [&](const std::string& w) {
+            return std::find(backchannel.begin(), backchannel.end(), w) == backchannel.end();
+        });
+    }
+
+    // The caller's words so far (their finals) interrupt the paused reply.
+    bool interruption_heard() const {
+        return trusted(pending_confidence) && interrupting_words(pending_text);
+    }
+
+    // The caller's turn is over: usable words decide; without them, speech as long as a
+    // misheard turn's was someone talking (the fallback asks again), shorter was noise.
+    bool interruption_stands() const {
+        if (trusted(pending_confidence) && !text::normalize_words(pending_text).empty())
+            return interrupting_words(pending_text);
+        return cfg.misheard_speech_ms > 0 && pending_speech_ms >= cfg.misheard_speech_ms;
+    }
+
+    // ---- the idle caller -----------------------------------------------------------------
+    bool caller_idle(std::int64_t now) const {
+        return started && cfg.idle_reprompt_ms > 0 && !reply.active && !clock.playing(now) &&
+               !detector.in_turn() && !awaiting_final && pending_text.empty() && close_at == kNever;
+    }
+
+    void watch_idle(std::int64_t now) {
+        if (!caller_idle(now)) {
+            idle_at = kNever;
+            return;
+        }
+        if (idle_at == kNever) {
+            idle_at = now + ms_to_us(cfg.idle_reprompt_ms);
+            return;
+        }
+        if (idle_at > now) return;
+        idle_at = kNever;
+        TurnMetrics t;
+        t.reprompt = true;
+        const bool last = reprompts_said >= cfg.idle_max_reprompts;
+        t.bot_text = last ? cfg.idle_goodbye : cfg.reprompt;
+        begin_reply(push_turn(std::move(t)), now);
+        if (last) {
+            ++stats.idle_hangups;
+            queue_speech(cfg.idle_goodbye);
+            reply.items.push_back(ReplyItem{true, {}, Action{ActionKind::end_call, {}}});
+            reply.ending = true;
+            reply.end_reason = "idle";
+        } else {
+            ++reprompts_said;
+            ++stats.reprompts;
+            queue_speech(cfg.reprompt);
+        }
+        advance_tts(now);
+        pump(now);
     }
 
     void end_call(std::string reason, std::int64_t now, bool peer_gone) {
         if (ended) return;
         if (reply.active) cut_reply(now, true);
+        idle_at = kNever;
         ended = true;
         bot_envelope.cut(now);  // what was queued is never played
         end_reason = std::move(reason);
@@ -1294,19 +1534,32 @@ struct Call::Impl {
         }
         if (reply.active && reply.tts_active && reply.tts_deadline <= now)
             on_tts_failure(now, true);
+        if (paused && resume_at <= now) {
+            if (interruption_stands()) {
+                stand(now);
+                maybe_answer(now);
+            } else {
+                resume(now);
+            }
+        }
         pump(now);
         run_due_actions(now);
         if (ended) return;
         finish_reply_if_played(now);
-        if (close_at <= now) end_call("end_call", now, false);
+        if (close_at <= now) {
+            end_call(close_reason, now, false);
+            return;
+        }
+        watch_idle(now);
     }
 
     std::int64_t next_wakeup() const {
         if (ended) return kNever;
-        std::int64_t w = std::min(stt_deadline, close_at);
+        std::int64_t w = std::min({stt_deadline, close_at, idle_at});
         if (!reply.active) return w;
         w = std::min({w, reply.llm_first_deadline, reply.llm_total_deadline});
         if (reply.tts_active) w = std::min(w, reply.tts_deadline);
+        if (paused) return std::min(w, resume_at);
         const std::size_t chunk = pacer.chunk_samples(out_rate);
         const std::int64_t chunk_us = ms_to_us(cfg.chunk_ms);
         if (reply_audio.queued_samples() >= chunk ||

@@ -25,15 +25,25 @@ void ReplyAudio::consume(std::size_t n) {
     n = std::min(n, queued_samples());
     read_ += n;
     sent_ += n;
-    // Compact once the consumed prefix is at least half the buffer: amortised O(1) per sample,
-    // and a move within the existing capacity.
-    if (read_ == buf_.size()) {
+    // Compact what is older than the retained tail once it is at least half the buffer:
+    // amortised O(1) per sample, and a move within the existing capacity.
+    const std::size_t drop = read_ > retain_ ? read_ - retain_ : 0;
+    if (drop == 0) return;
+    if (drop == buf_.size()) {
+        // All of it played and nothing kept: give the memory back (a silent call holds none).
         std::vector<std::int16_t>().swap(buf_);
         read_ = 0;
-    } else if (read_ * 2 >= buf_.size()) {
-        buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(read_));
-        read_ = 0;
+    } else if (drop * 2 >= buf_.size()) {
+        buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(drop));
+        read_ -= drop;
     }
+}
+
+bool ReplyAudio::rewind_to(std::uint64_t position) {
+    if (position > sent_ || position < oldest_kept()) return false;
+    read_ -= static_cast<std::size_t>(sent_ - position);
+    sent_ = position;
+    return true;
 }
 
 void ReplyAudio::reset() {

@@ -1,8 +1,9 @@
 // The synthesized audio of one reply, at the outbound rate, between the TTS and the pacer: a
 // FIFO whose positions count from the reply's first sample. Positions are what actions and the
-// spoken text are anchored to. The buffer is given back once the pacer has taken all of it (a
-// call that is not speaking holds none: a greeting's seconds of audio are not kept for the rest
-// of the call); it is allocated again by the next audio, at most once per TTS chunk.
+// spoken text are anchored to. The last few seconds sent stay in the buffer so that a paused
+// reply can be played again from an earlier position; the buffer is given back when the reply
+// ends (reset(): a call that is not speaking holds none, a greeting's seconds of audio are not
+// kept for the rest of the call).
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,14 @@ class ReplyAudio {
     }
     void consume(std::size_t n);
 
+    // Keeps at least the last `samples` sent samples (a reply resumed after a false
+    // interruption replays its unplayed audio from there); 0 = none.
+    void set_retain(std::size_t samples) { retain_ = samples; }
+    // The oldest reply position still held.
+    std::uint64_t oldest_kept() const { return sent_ - read_; }
+    // Makes the audio from `position` (oldest_kept()..sent()) queued again; false outside that.
+    bool rewind_to(std::uint64_t position);
+
     std::uint64_t synthesized() const { return synthesized_; }  // reply samples so far
     std::uint64_t sent() const { return sent_; }                // of which handed to the pacer
     std::size_t held_bytes() const { return buf_.capacity() * sizeof(std::int16_t); }
@@ -41,6 +50,7 @@ class ReplyAudio {
     std::size_t max_queued_;
     std::vector<std::int16_t> buf_;
     std::size_t read_ = 0;
+    std::size_t retain_ = 0;
     std::uint64_t synthesized_ = 0;
     std::uint64_t sent_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "agent/spoken_text.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace ringoverbot::agent {
@@ -36,6 +37,28 @@ std::string SpokenText::heard(std::uint64_t heard_samples) const {
         break;
     }
     return out;
+}
+
+std::uint64_t SpokenText::word_start(std::uint64_t heard_samples) const {
+    for (const auto& seg : segments_) {
+        if (heard_samples >= seg.start + seg.samples) continue;
+        if (heard_samples <= seg.start || seg.samples == 0 || seg.text.empty())
+            return std::min(heard_samples, seg.start);
+        const double fraction =
+            static_cast<double>(heard_samples - seg.start) / static_cast<double>(seg.samples);
+        auto at = static_cast<std::size_t>(fraction * static_cast<double>(seg.text.size()));
+        at = std::min(at, seg.text.size() - 1);
+        if (seg.text[at] == ' ') {  // between words: the next one
+            while (at < seg.text.size() && seg.text[at] == ' ') ++at;
+        } else {
+            while (at > 0 && seg.text[at - 1] != ' ') --at;
+        }
+        const auto offset = static_cast<std::uint64_t>(static_cast<double>(at) /
+                                                       static_cast<double>(seg.text.size()) *
+                                                       static_cast<double>(seg.samples));
+        return seg.start + offset;
+    }
+    return heard_samples;
 }
 
 std::string SpokenText::full() const {

@@ -16,6 +16,10 @@ class SpokenText {
     // being played in proportion to the part of it played.
     std::string heard(std::uint64_t heard_samples) const;
     std::string full() const;
+    // Where the word being played after `heard` samples begins (words are placed in proportion
+    // to their characters, as heard() does): a reply resumed there repeats the cut word whole.
+    // Between words, the next word's start; past the text, `heard` itself.
+    std::uint64_t word_start(std::uint64_t heard_samples) const;
     std::uint64_t total_samples() const { return total_; }
     void clear();
 

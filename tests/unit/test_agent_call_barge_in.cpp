@@ -29,13 +29,15 @@ std::size_t ask_and_wait_for_reply(Sim& sim, const std::string& question) {
 }  // namespace
 
 TEST_CASE("agent: barge-in sends break in the deciding frame and keeps only what was heard") {
-    Sim sim(basic_config());
+    CallConfig cfg = basic_config();
+    cfg.barge_in_ms = 200;
+    Sim sim(cfg);
     const std::size_t idx = ask_and_wait_for_reply(sim, "when are you open");
     sim.silence(1000);  // about a second of the reply plays
-    const std::size_t llm_cancels = static_cast<std::size_t>(sim.world->llm_cancelled);
     const std::size_t audio_before = sim.count("audio");
     REQUIRE(audio_before > 0);
     CHECK(sim.count("break") == 0);
+    sim.world->transcripts.push_back("wait");  // words: the interruption will stand
 
     const std::int64_t onset = sim.now + Sim::kFrameUs;  // the first speech frame arrives then
     std::int64_t decided = -1;
@@ -47,7 +49,7 @@ TEST_CASE("agent: barge-in sends break in the deciding frame and keeps only what
     const Sent& brk = *sim.of_kind("break").front();
     // The break went out from the very on_message() that confirmed the barge-in...
     CHECK(brk.at_us == decided);
-    // ...which is barge_in_ms (200) of speech after the onset, within one 20 ms frame.
+    // ...which is barge_in_ms (200 here) of speech after the onset, within one 20 ms frame.
     CHECK(decided - onset >= 180'000);
     CHECK(decided - onset <= 200'000 + 20'000);
     CHECK(sim.call->stats().barge_ins == 1);
@@ -65,24 +67,28 @@ TEST_CASE("agent: barge-in sends break in the deciding frame and keeps only what
     const double played_chars = double(decided - t.first_frame_us) / 60'000.0;
     CHECK(double(t.heard_text.size()) <= played_chars);
     CHECK(double(t.heard_text.size()) >= played_chars - 8);  // at most one word lost
-    const auto& h = sim.call->history();
-    REQUIRE(h.size() >= 2);
-    CHECK(h.back().role == providers::Role::assistant);
-    CHECK(h.back().content == t.heard_text);
 
-    // Nothing of the cut reply is sent after the break; the reply's work was cancelled.
+    // Nothing of the cut reply is sent after the break while the caller talks...
+    sim.silence(400);
+    CHECK(std::none_of(sim.sent.begin(), sim.sent.end(),
+                       [&](const Sent& s) { return s.kind == "audio" && s.at_us > decided; }));
+    // ...and once the caller's words make the interruption stand, the history keeps only what
+    // was heard, and the words are answered.
+    REQUIRE(sim.silence_until([&] { return sim.call->turns().size() > idx + 1; }, 3000));
+    CHECK(sim.call->turns().at(idx).heard_text == t.heard_text);
+    const auto& msgs = sim.world->llm_requests.back().messages;
+    REQUIRE(msgs.size() >= 3);
+    CHECK(msgs[msgs.size() - 2].role == providers::Role::assistant);
+    CHECK(msgs[msgs.size() - 2].content == t.heard_text);
+    CHECK(msgs.back().content == "wait");
+    CHECK(sim.call->stats().interruptions == 1);
     sim.silence(500);
-    const auto brk_at = std::find_if(sim.sent.begin(), sim.sent.end(),
-                                     [](const Sent& s) { return s.kind == "break"; });
-    CHECK(std::none_of(brk_at, sim.sent.end(), [](const Sent& s) { return s.kind == "audio"; }));
-    CHECK(static_cast<std::size_t>(sim.world->llm_cancelled) >= llm_cancels);
-    sim.world->transcripts.push_back("thanks");
-    sim.speak(300);
-    sim.silence_until([&] { return sim.call->turns().size() > idx + 1; }, 3000);
     // The cut turn was reported once, as interrupted.
     const auto cut = std::count_if(sim.finished.begin(), sim.finished.end(),
                                    [&](const TurnMetrics& m) { return m.index == t.index; });
     CHECK(cut == 1);
+    CHECK(std::all_of(sim.finished.begin(), sim.finished.end(),
+                      [&](const TurnMetrics& m) { return m.index != t.index || m.interrupted; }));
 }
 
 TEST_CASE("agent: the bot's own echo does not interrupt it, the caller does") {
@@ -186,7 +192,9 @@ TEST_CASE("agent: speech during a reply not yet heard cancels it quietly, inputs
 }
 
 TEST_CASE("agent: a barge-in's turn reaches the STT from the speech onset, not the decision") {
-    Sim sim(basic_config());
+    CallConfig cfg = basic_config();
+    cfg.barge_in_ms = 200;
+    Sim sim(cfg);
     const std::size_t idx = ask_and_wait_for_reply(sim, "when are you open");
     sim.silence(500);
     sim.world->transcripts.push_back("wait");

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "handles.hpp"
 #include "ringoverbot.h"
 
 namespace {
@@ -332,6 +333,18 @@ TEST_CASE("agent: C ABI call params and refusals") {
     CHECK(p.echo_cancellation == 1);
     CHECK(p.echo_tail_ms == 400);
     CHECK(p.noise_suppression == 0);
+    // Turn taking: reversible barge-in, the idle caller, in-band DTMF.
+    CHECK(p.false_interruption_ms == 1000);
+    CHECK(p.min_interruption_words == 1);
+    REQUIRE(p.backchannel_words != nullptr);
+    CHECK(std::string(p.backchannel_words).find("uh-huh, mm-hmm") == 0);
+    CHECK(p.idle_reprompt_ms == 8000);
+    CHECK(p.idle_max_reprompts == 2);
+    REQUIRE(p.reprompt != nullptr);
+    CHECK(std::string(p.reprompt) == "Are you still there?");
+    REQUIRE(p.idle_goodbye != nullptr);
+    CHECK(std::string(p.idle_goodbye).find("Goodbye") != std::string::npos);
+    CHECK(p.inband_dtmf == 1);
 
     World w;
     Providers prov(w);
@@ -615,4 +628,38 @@ TEST_CASE("agent: C ABI the waker is never called after destroy") {
         CHECK(h.world.wakes.load() == wakes);
         CHECK(h.world.llm_frees == 1);
     }
+}
+
+TEST_CASE("agent: C ABI turn-taking settings reach the engine's config") {
+    rob_call_params p;
+    rob_call_params_init(&p, sizeof p);
+    p.false_interruption_ms = 1500;
+    p.min_interruption_words = 2;
+    p.backchannel_words = " uh-huh ,right,, sure thing ";
+    p.idle_reprompt_ms = 5000;
+    p.idle_max_reprompts = 1;
+    p.reprompt = "Hello?";
+    p.idle_goodbye = "Bye now.";
+    p.inband_dtmf = 0;
+    ringoverbot::agent::CallConfig c;
+    REQUIRE(ringoverbot::capi::read_call_config(&p, c) == ROB_OK);
+    CHECK(c.false_interruption_ms == 1500);
+    CHECK(c.min_interruption_words == 2);
+    CHECK(c.backchannel_words == std::vector<std::string>{"uh-huh", "right", "sure thing"});
+    CHECK(c.idle_reprompt_ms == 5000);
+    CHECK(c.idle_max_reprompts == 1);
+    CHECK(c.reprompt == "Hello?");
+    CHECK(c.idle_goodbye == "Bye now.");
+    CHECK_FALSE(c.inband_dtmf);
+    // A host built before these fields gets the engine's defaults for them.
+    rob_call_params old;
+    rob_call_params_init(&old, offsetof(rob_call_params, false_interruption_ms));
+    ringoverbot::agent::CallConfig d;
+    d.idle_reprompt_ms = 1;
+    REQUIRE(ringoverbot::capi::read_call_config(&old, d) == ROB_OK);
+    CHECK(d.false_interruption_ms == 1000);
+    CHECK(d.backchannel_words == ringoverbot::agent::CallConfig{}.backchannel_words);
+    CHECK(d.idle_reprompt_ms == 8000);
+    CHECK(d.reprompt == "Are you still there?");
+    CHECK(d.inband_dtmf);
 }

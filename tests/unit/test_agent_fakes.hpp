@@ -20,6 +20,7 @@
 
 #include "common/base64.hpp"
 #include "ringoverbot/agent.hpp"
+#include "ringoverbot/audio.hpp"
 
 namespace rob_test {
 
@@ -392,6 +393,10 @@ class Sim {
     std::uint32_t echo_delay_ms = 0;   // the echo comes back this much after it played
     std::deque<double> echo_line;      // played audio on its way back (echo_delay_ms long)
     std::uint32_t noise_seed = 12345;
+    std::size_t unplayed_at_break = 0;  // bot samples the latest break dropped
+    char key_tone = 0;                  // a DTMF key whose tones are mixed into the caller's frames
+    double key_tone_dbfs = -10;         // each tone's peak level
+    std::uint64_t tone_pos = 0;         // samples of tone so far (the sines run on across frames)
 
     // Runs timers up to `t` (poll at every wakeup), then sets now = t.
     void advance_to(std::int64_t t) {
@@ -437,6 +442,7 @@ class Sim {
             playing.insert(playing.end(), pcm.begin(), pcm.end());
         } else if (o.data == R"({"event":"break"})") {
             s.kind = "break";
+            unplayed_at_break = playing.size();
             playing.clear();
         } else if (o.data.find(R"("event":"digits")") != std::string::npos) {
             s.kind = "digits";
@@ -463,6 +469,13 @@ class Sim {
             noise_seed = noise_seed * 1664525u + 1013904223u;
             const double u = (static_cast<double>(noise_seed >> 8) / 16777216.0) * 2.0 - 1.0;
             double v = amp * u;
+            if (key_tone != 0) {
+                float row = 0, col = 0;
+                REQUIRE(audio::dtmf_frequencies(key_tone, row, col));
+                const double peak = 32767.0 * std::pow(10.0, key_tone_dbfs / 20.0);
+                const double t = static_cast<double>(tone_pos++) / rate;
+                v += peak * (std::sin(2.0 * M_PI * row * t) + std::sin(2.0 * M_PI * col * t));
+            }
             double played = 0;
             if (!playing.empty()) {
                 played = playing.front();

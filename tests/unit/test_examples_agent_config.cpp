@@ -157,6 +157,49 @@ TEST_CASE("examples: agent directory settings from the config") {
     CHECK(message(bad).find("redis_url") != std::string::npos);
 }
 
+TEST_CASE("examples: agent turn-taking settings from the config") {
+    Fixture f;
+    auto d = f.parse({});
+    REQUIRE(d.ok());
+    const agent::CallConfig lib;
+    CHECK(d->server.call.false_interruption_ms == lib.false_interruption_ms);
+    CHECK(d->server.call.backchannel_words == lib.backchannel_words);
+    CHECK(d->server.call.idle_reprompt_ms == lib.idle_reprompt_ms);
+    CHECK(d->server.call.inband_dtmf == lib.inband_dtmf);
+
+    f.files["turns.json"] = R"({"call": {
+        "false_interruption_ms": 1500, "min_interruption_words": 2,
+        "backchannel_words": ["uh-huh", "I see"], "idle_reprompt_ms": 6000,
+        "idle_max_reprompts": 1, "reprompt": "Hello?", "idle_goodbye": "Bye.",
+        "inband_dtmf": false}})";
+    auto r = f.parse({"--config", "turns.json"});
+    REQUIRE_MESSAGE(r.ok(), message(r));
+    const agent::CallConfig& c = r->server.call;
+    CHECK(c.false_interruption_ms == 1500);
+    CHECK(c.min_interruption_words == 2);
+    CHECK(c.backchannel_words == std::vector<std::string>{"uh-huh", "I see"});
+    CHECK(c.idle_reprompt_ms == 6000);
+    CHECK(c.idle_max_reprompts == 1);
+    CHECK(c.reprompt == "Hello?");
+    CHECK(c.idle_goodbye == "Bye.");
+    CHECK_FALSE(c.inband_dtmf);
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {R"({"false_interruption_ms": 70000})", "$.call.false_interruption_ms"},
+        {R"({"backchannel_words": "uh-huh"})", "$.call.backchannel_words: expected an array"},
+        {R"({"backchannel_words": [1]})", "$.call.backchannel_words: expected an array"},
+        {R"({"idle_reprompt_ms": 500})", "$.call.idle_reprompt_ms: expected 0 (never)"},
+        {R"({"reprompt": " "})", "$.call.reprompt: expected a question"},
+        {R"({"inband_dtmf": 1})", "$.call.inband_dtmf: expected true or false"},
+    };
+    for (const auto& [call, expected] : bad) {
+        CAPTURE(call);
+        f.files["bad.json"] = R"({"call": )" + call + "}";
+        const std::string m = message(f.parse({"--config", "bad.json"}));
+        CHECK(m.find(expected) != std::string::npos);
+    }
+}
+
 TEST_CASE("examples: agent confidence gates and misunderstanding settings from the config") {
     Fixture f;
     // The defaults are the library's.

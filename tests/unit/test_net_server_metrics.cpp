@@ -85,6 +85,12 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     after.cancelled_actions = 2;
     after.misunderstood_offers = 5;
     after.echo_cancelled_frames = 250;
+    after.interruptions = 6;
+    after.false_interruptions = 7;
+    after.resumes = 8;
+    after.reprompts = 9;
+    after.idle_hangups = 10;
+    after.dtmf_inband = 11;
     m.add_call_delta(before, after);
     m.add_call_delta(after, after);  // no change, nothing added
 
@@ -111,6 +117,13 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     CHECK(has_line(page, "ringoverbot_misunderstood_offers_total 5"));
     CHECK(has_line(page, "# TYPE ringoverbot_echo_cancelled_frames_total counter"));
     CHECK(has_line(page, "ringoverbot_echo_cancelled_frames_total 250"));
+    CHECK(has_line(page, "# TYPE ringoverbot_interruptions_total counter"));
+    CHECK(has_line(page, "ringoverbot_interruptions_total 6"));
+    CHECK(has_line(page, "ringoverbot_false_interruptions_total 7"));
+    CHECK(has_line(page, "ringoverbot_resumes_total 8"));
+    CHECK(has_line(page, "ringoverbot_reprompts_total 9"));
+    CHECK(has_line(page, "ringoverbot_idle_hangups_total 10"));
+    CHECK(has_line(page, "ringoverbot_dtmf_inband_total 11"));
     CHECK(has_line(page, "# TYPE ringoverbot_turn_latency_seconds histogram"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.25"} 0)"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.5"} 1)"));

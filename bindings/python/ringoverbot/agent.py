@@ -86,10 +86,19 @@ class CallParams(ctypes.Structure):
         ("echo_cancellation", c_int32),
         ("echo_tail_ms", c_uint32),
         ("noise_suppression", c_int32),
+        ("false_interruption_ms", c_uint32),
+        ("min_interruption_words", c_uint32),
+        ("backchannel_words", c_char_p),
+        ("idle_reprompt_ms", c_uint32),
+        ("idle_max_reprompts", c_uint32),
+        ("reprompt", c_char_p),
+        ("idle_goodbye", c_char_p),
+        ("inband_dtmf", c_int32),
     ]
 
     _TEXT = ("greeting", "fallback", "system_prompt", "voice", "confirm_end_prompt",
-             "confirm_transfer_prompt", "misunderstood_say", "misunderstood_transfer")
+             "confirm_transfer_prompt", "misunderstood_say", "misunderstood_transfer",
+             "backchannel_words", "reprompt", "idle_goodbye")
 
     def __init__(self, **settings):
         super().__init__()
@@ -98,12 +107,15 @@ class CallParams(ctypes.Structure):
         self.update(**settings)
 
     def update(self, expected_phrases=None, **settings):
-        """Sets fields by name (text as str; numbers as numbers; booleans as bool)."""
+        """Sets fields by name (text as str; numbers as numbers; booleans as bool;
+        backchannel_words as a list of str or one comma-separated str)."""
         names = {f[0] for f in self._fields_} - {"struct_size", "waker", "waker_user_data",
                                                  "expected_phrases", "expected_phrase_count"}
         for name, value in settings.items():
             if name not in names:
                 raise TypeError(f"unknown call setting {name!r}")
+            if name == "backchannel_words" and not isinstance(value, (str, bytes)):
+                value = ", ".join(value)
             if name in self._TEXT:
                 value = text_arg(value)
                 self._keep.append(value)
@@ -146,6 +158,8 @@ class _TurnMetricsC(ctypes.Structure):
         ("confidence", c_double),
         ("misheard", c_int32),
         ("confirmation", c_int32),
+        ("resumes", c_uint32),
+        ("reprompt", c_int32),
     ]
 
 
@@ -153,7 +167,9 @@ _COUNTERS = ("messages_in", "audio_frames_in", "protocol_errors", "messages_out"
              "audio_messages_out", "audio_bytes_out", "turns", "barge_ins", "dtmf_in",
              "stt_errors", "llm_errors", "tts_errors", "timeouts", "fallbacks", "misheard",
              "confirmations", "confirmed", "cancelled_actions", "misunderstood_offers",
-             "echo_cancelled_frames")
+             "echo_cancelled_frames",
+             "interruptions", "false_interruptions", "resumes", "reprompts", "idle_hangups",
+             "dtmf_inband")
 
 
 class _CallCountersC(ctypes.Structure):
@@ -191,11 +207,13 @@ CallStats = collections.namedtuple("CallStats", _COUNTERS)
 class TurnMetrics(collections.namedtuple(
         "TurnMetrics", "index caller_text bot_text heard_text actions interrupted failed "
                        "speech_end_us stt_final_us first_token_us first_audio_us "
-                       "first_frame_us playout_end_us confidence misheard confirmation")):
+                       "first_frame_us playout_end_us confidence misheard confirmation "
+                       "resumes reprompt")):
     """One caller turn and the bot's reply. Times in host microseconds, None = did not happen.
     actions: [(Action, value)]. confidence: the final transcript's, in [0, 1], None when
     unknown; misheard: gated to the fallback (low confidence, or speech without words);
-    confirmation: the reply asks to confirm an end_call or transfer."""
+    confirmation: the reply asks to confirm an end_call or transfer; resumes: false
+    interruptions after which the reply went on; reprompt: said to an idle caller."""
 
 
 def _text(ptr, n):
@@ -302,7 +320,7 @@ class Call:
                            _time(m.first_token_us), _time(m.first_audio_us),
                            _time(m.first_frame_us), _time(m.playout_end_us),
                            None if m.confidence < 0 else m.confidence, bool(m.misheard),
-                           bool(m.confirmation))
+                           bool(m.confirmation), m.resumes, bool(m.reprompt))
 
     @property
     def stats(self):

@@ -370,6 +370,34 @@ def test_call_settings_and_refusals():
         Call(PyStt(), object(), PyTts())
 
 
+def test_turn_taking_settings_and_the_idle_caller():
+    p = CallParams()
+    assert (p.false_interruption_ms, p.min_interruption_words) == (1000, 1)
+    assert p.backchannel_words.startswith(b"uh-huh, mm-hmm")
+    assert (p.idle_reprompt_ms, p.idle_max_reprompts, p.inband_dtmf) == (8000, 2, 1)
+    assert p.reprompt == b"Are you still there?"
+    p.update(backchannel_words=["uh-huh", "I see"], false_interruption_ms=1500,
+             min_interruption_words=2, inband_dtmf=False)
+    assert p.backchannel_words == b"uh-huh, I see"
+    assert (p.false_interruption_ms, p.min_interruption_words, p.inband_dtmf) == (1500, 2, 0)
+    with pytest.raises(RobError) as e:
+        Call(PyStt(), PyLlm(), PyTts(), idle_reprompt_ms=10)
+    assert "idle_reprompt_ms" in str(e.value)
+
+    # A caller who says nothing: one reprompt, then the goodbye and the end.
+    h = Host(idle_reprompt_ms=1000, idle_max_reprompts=1, reprompt="Still there?",
+             idle_goodbye="Bye now.")
+    h.text(CALL_START)
+    assert h.run(3000, until=lambda: len(h.turns) == 1)
+    assert h.run(6000, until=lambda: h.call.ended)
+    assert h.call.end_reason == "idle"
+    assert [t.bot_text for t in h.turns[1:]] == ["Still there?", "Bye now."]
+    assert all(t.reprompt and t.resumes == 0 for t in h.turns[1:])
+    s = h.call.stats
+    assert (s.reprompts, s.idle_hangups, s.interruptions, s.false_interruptions, s.resumes,
+            s.dtmf_inband) == (1, 1, 0, 0, 0, 0)
+
+
 def test_builtin_scripted_llm_mixes_with_python_providers(tmp_path):
     dialog = {"greeting": "Hi.", "fallback": "Pardon?",
               "intents": [{"when": ["extension"], "say": "Dialing now.", "digits": "123"}]}

@@ -149,6 +149,12 @@ void Metrics::add_call_delta(const agent::CallStats& b, const agent::CallStats& 
     add(cancelled_actions, d(b.cancelled_actions, n.cancelled_actions));
     add(misunderstood_offers, d(b.misunderstood_offers, n.misunderstood_offers));
     add(echo_cancelled_frames, d(b.echo_cancelled_frames, n.echo_cancelled_frames));
+    add(interruptions, d(b.interruptions, n.interruptions));
+    add(false_interruptions, d(b.false_interruptions, n.false_interruptions));
+    add(resumes, d(b.resumes, n.resumes));
+    add(reprompts, d(b.reprompts, n.reprompts));
+    add(idle_hangups, d(b.idle_hangups, n.idle_hangups));
+    add(dtmf_inband, d(b.dtmf_inband, n.dtmf_inband));
     add(provider_errors[0], d(b.stt_errors, n.stt_errors));
     add(provider_errors[1], d(b.llm_errors, n.llm_errors));
     add(provider_errors[2], d(b.tts_errors, n.tts_errors));
@@ -288,6 +294,19 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
               "20 ms caller frames the echo canceller ran on (the bot was playing, or had within "
               "echo_tail_ms).",
               get(echo_cancelled_frames));
+    p.counter("ringoverbot_interruptions_total",
+              "Barge-ins that stood: the caller's words cut the reply.", get(interruptions));
+    p.counter("ringoverbot_false_interruptions_total",
+              "Barge-ins taken back: no words, backchannel words or too few words.",
+              get(false_interruptions));
+    p.counter("ringoverbot_resumes_total",
+              "Replies that went on from the cut word after a false interruption.", get(resumes));
+    p.counter("ringoverbot_reprompts_total", "Reprompts said to a caller gone quiet.",
+              get(reprompts));
+    p.counter("ringoverbot_idle_hangups_total",
+              "Calls ended after the last reprompt went unanswered.", get(idle_hangups));
+    p.counter("ringoverbot_dtmf_inband_total", "DTMF keys detected in the caller's audio.",
+              get(dtmf_inband));
     p.family("ringoverbot_provider_errors_total", "counter", "Provider failures by kind.");
     static constexpr std::string_view kProviders[] = {"stt", "llm", "tts"};
     for (std::size_t i = 0; i < 3; ++i)

@@ -74,6 +74,10 @@ class Metrics {
     Counter misheard{0}, confirmations{0}, confirmed{0}, cancelled_actions{0};
     Counter misunderstood_offers{0};
     Counter echo_cancelled_frames{0};  // caller frames the echo canceller ran on
+    // Turn taking (agent::CallStats): barge-ins that stood or were taken back, replies resumed,
+    // reprompts to idle callers and calls ended idle, keys heard in the caller's audio.
+    Counter interruptions{0}, false_interruptions{0}, resumes{0};
+    Counter reprompts{0}, idle_hangups{0}, dtmf_inband{0};
     std::array<Counter, 3> provider_errors{};
     std::array<Histogram, kStageCount> stages{};
     // The call directory in Redis (rendered only when it is configured).

@@ -162,6 +162,10 @@ Result<Dialog> parse_dialog(std::string_view json) {
                 key == "confirm_end" ? dialog.confirm_end : dialog.confirm_transfer;
             if (auto e = read_text(v, path, prompt)) return *e;
             if (text::trim(prompt).empty()) return at(path, "must not be empty");
+        } else if (key == "reprompt" || key == "idle_goodbye") {
+            std::string& said = key == "reprompt" ? dialog.reprompt : dialog.idle_goodbye;
+            if (auto e = read_text(v, path, said)) return *e;
+            if (text::trim(said).empty()) return at(path, "must not be empty");
         } else if (key == "misunderstood") {
             DialogMisunderstood m;
             if (auto e = parse_misunderstood(v, path, m)) return *e;

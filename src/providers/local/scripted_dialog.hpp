@@ -38,6 +38,9 @@ struct Dialog {
     std::string confirm_end;
     std::string confirm_transfer;
     std::optional<DialogMisunderstood> misunderstood;
+    // Optional: said to an idle caller, and the goodbye after the last reprompt.
+    std::string reprompt;
+    std::string idle_goodbye;
 
     // The matching intent, or nullptr (then the fallback is said).
     const DialogIntent* match(std::string_view caller_words) const;

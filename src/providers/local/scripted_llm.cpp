@@ -101,6 +101,8 @@ Result<DialogSummary> describe_dialog(std::string_view dialog_json) {
         if (!intent.say.empty()) push_unique(summary.replies, intent.say);
     summary.confirm_end = dialog->confirm_end;
     summary.confirm_transfer = dialog->confirm_transfer;
+    summary.reprompt = dialog->reprompt;
+    summary.idle_goodbye = dialog->idle_goodbye;
     if (dialog->misunderstood) {
         summary.has_misunderstood = true;
         summary.misunderstood_say = dialog->misunderstood->say;
