@@ -109,6 +109,12 @@ void Metrics::add_from(const Metrics& o) noexcept {
     both(recordings, o.recordings);
     both(recording_failures, o.recording_failures);
     both(echo_cancelled_frames, o.echo_cancelled_frames);
+    both(interruptions, o.interruptions);
+    both(false_interruptions, o.false_interruptions);
+    both(resumes, o.resumes);
+    both(reprompts, o.reprompts);
+    both(idle_hangups, o.idle_hangups);
+    both(dtmf_inband, o.dtmf_inband);
     // directory_up sums to the number of the group's workers that reach Redis.
     both(directory_up, o.directory_up);
     both(directory_outages, o.directory_outages);
