@@ -98,6 +98,13 @@ struct CallConfig {
     // ends after this much silence instead of `endpoint_silence_ms` (positive; the shorter of
     // the two applies).
     std::uint32_t complete_phrase_silence_ms = 250;
+    // The speculative reply: with an STT that sends interim transcripts, the LLM is asked on
+    // the words so far after this much silence in the caller's turn (or at its end, the final
+    // still due); the reply is buffered, never spoken, and kept when the final transcript has
+    // the same words (normalized) and passes the confidence gates, else cancelled and asked
+    // again. 0 = off; 0..10000. An LLM that replies at once (the scripted dialog) is never
+    // asked speculatively.
+    std::uint32_t speculate_after_ms = 200;
 };
 
 // The providers of a call. stt, llm and tts are required; fallback_tts (a cached local voice)
@@ -129,6 +136,7 @@ struct TurnMetrics {
     double confidence = providers::kUnknownConfidence;  // of the final transcript
     bool misheard = false;      // gated (low confidence, or speech without words): the fallback
     bool confirmation = false;  // the reply asks to confirm an end_call or transfer
+    bool speculative = false;   // the reply is a kept speculative request (CallConfig)
 };
 
 // audio_bytes_out counts the PCM bytes streamed; turns counts caller turns (not the greeting);
@@ -143,6 +151,9 @@ struct CallStats {
     // offers made after max_misunderstandings.
     std::uint64_t misheard = 0, confirmations = 0, confirmed = 0, cancelled_actions = 0;
     std::uint64_t misunderstood_offers = 0;
+    // Speculative LLM requests (CallConfig::speculate_after_ms) kept as the reply, and
+    // cancelled (other words, a gated or failed turn, a provider error, the call's end).
+    std::uint64_t speculations_kept = 0, speculations_cancelled = 0;
 };
 
 enum class OutputKind : int {
