@@ -158,6 +158,7 @@ int read_call_config(const rob_call_params* in, agent::CallConfig& c) {
     c.misunderstood_say = text_or_empty(p.misunderstood_say);
     c.misunderstood_transfer = text_or_empty(p.misunderstood_transfer);
     c.complete_phrase_silence_ms = p.complete_phrase_silence_ms;
+    c.speculate_after_ms = p.speculate_after_ms;
     return ROB_OK;
 }
 
@@ -202,6 +203,7 @@ ROB_API void rob_call_params_init(rob_call_params* p, size_t size) {
     full.misunderstood_say = d.misunderstood_say.c_str();
     full.misunderstood_transfer = d.misunderstood_transfer.c_str();
     full.complete_phrase_silence_ms = d.complete_phrase_silence_ms;
+    full.speculate_after_ms = d.speculate_after_ms;
     std::memcpy(p, &full, n);
 }
 
@@ -335,6 +337,7 @@ ROB_API int rob_call_next_turn(rob_call* c, rob_turn_metrics* out) {
         m.confidence = t.confidence;
         m.misheard = t.misheard ? 1 : 0;
         m.confirmation = t.confirmation ? 1 : 0;
+        m.speculative = t.speculative ? 1 : 0;
         copy_out(m, out);
         return ROB_OK;
     });
@@ -366,6 +369,8 @@ ROB_API int rob_call_stats(const rob_call* c, rob_call_counters* out) {
     k.confirmed = s.confirmed;
     k.cancelled_actions = s.cancelled_actions;
     k.misunderstood_offers = s.misunderstood_offers;
+    k.speculations_kept = s.speculations_kept;
+    k.speculations_cancelled = s.speculations_cancelled;
     copy_out(k, out);
     return ROB_OK;
 }

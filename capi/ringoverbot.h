@@ -984,6 +984,12 @@ typedef struct rob_call_params {
     /* When the words so far complete an expected phrase (or the STT closes the utterance), the
      * turn ends after this much silence instead of endpoint_silence_ms. Default 250. */
     uint32_t complete_phrase_silence_ms;
+    /* The speculative reply: with an STT that sends interim transcripts, the LLM is asked on
+     * the words so far after this much silence in the caller's turn; the reply is buffered,
+     * never spoken, and kept when the final transcript has the same words (normalized) and
+     * passes the confidence gates, else cancelled and asked again. 0 = off; 0..10000; default
+     * 200. An LLM that replies at once (the scripted dialog) is never asked speculatively. */
+    uint32_t speculate_after_ms;
 } rob_call_params;
 
 ROB_API void rob_call_params_init(rob_call_params *p, size_t size);
@@ -1051,6 +1057,7 @@ typedef struct rob_turn_metrics {
     double confidence;
     int32_t misheard;     /* gated (low confidence, or speech without words): the fallback */
     int32_t confirmation; /* the reply asks to confirm an end_call or transfer */
+    int32_t speculative;  /* the reply is a kept speculative request (speculate_after_ms) */
 } rob_turn_metrics;
 /* Pops a finished turn into *out (whose struct_size the caller sets): ROB_OK, or ROB_DONE
  * when there is none. Owner thread. */
@@ -1065,6 +1072,8 @@ typedef struct rob_call_counters {
     /* Turns gated to the fallback (misheard); confirmations asked, confirmed (acted) and
      * cancelled; offers made after max_misunderstandings misunderstood turns in a row. */
     uint64_t misheard, confirmations, confirmed, cancelled_actions, misunderstood_offers;
+    /* Speculative LLM requests kept as the reply, and cancelled (speculate_after_ms). */
+    uint64_t speculations_kept, speculations_cancelled;
 } rob_call_counters;
 /* Fills *out (whose struct_size the caller sets). Owner thread. */
 ROB_API int rob_call_stats(const rob_call *c, rob_call_counters *out);

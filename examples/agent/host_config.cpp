@@ -232,6 +232,8 @@ Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
                 s = read_string(v, path, c.misunderstood_transfer);
             else if (k == "complete_phrase_silence_ms")
                 s = read_uint(v, path, c.complete_phrase_silence_ms, 50, 10000);
+            else if (k == "speculate_after_ms")  // the speculative reply; 0 = off
+                s = read_uint(v, path, c.speculate_after_ms, 0, 10000);
             else
                 return bad("config " + path + ": unknown key");
             return s;

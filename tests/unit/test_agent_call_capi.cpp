@@ -329,6 +329,7 @@ TEST_CASE("agent: C ABI call params and refusals") {
     REQUIRE(p.misunderstood_transfer != nullptr);
     CHECK(std::string(p.misunderstood_transfer).empty());
     CHECK(p.complete_phrase_silence_ms == 250);
+    CHECK(p.speculate_after_ms == 200);
 
     World w;
     Providers prov(w);
@@ -366,6 +367,15 @@ TEST_CASE("agent: C ABI call params and refusals") {
     CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
     CHECK(std::string(rob_last_error_message()).find("chunk_ms") != std::string::npos);
     CHECK(c == nullptr);
+    rob_call_params_init(&p, sizeof p);
+    p.speculate_after_ms = 10001;  // the field reaches the engine
+    CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(rob_last_error_message()).find("speculate_after_ms") != std::string::npos);
+    p.speculate_after_ms = 0;
+    REQUIRE(rob_call_create(&p, &set, &c) == ROB_OK);
+    rob_call_destroy(c);
+    c = nullptr;
+    rob_call_params_init(&p, sizeof p);
     // Defaults when params is NULL; misuse of a live call is refused, not fatal.
     REQUIRE(rob_call_create(nullptr, &set, &c) == ROB_OK);
     CHECK(rob_call_on_message(c, nullptr, 3, 1, 0) == ROB_ERR_INVALID_ARGUMENT);
@@ -403,6 +413,7 @@ TEST_CASE("agent: C ABI call greets, hears the caller, answers from a thread, th
     CHECK(h.turns[0].confidence == ROB_CONFIDENCE_UNKNOWN);
     CHECK(h.turns[0].misheard == 0);
     CHECK(h.turns[0].confirmation == 0);
+    CHECK(h.turns[0].speculative == 0);
 
     // The caller speaks; the turn ends after the endpointing silence.
     h.speak(800);
@@ -451,6 +462,7 @@ TEST_CASE("agent: C ABI call greets, hears the caller, answers from a thread, th
     CHECK(k.confirmed == 0);
     CHECK(k.cancelled_actions == 0);
     CHECK(k.misunderstood_offers == 0);
+    CHECK(k.speculations_kept + k.speculations_cancelled == 0);  // its STT sends no interims
     // A caller built before the new counters gets the old struct, and nothing past it.
     struct {
         rob_call_counters k;

@@ -84,6 +84,8 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     after.confirmed = 1;
     after.cancelled_actions = 2;
     after.misunderstood_offers = 5;
+    after.speculations_kept = 6;
+    after.speculations_cancelled = 7;
     m.add_call_delta(before, after);
     m.add_call_delta(after, after);  // no change, nothing added
 
@@ -108,6 +110,9 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     CHECK(has_line(page, "ringoverbot_confirmed_actions_total 1"));
     CHECK(has_line(page, "ringoverbot_cancelled_actions_total 2"));
     CHECK(has_line(page, "ringoverbot_misunderstood_offers_total 5"));
+    CHECK(has_line(page, "# TYPE ringoverbot_speculations_kept_total counter"));
+    CHECK(has_line(page, "ringoverbot_speculations_kept_total 6"));
+    CHECK(has_line(page, "ringoverbot_speculations_cancelled_total 7"));
     CHECK(has_line(page, "# TYPE ringoverbot_turn_latency_seconds histogram"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.25"} 0)"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.5"} 1)"));

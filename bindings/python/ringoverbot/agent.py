@@ -83,6 +83,7 @@ class CallParams(ctypes.Structure):
         ("misunderstood_say", c_char_p),
         ("misunderstood_transfer", c_char_p),
         ("complete_phrase_silence_ms", c_uint32),
+        ("speculate_after_ms", c_uint32),
     ]
 
     _TEXT = ("greeting", "fallback", "system_prompt", "voice", "confirm_end_prompt",
@@ -143,13 +144,15 @@ class _TurnMetricsC(ctypes.Structure):
         ("confidence", c_double),
         ("misheard", c_int32),
         ("confirmation", c_int32),
+        ("speculative", c_int32),
     ]
 
 
 _COUNTERS = ("messages_in", "audio_frames_in", "protocol_errors", "messages_out",
              "audio_messages_out", "audio_bytes_out", "turns", "barge_ins", "dtmf_in",
              "stt_errors", "llm_errors", "tts_errors", "timeouts", "fallbacks", "misheard",
-             "confirmations", "confirmed", "cancelled_actions", "misunderstood_offers")
+             "confirmations", "confirmed", "cancelled_actions", "misunderstood_offers",
+             "speculations_kept", "speculations_cancelled")
 
 
 class _CallCountersC(ctypes.Structure):
@@ -187,11 +190,13 @@ CallStats = collections.namedtuple("CallStats", _COUNTERS)
 class TurnMetrics(collections.namedtuple(
         "TurnMetrics", "index caller_text bot_text heard_text actions interrupted failed "
                        "speech_end_us stt_final_us first_token_us first_audio_us "
-                       "first_frame_us playout_end_us confidence misheard confirmation")):
+                       "first_frame_us playout_end_us confidence misheard confirmation "
+                       "speculative")):
     """One caller turn and the bot's reply. Times in host microseconds, None = did not happen.
     actions: [(Action, value)]. confidence: the final transcript's, in [0, 1], None when
     unknown; misheard: gated to the fallback (low confidence, or speech without words);
-    confirmation: the reply asks to confirm an end_call or transfer."""
+    confirmation: the reply asks to confirm an end_call or transfer; speculative: the reply is
+    a kept speculative request (CallParams.speculate_after_ms)."""
 
 
 def _text(ptr, n):
@@ -298,7 +303,7 @@ class Call:
                            _time(m.first_token_us), _time(m.first_audio_us),
                            _time(m.first_frame_us), _time(m.playout_end_us),
                            None if m.confidence < 0 else m.confidence, bool(m.misheard),
-                           bool(m.confirmation))
+                           bool(m.confirmation), bool(m.speculative))
 
     @property
     def stats(self):

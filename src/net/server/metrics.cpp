@@ -100,6 +100,8 @@ void Metrics::add_call_delta(const agent::CallStats& b, const agent::CallStats& 
     add(confirmed, d(b.confirmed, n.confirmed));
     add(cancelled_actions, d(b.cancelled_actions, n.cancelled_actions));
     add(misunderstood_offers, d(b.misunderstood_offers, n.misunderstood_offers));
+    add(speculations_kept, d(b.speculations_kept, n.speculations_kept));
+    add(speculations_cancelled, d(b.speculations_cancelled, n.speculations_cancelled));
     add(provider_errors[0], d(b.stt_errors, n.stt_errors));
     add(provider_errors[1], d(b.llm_errors, n.llm_errors));
     add(provider_errors[2], d(b.tts_errors, n.tts_errors));
@@ -225,6 +227,13 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
               "Transfers or goodbyes offered after max_misunderstandings misunderstood turns in a "
               "row.",
               get(misunderstood_offers));
+    p.counter("ringoverbot_speculations_kept_total",
+              "Speculative LLM requests (started on an interim transcript) kept as the reply.",
+              get(speculations_kept));
+    p.counter("ringoverbot_speculations_cancelled_total",
+              "Speculative LLM requests cancelled (the final transcript differed, the turn was "
+              "gated, or the request failed).",
+              get(speculations_cancelled));
     p.family("ringoverbot_provider_errors_total", "counter", "Provider failures by kind.");
     static constexpr std::string_view kProviders[] = {"stt", "llm", "tts"};
     for (std::size_t i = 0; i < 3; ++i)

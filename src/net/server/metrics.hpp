@@ -69,6 +69,8 @@ class Metrics {
     // and how they ended, offers after too many misunderstandings.
     Counter misheard{0}, confirmations{0}, confirmed{0}, cancelled_actions{0};
     Counter misunderstood_offers{0};
+    // Speculative LLM requests (CallConfig::speculate_after_ms) kept as the reply, cancelled.
+    Counter speculations_kept{0}, speculations_cancelled{0};
     std::array<Counter, 3> provider_errors{};
     std::array<Histogram, kStageCount> stages{};
 

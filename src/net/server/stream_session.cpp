@@ -72,7 +72,8 @@ void log_finished_turns(Server::Impl& impl, Session& s) {
             .flag("interrupted", t.interrupted)
             .flag("failed", t.failed)
             .flag("misheard", t.misheard)
-            .flag("confirmation", t.confirmation);
+            .flag("confirmation", t.confirmation)
+            .flag("speculative", t.speculative);
         // The transcript's confidence, null when its STT gives none.
         if (t.confidence >= 0)
             line.real("confidence", t.confidence);
