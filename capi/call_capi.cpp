@@ -195,6 +195,7 @@ int read_call_config(const rob_call_params* in, agent::CallConfig& c) {
     c.reprompt = text_or_empty(p.reprompt);
     c.idle_goodbye = text_or_empty(p.idle_goodbye);
     c.inband_dtmf = p.inband_dtmf != 0;
+    c.speculate_after_ms = p.speculate_after_ms;
     return ROB_OK;
 }
 
@@ -250,6 +251,7 @@ ROB_API void rob_call_params_init(rob_call_params* p, size_t size) {
     full.reprompt = d.reprompt.c_str();
     full.idle_goodbye = d.idle_goodbye.c_str();
     full.inband_dtmf = d.inband_dtmf ? 1 : 0;
+    full.speculate_after_ms = d.speculate_after_ms;
     std::memcpy(p, &full, n);
 }
 
@@ -385,6 +387,7 @@ ROB_API int rob_call_next_turn(rob_call* c, rob_turn_metrics* out) {
         m.confirmation = t.confirmation ? 1 : 0;
         m.resumes = t.resumes;
         m.reprompt = t.reprompt ? 1 : 0;
+        m.speculative = t.speculative ? 1 : 0;
         copy_out(m, out);
         return ROB_OK;
     });
@@ -423,6 +426,8 @@ ROB_API int rob_call_stats(const rob_call* c, rob_call_counters* out) {
     k.reprompts = s.reprompts;
     k.idle_hangups = s.idle_hangups;
     k.dtmf_inband = s.dtmf_inband;
+    k.speculations_kept = s.speculations_kept;
+    k.speculations_cancelled = s.speculations_cancelled;
     copy_out(k, out);
     return ROB_OK;
 }

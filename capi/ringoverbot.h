@@ -1085,6 +1085,12 @@ typedef struct rob_call_params {
     /* Keys detected in the caller's audio act like the dtmf event; their tones are not speech
      * (default 1). */
     int32_t inband_dtmf;
+    /* The speculative reply: with an STT that sends interim transcripts, the LLM is asked on
+     * the words so far after this much silence in the caller's turn; the reply is buffered,
+     * never spoken, and kept when the final transcript has the same words (normalized) and
+     * passes the confidence gates, else cancelled and asked again. 0 = off; 0..10000; default
+     * 200. An LLM that replies at once (the scripted dialog) is never asked speculatively. */
+    uint32_t speculate_after_ms;
 } rob_call_params;
 
 ROB_API void rob_call_params_init(rob_call_params *p, size_t size);
@@ -1154,6 +1160,7 @@ typedef struct rob_turn_metrics {
     int32_t confirmation; /* the reply asks to confirm an end_call or transfer */
     uint32_t resumes;     /* false interruptions after which the reply went on */
     int32_t reprompt;     /* said to an idle caller (the reprompt or the idle goodbye) */
+    int32_t speculative;  /* the reply is a kept speculative request (speculate_after_ms) */
 } rob_turn_metrics;
 /* Pops a finished turn into *out (whose struct_size the caller sets): ROB_OK, or ROB_DONE
  * when there is none. Owner thread. */
@@ -1175,6 +1182,8 @@ typedef struct rob_call_counters {
      * dtmf_in). */
     uint64_t interruptions, false_interruptions, resumes;
     uint64_t reprompts, idle_hangups, dtmf_inband;
+    /* Speculative LLM requests kept as the reply, and cancelled (speculate_after_ms). */
+    uint64_t speculations_kept, speculations_cancelled;
 } rob_call_counters;
 /* Fills *out (whose struct_size the caller sets). Owner thread. */
 ROB_API int rob_call_stats(const rob_call *c, rob_call_counters *out);

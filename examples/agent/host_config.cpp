@@ -273,6 +273,8 @@ Status apply_call(object obj, const std::string& base, agent::CallConfig& c) {
                 s = read_string(v, path, c.idle_goodbye);
             else if (k == "inband_dtmf")
                 s = read_bool(v, path, c.inband_dtmf);
+            else if (k == "speculate_after_ms")  // the speculative reply; 0 = off
+                s = read_uint(v, path, c.speculate_after_ms, 0, 10000);
             else
                 return bad("config " + path + ": unknown key");
             return s;

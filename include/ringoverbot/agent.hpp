@@ -139,6 +139,14 @@ struct CallConfig {
     // like the `dtmf` event; their tones are neither speech nor barge-in. The same key from
     // both the event and the audio within 500 ms counts once.
     bool inband_dtmf = true;
+
+    // The speculative reply: with an STT that sends interim transcripts, the LLM is asked on
+    // the words so far after this much silence in the caller's turn (or at its end, the final
+    // still due); the reply is buffered, never spoken, and kept when the final transcript has
+    // the same words (normalized) and passes the confidence gates, else cancelled and asked
+    // again. 0 = off; 0..10000. An LLM that replies at once (the scripted dialog) is never
+    // asked speculatively.
+    std::uint32_t speculate_after_ms = 200;
 };
 
 // The providers of a call. stt, llm and tts are required; fallback_tts (a cached local voice)
@@ -172,6 +180,7 @@ struct TurnMetrics {
     bool confirmation = false;  // the reply asks to confirm an end_call or transfer
     std::uint32_t resumes = 0;  // false interruptions after which the reply went on
     bool reprompt = false;      // said to an idle caller (reprompt or the idle goodbye)
+    bool speculative = false;   // the reply is a kept speculative request (CallConfig)
 };
 
 // audio_bytes_out counts the PCM bytes streamed; turns counts caller turns (not the greeting);
@@ -194,6 +203,10 @@ struct CallStats {
     // keys detected in the caller's audio (also counted in dtmf_in).
     std::uint64_t interruptions = 0, false_interruptions = 0, resumes = 0;
     std::uint64_t reprompts = 0, idle_hangups = 0, dtmf_inband = 0;
+
+    // Speculative LLM requests (CallConfig::speculate_after_ms) kept as the reply, and
+    // cancelled (other words, a gated or failed turn, a provider error, the call's end).
+    std::uint64_t speculations_kept = 0, speculations_cancelled = 0;
 };
 
 enum class OutputKind : int {

@@ -144,6 +144,9 @@ class RINGOVERBOT_API LlmProvider {
     virtual std::string_view name() const = 0;
     virtual Result<std::unique_ptr<Request>> start(const LlmRequest& request,
                                                    std::shared_ptr<LlmSink> sink) = 0;
+    // True when the whole reply arrives inside start() (the scripted dialog): the call engine
+    // then never asks it speculatively, as there is no first token to wait for.
+    virtual bool replies_at_once() const { return false; }
 };
 
 // ---- text to speech -------------------------------------------------------------------------

@@ -92,6 +92,16 @@
 // - The call ends once: call_end (a close Output is queued so the host closes the socket),
 //   on_closed (nothing more to send), or the bot's end_call (close Output after the grace).
 //   Everything in flight is cancelled; the reply being played is recorded as cut there.
+// - The speculative reply (speculation.hpp): while the caller's turn is open, no reply runs and
+//   no confirmation waits, once the words so far (the turn's finals, then the newest interim)
+//   have been followed by speculate_after_ms of silence, the LLM is asked on them; its output is
+//   buffered, never spoken. A later interim with other words cancels it (the next pause asks
+//   again). When the turn is answered, past the gates, with the same request (the user message
+//   compared by normalized words), the buffered output is replayed into the reply and the
+//   request goes on as the reply's; otherwise it is cancelled and the LLM asked afresh. A
+//   misheard, failed or key-press turn cancels it. The reply's first-token deadline counts
+//   from the adoption. A provider that replies at once (the scripted dialog) gets no
+//   speculation: there is nothing to gain.
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -108,6 +118,7 @@
 #include "agent/provider_inbox.hpp"
 #include "agent/reply_audio.hpp"
 #include "agent/sentence_chunker.hpp"
+#include "agent/speculation.hpp"
 #include "agent/spoken_text.hpp"
 #include "agent/voice_activity.hpp"
 #include "common/text.hpp"
@@ -198,6 +209,8 @@ Status validate(const CallConfig& c, const Providers& p) {
         return Status(Errc::invalid_argument, "idle_reprompt_ms: 0 (never) or at least 1000");
     if (c.idle_reprompt_ms != 0 && c.idle_max_reprompts > 0 && c.reprompt.empty())
         return Status(Errc::invalid_argument, "reprompt: required when idle_reprompt_ms is set");
+    if (c.speculate_after_ms > 10000)
+        return Status(Errc::invalid_argument, "speculate_after_ms: 0 (off)..10000");
     return {};
 }
 
@@ -304,12 +317,14 @@ struct Call::Impl {
         fallback_words = text::normalize_words(cfg.fallback);
         for (const auto& phrase : cfg.backchannel_words)
             for (auto& w : text::normalize_words(phrase)) backchannel.push_back(std::move(w));
+        speculating = cfg.speculate_after_ms > 0 && !prov.llm->replies_at_once();
     }
 
     ~Impl() {
         // Close first: whatever a provider says while its request is torn down is dropped.
         inbox->close();
         cancel_reply_work();
+        (void)spec.cancel();
         stt.reset();
     }
 
@@ -378,6 +393,9 @@ struct Call::Impl {
     std::int64_t last_key_us = 0;
 
     Reply reply;
+    // The speculative reply (off when speculate_after_ms is 0, or the LLM replies at once).
+    Speculation spec;
+    bool speculating = false;
     std::deque<Output> outputs;
     CallStats stats;
     std::vector<TurnMetrics> turns;
@@ -399,16 +417,30 @@ struct Call::Impl {
     }
 
     void add_history(Role role, std::string text) {
+        append_history(history, role, std::move(text));
+    }
+
+    void append_history(std::vector<Message>& to, Role role, std::string text) const {
         if (text.empty()) return;
-        if (role == Role::user && !history.empty() && history.back().role == Role::user) {
-            append_words(history.back().content, text);  // unanswered input merges
+        if (role == Role::user && !to.empty() && to.back().role == Role::user) {
+            append_words(to.back().content, text);  // unanswered input merges
         } else {
-            history.push_back(Message{role, std::move(text)});
+            to.push_back(Message{role, std::move(text)});
         }
-        if (history.size() > cfg.max_history_messages)
-            history.erase(history.begin(),
-                          history.begin() + static_cast<std::ptrdiff_t>(history.size() -
-                                                                        cfg.max_history_messages));
+        if (to.size() > cfg.max_history_messages)
+            to.erase(to.begin(), to.begin() + static_cast<std::ptrdiff_t>(
+                                                  to.size() - cfg.max_history_messages));
+    }
+
+    // The LLM request for the history as it stands.
+    providers::LlmRequest llm_request(std::vector<Message> hist) const {
+        providers::LlmRequest req;
+        if (!cfg.system_prompt.empty()) req.messages.push_back({Role::system, cfg.system_prompt});
+        if (!host_context.empty()) req.messages.push_back({Role::system, host_context});
+        req.messages.insert(req.messages.end(), std::make_move_iterator(hist.begin()),
+                            std::make_move_iterator(hist.end()));
+        if (metadata.call_id) req.call_id = *metadata.call_id;
+        return req;
     }
 
     bool bot_busy(std::int64_t now) const { return reply.active || clock.playing(now); }
@@ -648,6 +680,7 @@ struct Call::Impl {
     }
 
     void dispatch(InboxEvent& e, std::int64_t now) {
+        if (speculation_event(e)) return;
         switch (e.kind) {
             case InboxEventKind::stt_transcript:
                 if (e.request != stt_id) return;
@@ -720,6 +753,7 @@ struct Call::Impl {
             // after the short silence.
             if (detector.in_turn()) mark_complete(true, now);
         }
+        note_words({}, true);
         if (paused) {
             const bool over = answers_turn && !detector.in_turn();
             if (interruption_heard() || (over && interruption_stands())) {
@@ -749,6 +783,7 @@ struct Call::Impl {
     // An interim transcript: never answered, but it tells whether the words so far make one of
     // the expected phrases (then the turn ends after complete_phrase_silence_ms).
     void on_interim(std::string_view text, std::int64_t now) {
+        note_words(text, false);
         if (!detector.in_turn() || phrase_words.empty()) return;
         auto words = text::normalize_words(pending_text);
         for (auto& w : text::normalize_words(text)) words.push_back(std::move(w));
@@ -821,16 +856,13 @@ struct Call::Impl {
         reply.holding = reply.doubtful || (cfg.max_misunderstandings > 0 &&
                                            misunderstandings + 1 >= cfg.max_misunderstandings);
 
-        providers::LlmRequest req;
-        if (!cfg.system_prompt.empty()) req.messages.push_back({Role::system, cfg.system_prompt});
-        if (!host_context.empty()) req.messages.push_back({Role::system, host_context});
-        req.messages.insert(req.messages.end(), history.begin(), history.end());
-        if (metadata.call_id) req.call_id = *metadata.call_id;
-        const std::uint64_t id = next_id++;
-        reply.llm_id = id;
+        providers::LlmRequest req = llm_request(history);
         reply.llm_done = false;
         reply.llm_first_deadline = now + ms_to_us(cfg.llm_first_token_timeout_ms);
         reply.llm_total_deadline = now + ms_to_us(cfg.llm_total_timeout_ms);
+        if (adopt_speculation(req, now)) return;
+        const std::uint64_t id = next_id++;
+        reply.llm_id = id;
         auto r = prov.llm->start(req, std::make_shared<InboxLlmSink>(inbox, id));
         if (!r || !r.value()) {
             ++stats.llm_errors;
@@ -844,6 +876,7 @@ struct Call::Impl {
     // Neither its words nor the fallback's reason reach the history (the fallback said does, as
     // what the caller heard). A confirmation asked before is cancelled (only a clear yes acts).
     void misheard_turn(TurnMetrics t, std::int64_t now) {
+        drop_speculation();
         pending_text.clear();
         pending_speech_ms = 0;
         if (t.speech_end_us < 0) t.speech_end_us = pending_speech_end;
@@ -896,6 +929,7 @@ struct Call::Impl {
     // The caller said yes to the confirmation: the held reply is said and its actions run, as
     // the LLM gave them (no new LLM request).
     void confirmed_turn(TurnMetrics t, std::int64_t now) {
+        drop_speculation();
         ++stats.confirmed;
         misunderstandings = 0;
         add_history(Role::user, t.caller_text);
@@ -978,6 +1012,7 @@ struct Call::Impl {
 
     // A turn whose input could not be understood (STT failure): only the fallback.
     void fallback_turn(std::int64_t now) {
+        drop_speculation();
         pending_text.clear();
         TurnMetrics t;
         t.speech_end_us = pending_speech_end;
@@ -1508,6 +1543,7 @@ struct Call::Impl {
         if (ended) return;
         if (reply.active) cut_reply(now, true);
         idle_at = kNever;
+        drop_speculation();
         ended = true;
         bot_envelope.cut(now);  // what was queued is never played
         end_reason = std::move(reason);
@@ -1519,6 +1555,96 @@ struct Call::Impl {
             outputs.clear();
         else
             outputs.push_back(Output{OutputKind::close, end_reason});
+    }
+
+    // ---- the speculative reply (see the file comment) -------------------------------------
+    // The caller's words so far changed: an interim (after the turn's finals) or a final.
+    void note_words(std::string_view interim, bool is_final) {
+        if (!speculating) return;
+        std::string words = pending_text;
+        if (!is_final) append_words(words, text::trim(interim));
+        if (spec.set_candidate(words)) drop_speculation(false);
+    }
+
+    // Starts the LLM on the candidate once the caller paused (or the turn ended, its final
+    // still due), when the answer would go to the LLM.
+    void maybe_speculate(std::int64_t now) {
+        (void)now;
+        if (!speculating || !spec.wants_start() || reply.active || !confirming.empty() ||
+            pending_key || close_at != kNever)
+            return;
+        const bool paused = detector.in_turn() ? detector.silence_run_ms() >= cfg.speculate_after_ms
+                                               : awaiting_final;
+        if (!paused) return;
+        std::vector<Message> hist = history;
+        append_history(hist, Role::user, spec.candidate());
+        providers::LlmRequest req = llm_request(std::move(hist));
+        const std::uint64_t id = next_id++;
+        spec.start(id, req.messages);
+        auto r = prov.llm->start(req, std::make_shared<InboxLlmSink>(inbox, id));
+        if (!r || !r.value()) {
+            drop_speculation(false);  // the answer will ask again, and count a failure then
+            return;
+        }
+        spec.set_request(std::move(r.value()));
+    }
+
+    // Output of the running speculation is buffered; its failure cancels it.
+    bool speculation_event(const InboxEvent& e) {
+        if (!spec.running() || e.request != spec.id()) return false;
+        switch (e.kind) {
+            case InboxEventKind::llm_token:
+                spec.on_token(e.text);
+                return true;
+            case InboxEventKind::llm_action:
+                spec.on_action(e.action);
+                return true;
+            case InboxEventKind::llm_done:
+                spec.on_done();
+                return true;
+            case InboxEventKind::llm_error:
+                drop_speculation(false);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    // The turn is answered with `req` (past the gates): keep the speculation when it asked the
+    // same, replaying what it streamed; else cancel it. True when kept.
+    bool adopt_speculation(const providers::LlmRequest& req, std::int64_t now) {
+        if (!spec.running() || !spec.matches(req.messages)) {
+            drop_speculation();
+            return false;
+        }
+        spec.clear_candidate();
+        ++stats.speculations_kept;
+        turns[reply.turn].speculative = true;
+        Speculation::Adopted a = spec.take();
+        reply.llm_id = a.id;
+        reply.llm = std::move(a.request);
+        for (const auto& item : a.items) {
+            if (!reply.active || reply.llm_id != a.id) break;  // an end_call closed it
+            switch (item.kind) {
+                case Speculation::Item::Kind::token:
+                    on_token(item.text, now);
+                    break;
+                case Speculation::Item::Kind::action:
+                    on_action(item.action, now);
+                    break;
+                case Speculation::Item::Kind::done:
+                    on_llm_done(now);
+                    break;
+            }
+        }
+        return true;
+    }
+
+    // Cancels a running speculation (counted) and, unless only its words went stale, forgets
+    // the candidate.
+    void drop_speculation(bool forget_candidate = true) {
+        if (spec.cancel()) ++stats.speculations_cancelled;
+        if (forget_candidate) spec.clear_candidate();
     }
 
     // ---- the clock -----------------------------------------------------------------------
@@ -1551,6 +1677,7 @@ struct Call::Impl {
             return;
         }
         watch_idle(now);
+        if (!ended) maybe_speculate(now);
     }
 
     std::int64_t next_wakeup() const {

@@ -8,7 +8,9 @@ then prints p50/p95/max of:
     token -> first TTS audio -> first frame sent (and their sum);
   - the caller's measure: end of the caller's line -> first bot audio received;
   - the greeting: WebSocket open -> first bot audio;
-  - the CPU used by the agent and by the simulator.
+  - the CPU used by the agent and by the simulator;
+  - the speculative replies kept and cancelled (the agent's /metrics), and the turns answered
+    with a kept one.
 Not a ctest (it runs in real time: about a minute per call). Usage:
   python3 tests/bench/latency.py [--build build] [--calls 5] [--rate 8000] [--json]"""
 import argparse
@@ -49,6 +51,19 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+def speculation_counts(url):
+    """The agent's speculative requests kept and cancelled so far (None when unreadable)."""
+    try:
+        page = urllib.request.urlopen(url + "/metrics", timeout=5).read().decode()
+    except OSError:
+        return None
+    counts = {}
+    for key in ("kept", "cancelled"):
+        m = re.search(rf"^ringoverbot_speculations_{key}_total (\d+)$", page, re.M)
+        counts[key] = int(m.group(1)) if m else None
+    return counts
 
 
 def start_agent(build, log_path, extra):
@@ -114,6 +129,7 @@ def main():
                 if not args.json:
                     print(f"call {i + 1}/{args.calls}: exit {r.returncode}", file=sys.stderr)
             agent_cpu1 = cpu_seconds(agent.pid)
+            speculations = speculation_counts(url)
         finally:
             agent.send_signal(signal.SIGTERM)
             try:
@@ -141,6 +157,8 @@ def main():
         "errors": errors,
         "agent_cpu_s": (agent_cpu1 - agent_cpu0) if None not in (agent_cpu0, agent_cpu1) else None,
         "simulator_cpu_s": sim_cpu, "wall_s": sim_wall,
+        "speculations": speculations,
+        "speculative_turns": sum(1 for t in turns if t.get("speculative")),
     }
     if args.json:
         print(json.dumps(result, indent=1))
@@ -157,6 +175,9 @@ def main():
     if result["agent_cpu_s"] is not None:
         print(f"agent CPU {result['agent_cpu_s']:.2f} s, simulator CPU {sim_cpu:.2f} s, "
               f"over {sim_wall:.1f} s of calls")
+    if speculations and (speculations["kept"] or speculations["cancelled"]):
+        print(f"speculative replies: {speculations['kept']} kept, {speculations['cancelled']} "
+              f"cancelled")
     if result["failed_turns"] or errors:
         print(f"failed turns: {result['failed_turns']}; errors: {errors}")
     return 0

@@ -48,6 +48,7 @@ def test_the_agent_answers_a_spoken_question(start_agent):
     c = logged[0]["confidence"]
     assert c is None or 0 <= c <= 1, logged[0]
     assert logged[0]["misheard"] is False and logged[0]["confirmation"] is False
+    assert logged[0]["speculative"] is False  # the scripted dialog is never asked speculatively
     greeting_logged = [t for t in turns_logged(agent) if t.get("turn") == 0]
     assert greeting_logged and greeting_logged[0]["confidence"] is None
     # The bot's reply played whole: no break, nothing dropped.

@@ -681,3 +681,13 @@ def test_deepgram_stall_accepts_and_never_answers(cloud):
     assert asyncio.run(talk()) == []
     rec = f.requests("deepgram")[0]
     assert rec["audio_bytes"] > 0 and rec["closestream"] == 1 and rec["closed_by"] == "client"
+
+
+def test_chat_first_token_delay(cloud):
+    # A model's time to first token, for the latency benchmarks: the headers at once, the first
+    # SSE event --chat-first-token-ms later.
+    f = cloud("--chat-first-token-ms", "300")
+    post(f, "/v1/chat/completions", chat_body("what are your opening hours"), bearer())
+    rec = f.requests("chat")[0]
+    assert rec["status"] == 200
+    assert rec["events"][0][0] - rec["t_first_byte"] >= 0.3, rec

@@ -345,6 +345,7 @@ TEST_CASE("agent: C ABI call params and refusals") {
     REQUIRE(p.idle_goodbye != nullptr);
     CHECK(std::string(p.idle_goodbye).find("Goodbye") != std::string::npos);
     CHECK(p.inband_dtmf == 1);
+    CHECK(p.speculate_after_ms == 200);
 
     World w;
     Providers prov(w);
@@ -386,6 +387,13 @@ TEST_CASE("agent: C ABI call params and refusals") {
     p.echo_tail_ms = 5000;  // the canceller's tail has bounds too
     CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
     CHECK(std::string(rob_last_error_message()).find("echo_tail_ms") != std::string::npos);
+    p.speculate_after_ms = 10001;  // the field reaches the engine
+    CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(rob_last_error_message()).find("speculate_after_ms") != std::string::npos);
+    p.speculate_after_ms = 0;
+    REQUIRE(rob_call_create(&p, &set, &c) == ROB_OK);
+    rob_call_destroy(c);
+    c = nullptr;
     rob_call_params_init(&p, sizeof p);
     // Defaults when params is NULL; misuse of a live call is refused, not fatal.
     REQUIRE(rob_call_create(nullptr, &set, &c) == ROB_OK);
@@ -424,6 +432,7 @@ TEST_CASE("agent: C ABI call greets, hears the caller, answers from a thread, th
     CHECK(h.turns[0].confidence == ROB_CONFIDENCE_UNKNOWN);
     CHECK(h.turns[0].misheard == 0);
     CHECK(h.turns[0].confirmation == 0);
+    CHECK(h.turns[0].speculative == 0);
 
     // The caller speaks; the turn ends after the endpointing silence.
     h.speak(800);
@@ -472,6 +481,7 @@ TEST_CASE("agent: C ABI call greets, hears the caller, answers from a thread, th
     CHECK(k.confirmed == 0);
     CHECK(k.cancelled_actions == 0);
     CHECK(k.misunderstood_offers == 0);
+    CHECK(k.speculations_kept + k.speculations_cancelled == 0);  // its STT sends no interims
     // A caller built before the new counters gets the old struct, and nothing past it.
     struct {
         rob_call_counters k;

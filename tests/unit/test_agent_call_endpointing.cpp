@@ -13,7 +13,8 @@ CallConfig phrase_config() {
     CallConfig cfg = basic_config();
     cfg.greeting.clear();
     cfg.expected_phrases = {"opening hours", "speak to someone"};
-    return cfg;  // endpoint_silence_ms 500, complete_phrase_silence_ms 250
+    cfg.speculate_after_ms = 0;  // these count the LLM's requests (speculation has its own tests)
+    return cfg;                  // endpoint_silence_ms 500, complete_phrase_silence_ms 250
 }
 
 // Quiet frames until the STT is asked for the turn's final; the ms of silence it took.

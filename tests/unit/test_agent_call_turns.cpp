@@ -152,6 +152,7 @@ TEST_CASE("agent: an empty transcript is not answered") {
 TEST_CASE("agent: interim transcripts are ignored, finals before the end of turn accumulate") {
     CallConfig cfg = basic_config();
     cfg.greeting.clear();
+    cfg.speculate_after_ms = 0;  // counts the LLM's requests (see test_agent_call_speculation)
     Sim sim(cfg);
     sim.world->transcripts = {"tomorrow"};
     sim.silence(200);

@@ -74,7 +74,8 @@ struct FakeWorld {
         std::size_t next = 0;
     };
     std::vector<HeldLlm> llm_held;
-    int llm_fail_count = 0;  // the next N requests fail (whatever the mode)
+    int llm_fail_count = 0;    // the next N requests fail (whatever the mode)
+    bool llm_at_once = false;  // replies_at_once(), as the scripted dialog says
 
     // ---- TTS ----
     Mode tts_mode = Mode::sync;
@@ -269,6 +270,7 @@ class FakeLlm final : public providers::LlmProvider {
   public:
     explicit FakeLlm(std::shared_ptr<FakeWorld> w) : world_(std::move(w)) {}
     std::string_view name() const override { return "fake-llm"; }
+    bool replies_at_once() const override { return world_->llm_at_once; }
     Result<std::unique_ptr<providers::Request>> start(
         const providers::LlmRequest& req, std::shared_ptr<providers::LlmSink> sink) override {
         auto& w = *world_;

@@ -211,9 +211,11 @@ TEST_CASE("examples: agent confidence gates and misunderstanding settings from t
     CHECK(d->server.call.complete_phrase_silence_ms == lib.complete_phrase_silence_ms);
     CHECK(d->server.call.misheard_speech_ms == lib.misheard_speech_ms);
     CHECK(d->server.call.max_misunderstandings == lib.max_misunderstandings);
+    CHECK(d->server.call.speculate_after_ms == lib.speculate_after_ms);
 
     f.files["gates.json"] = R"({"call": {
         "min_confidence": 0.35, "action_confidence": 1, "complete_phrase_silence_ms": 300,
+        "speculate_after_ms": 0,
         "misheard_speech_ms": 600, "max_misunderstandings": 0,
         "confirm_end_prompt": "Shall I hang up?", "confirm_transfer_prompt": "Shall I put you through?",
         "misunderstood_say": "Let me find you someone.", "misunderstood_transfer": "33100000000"}})";
@@ -223,6 +225,7 @@ TEST_CASE("examples: agent confidence gates and misunderstanding settings from t
     CHECK(c.min_confidence == doctest::Approx(0.35));
     CHECK(c.action_confidence == 1.0);
     CHECK(c.complete_phrase_silence_ms == 300);
+    CHECK(c.speculate_after_ms == 0);
     CHECK(c.misheard_speech_ms == 600);
     CHECK(c.max_misunderstandings == 0);
     CHECK(c.confirm_end_prompt == "Shall I hang up?");
@@ -250,6 +253,7 @@ TEST_CASE("examples: agent confidence gates and misunderstanding settings from t
         {R"({"complete_phrase_silence_ms": 0})", "$.call.complete_phrase_silence_ms"},
         {R"({"complete_phrase_silence_ms": 0.5})", "$.call.complete_phrase_silence_ms"},
         {R"({"misheard_speech_ms": 20000})", "$.call.misheard_speech_ms"},
+        {R"({"speculate_after_ms": 10001})", "$.call.speculate_after_ms"},
         {R"({"max_misunderstandings": -1})", "$.call.max_misunderstandings"},
         {R"({"confirm_end_prompt": "  "})", "$.call.confirm_end_prompt: expected a question"},
         {R"({"confirm_transfer_prompt": 3})", "$.call.confirm_transfer_prompt: expected a string"},

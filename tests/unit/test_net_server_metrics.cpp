@@ -91,6 +91,8 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     after.reprompts = 9;
     after.idle_hangups = 10;
     after.dtmf_inband = 11;
+    after.speculations_kept = 6;
+    after.speculations_cancelled = 7;
     m.add_call_delta(before, after);
     m.add_call_delta(after, after);  // no change, nothing added
 
@@ -124,6 +126,9 @@ TEST_CASE("net: the Prometheus page has every family the spec lists, typed") {
     CHECK(has_line(page, "ringoverbot_reprompts_total 9"));
     CHECK(has_line(page, "ringoverbot_idle_hangups_total 10"));
     CHECK(has_line(page, "ringoverbot_dtmf_inband_total 11"));
+    CHECK(has_line(page, "# TYPE ringoverbot_speculations_kept_total counter"));
+    CHECK(has_line(page, "ringoverbot_speculations_kept_total 6"));
+    CHECK(has_line(page, "ringoverbot_speculations_cancelled_total 7"));
     CHECK(has_line(page, "# TYPE ringoverbot_turn_latency_seconds histogram"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.25"} 0)"));
     CHECK(has_line(page, R"(ringoverbot_turn_latency_seconds_bucket{stage="stt",le="0.5"} 1)"));

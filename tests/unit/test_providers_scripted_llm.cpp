@@ -51,6 +51,7 @@ TEST_CASE("providers: scripted llm streams the reply word by word, then the acti
     auto llm = make_scripted_llm(kDialog);
     REQUIRE(llm.ok());
     CHECK((*llm)->name() == "scripted");
+    CHECK((*llm)->replies_at_once());  // the call engine never asks it speculatively
 
     auto r = ask(**llm, {{Role::system, "you are a bakery"}, {Role::user, "When are you OPEN?"}});
     CHECK(r->events == std::vector<std::string>{"t:We", "t: are", "t: open", "t:  from", "t: eight",

@@ -94,6 +94,7 @@ class CallParams(ctypes.Structure):
         ("reprompt", c_char_p),
         ("idle_goodbye", c_char_p),
         ("inband_dtmf", c_int32),
+        ("speculate_after_ms", c_uint32),
     ]
 
     _TEXT = ("greeting", "fallback", "system_prompt", "voice", "confirm_end_prompt",
@@ -160,6 +161,7 @@ class _TurnMetricsC(ctypes.Structure):
         ("confirmation", c_int32),
         ("resumes", c_uint32),
         ("reprompt", c_int32),
+        ("speculative", c_int32),
     ]
 
 
@@ -169,7 +171,7 @@ _COUNTERS = ("messages_in", "audio_frames_in", "protocol_errors", "messages_out"
              "confirmations", "confirmed", "cancelled_actions", "misunderstood_offers",
              "echo_cancelled_frames",
              "interruptions", "false_interruptions", "resumes", "reprompts", "idle_hangups",
-             "dtmf_inband")
+             "dtmf_inband", "speculations_kept", "speculations_cancelled")
 
 
 class _CallCountersC(ctypes.Structure):
@@ -208,12 +210,13 @@ class TurnMetrics(collections.namedtuple(
         "TurnMetrics", "index caller_text bot_text heard_text actions interrupted failed "
                        "speech_end_us stt_final_us first_token_us first_audio_us "
                        "first_frame_us playout_end_us confidence misheard confirmation "
-                       "resumes reprompt")):
+                       "resumes reprompt speculative")):
     """One caller turn and the bot's reply. Times in host microseconds, None = did not happen.
     actions: [(Action, value)]. confidence: the final transcript's, in [0, 1], None when
     unknown; misheard: gated to the fallback (low confidence, or speech without words);
     confirmation: the reply asks to confirm an end_call or transfer; resumes: false
-    interruptions after which the reply went on; reprompt: said to an idle caller."""
+    interruptions after which the reply went on; reprompt: said to an idle caller; speculative: the reply is a kept speculative
+    request (CallParams.speculate_after_ms)."""
 
 
 def _text(ptr, n):
@@ -320,7 +323,8 @@ class Call:
                            _time(m.first_token_us), _time(m.first_audio_us),
                            _time(m.first_frame_us), _time(m.playout_end_us),
                            None if m.confidence < 0 else m.confidence, bool(m.misheard),
-                           bool(m.confirmation), m.resumes, bool(m.reprompt))
+                           bool(m.confirmation), m.resumes, bool(m.reprompt),
+                           bool(m.speculative))
 
     @property
     def stats(self):

@@ -282,6 +282,9 @@ def test_python_providers_drive_a_call():
     assert (s.misheard, s.confirmations, s.confirmed, s.cancelled_actions,
             s.misunderstood_offers) == (0, 0, 0, 0, 0)
     assert not t.misheard and not t.confirmation
+    # Its STT sends no interim transcripts: nothing to speculate on.
+    assert not t.speculative
+    assert (s.speculations_kept, s.speculations_cancelled) == (0, 0)
     assert s.audio_messages_out == len(h.of_kind("streamAudio"))
 
     h.text('{"event":"call_end","reason":"hangup"}')
@@ -364,6 +367,12 @@ def test_call_settings_and_refusals():
     with pytest.raises(RobError) as e:
         Call(PyStt(), PyLlm(), PyTts(), echo_tail_ms=10)
     assert e.value.code == -1 and "echo_tail_ms" in str(e.value)
+    # The speculative reply's pause: the library's default, and its range checked by the engine.
+    assert CallParams().speculate_after_ms == 200
+    assert CallParams(speculate_after_ms=0).speculate_after_ms == 0
+    with pytest.raises(RobError) as e:
+        Call(PyStt(), PyLlm(), PyTts(), speculate_after_ms=10001)
+    assert e.value.code == -1 and "speculate_after_ms" in str(e.value)
     with pytest.raises(ValueError):
         Call(PyStt(), None, PyTts())
     with pytest.raises(TypeError):

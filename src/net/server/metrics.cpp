@@ -115,6 +115,8 @@ void Metrics::add_from(const Metrics& o) noexcept {
     both(reprompts, o.reprompts);
     both(idle_hangups, o.idle_hangups);
     both(dtmf_inband, o.dtmf_inband);
+    both(speculations_kept, o.speculations_kept);
+    both(speculations_cancelled, o.speculations_cancelled);
     // directory_up sums to the number of the group's workers that reach Redis.
     both(directory_up, o.directory_up);
     both(directory_outages, o.directory_outages);
@@ -161,6 +163,8 @@ void Metrics::add_call_delta(const agent::CallStats& b, const agent::CallStats& 
     add(reprompts, d(b.reprompts, n.reprompts));
     add(idle_hangups, d(b.idle_hangups, n.idle_hangups));
     add(dtmf_inband, d(b.dtmf_inband, n.dtmf_inband));
+    add(speculations_kept, d(b.speculations_kept, n.speculations_kept));
+    add(speculations_cancelled, d(b.speculations_cancelled, n.speculations_cancelled));
     add(provider_errors[0], d(b.stt_errors, n.stt_errors));
     add(provider_errors[1], d(b.llm_errors, n.llm_errors));
     add(provider_errors[2], d(b.tts_errors, n.tts_errors));
@@ -313,6 +317,13 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
               "Calls ended after the last reprompt went unanswered.", get(idle_hangups));
     p.counter("ringoverbot_dtmf_inband_total", "DTMF keys detected in the caller's audio.",
               get(dtmf_inband));
+    p.counter("ringoverbot_speculations_kept_total",
+              "Speculative LLM requests (started on an interim transcript) kept as the reply.",
+              get(speculations_kept));
+    p.counter("ringoverbot_speculations_cancelled_total",
+              "Speculative LLM requests cancelled (the final transcript differed, the turn was "
+              "gated, or the request failed).",
+              get(speculations_cancelled));
     p.family("ringoverbot_provider_errors_total", "counter", "Provider failures by kind.");
     static constexpr std::string_view kProviders[] = {"stt", "llm", "tts"};
     for (std::size_t i = 0; i < 3; ++i)

@@ -78,6 +78,8 @@ class Metrics {
     // reprompts to idle callers and calls ended idle, keys heard in the caller's audio.
     Counter interruptions{0}, false_interruptions{0}, resumes{0};
     Counter reprompts{0}, idle_hangups{0}, dtmf_inband{0};
+    // Speculative LLM requests (CallConfig::speculate_after_ms) kept as the reply, cancelled.
+    Counter speculations_kept{0}, speculations_cancelled{0};
     std::array<Counter, 3> provider_errors{};
     std::array<Histogram, kStageCount> stages{};
     // The call directory in Redis (rendered only when it is configured).

@@ -105,7 +105,8 @@ void log_finished_turns(Server::Impl& impl, Session& s) {
             .flag("misheard", t.misheard)
             .flag("confirmation", t.confirmation)
             .unum("resumes", t.resumes)
-            .flag("reprompt", t.reprompt);
+            .flag("reprompt", t.reprompt)
+            .flag("speculative", t.speculative);
         // The transcript's confidence, null when its STT gives none.
         if (t.confidence >= 0)
             line.real("confidence", t.confidence);

@@ -50,6 +50,7 @@ class ScriptedLlm final : public LlmProvider {
     explicit ScriptedLlm(Dialog dialog) : dialog_(std::move(dialog)) {}
 
     std::string_view name() const override { return "scripted"; }
+    bool replies_at_once() const override { return true; }
 
     Result<std::unique_ptr<Request>> start(const LlmRequest& request,
                                            std::shared_ptr<LlmSink> sink) override {
