@@ -1573,9 +1573,10 @@ struct Call::Impl {
         if (!speculating || !spec.wants_start() || reply.active || !confirming.empty() ||
             pending_key || close_at != kNever)
             return;
-        const bool paused = detector.in_turn() ? detector.silence_run_ms() >= cfg.speculate_after_ms
-                                               : awaiting_final;
-        if (!paused) return;
+        const bool caller_paused = detector.in_turn()
+                                       ? detector.silence_run_ms() >= cfg.speculate_after_ms
+                                       : awaiting_final;
+        if (!caller_paused) return;
         std::vector<Message> hist = history;
         append_history(hist, Role::user, spec.candidate());
         providers::LlmRequest req = llm_request(std::move(hist));
