@@ -484,7 +484,8 @@ struct Call::Impl {
 
         std::span<const std::int16_t> frame;
         while (caller->next_vad_frame(frame)) {
-            const double bot_level = echo->level_at(now);
+            // The canceller, once converged, has taken its measured reduction off the echo.
+            const double bot_level = echo->level_at(now) - (aec ? aec->echo_reduction_db() : 0.0);
             const bool speech = vad.is_speech(frame, CallerAudio::kFrameMs / 1000.0, bot_level);
             switch (detector.feed(speech, CallerAudio::kFrameMs, bot_busy(now))) {
                 case TurnEvent::speech_started:
