@@ -588,7 +588,8 @@ struct Call::Impl {
                 dtmf->feed(frame, inband_keys);
                 tone = dtmf->tone_present();
             }
-            const double bot_level = echo->level_at(now);
+            // The canceller, once converged, has taken its measured reduction off the echo.
+            const double bot_level = echo->level_at(now) - (aec ? aec->echo_reduction_db() : 0.0);
             const bool speech =
                 vad.is_speech(frame, CallerAudio::kFrameMs / 1000.0, bot_level) && !tone;
             switch (detector.feed(speech, CallerAudio::kFrameMs, bot_busy(now))) {

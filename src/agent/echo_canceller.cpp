@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 
 namespace ringoverbot::agent {
 namespace {
@@ -12,6 +13,13 @@ namespace {
 // Slack beyond the queued audio and the tail: how far the caller's timeline may lag the
 // bot's before reference is refused (a caller stream that stalls while the bot talks).
 constexpr std::uint32_t kSlackMs = 2000;
+
+double level_dbfs(std::span<const std::int16_t> frame) {
+    double sum = 0.0;
+    for (const auto s : frame) sum += static_cast<double>(s) * static_cast<double>(s);
+    const double rms = std::sqrt(sum / static_cast<double>(frame.size())) / 32768.0;
+    return rms <= 1e-6 ? -120.0 : 20.0 * std::log10(rms);
+}
 
 std::size_t slot(std::int64_t pos, std::size_t size) {
     const auto n = static_cast<std::int64_t>(size);
@@ -80,7 +88,9 @@ EchoCanceller::EchoCanceller(const EchoCancellerConfig& c, std::unique_ptr<Speex
       speex_(std::move(speex)),
       ring_(std::size_t{c.line_rate_hz} * (c.max_queued_ms + c.tail_ms + kSlackMs) / 1000),
       ref_frame_(frame_),
-      out_frame_(frame_) {}
+      out_frame_(frame_),
+      erle_(kErleWindow),
+      erle_sorted_(kErleWindow) {}
 
 EchoCanceller::~EchoCanceller() = default;
 
@@ -177,8 +187,20 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
     if (playing) last_played_ = end;
     // The filter runs while the bot plays and for one tail after (its echo may still come).
     const bool active = cancel_echo_ && pos < last_played_ + tail_samples_;
+    if (active && !was_active_) {
+        // The filter restarts: what it takes off at the start of a reply is measured anew
+        // (its first frames after a pause leave more echo than it took off before).
+        erle_count_ = erle_next_ = 0;
+        reduction_db_ = 0.0;
+    }
+    was_active_ = active;
     if (active) {
         speex_echo_cancellation(speex_->echo, frame.data(), ref_frame_.data(), out_frame_.data());
+        // Counted only where the bot plays and the line is loud with it, yet no louder than
+        // what is played (an echo never is: louder is the caller, whom the filter leaves).
+        const double in_dbfs = level_dbfs(frame);
+        if (playing && in_dbfs >= kEchoPresentDbfs && in_dbfs <= level_dbfs(ref_frame_))
+            measure_reduction(in_dbfs, level_dbfs(out_frame_));
         std::copy(out_frame_.begin(), out_frame_.end(), frame.begin());
         ++cancelled_frames_;
     }
@@ -190,6 +212,20 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
         speex_preprocess_run(speex_->denoise, frame.data());
     }
     return active;
+}
+
+void EchoCanceller::measure_reduction(double in_dbfs, double out_dbfs) {
+    erle_[erle_next_] = std::clamp(in_dbfs - out_dbfs, 0.0, kMaxReductionDb);
+    erle_next_ = (erle_next_ + 1) % erle_.size();
+    erle_count_ = std::min(erle_count_ + 1, erle_.size());
+    if (erle_count_ < kErleConverged) return;
+    // The 25th percentile: the filter's steady figure, not its best frames; a barge-in's
+    // double talk (little taken off) needs a quarter of the window to move it.
+    std::copy_n(erle_.begin(), erle_count_, erle_sorted_.begin());
+    const auto q = erle_sorted_.begin() + static_cast<std::ptrdiff_t>(erle_count_ / 4);
+    std::nth_element(erle_sorted_.begin(), q,
+                     erle_sorted_.begin() + static_cast<std::ptrdiff_t>(erle_count_));
+    reduction_db_ = *q;
 }
 
 }  // namespace ringoverbot::agent

@@ -17,6 +17,16 @@
 // tail after the bot stops, so that its history holds only silence when it pauses and the next
 // reply starts clean. Everything is allocated at construction; process() allocates nothing.
 //
+// The echo gate behind it (EchoReference + EnergyVad) expects the echo at the line's return
+// loss below the bot; once the filter has converged the echo is weaker by what the filter takes
+// off, so the canceller measures that (echo_reduction_db(): its ERLE, input over output level,
+// on the frames where the bot plays and the line is loud with its echo but not louder than
+// what is played, as a low percentile over the last
+// second and a half so that a caller talking over the bot, where the filter takes little off,
+// does not pull it down within a barge-in's confirmation) and the gate lowers its expectation
+// by it. Until enough such frames were seen since the filter last started (each reply after a
+// pause starts anew) it reports 0 dB: the gate as without a canceller.
+//
 // Noise suppression (speexdsp's preprocessor) is an option: it then runs on every frame, with
 // the canceller's residual-echo estimate while the canceller runs.
 #pragma once
@@ -69,6 +79,15 @@ class EchoCanceller {
     // Frames the filter ran on, and all frames processed.
     std::uint64_t cancelled_frames() const { return cancelled_frames_; }
     std::uint64_t frames() const { return frames_; }
+    // What the filter takes off the echo (dB, 0..kMaxReductionDb) once converged, else 0.
+    double echo_reduction_db() const { return reduction_db_; }
+
+    static constexpr double kMaxReductionDb = 30.0;
+    // Frames of the window (1.5 s) and how many must hold echo before a figure is given (0.6 s).
+    static constexpr std::size_t kErleWindow = 75;
+    static constexpr std::size_t kErleConverged = 30;
+    // A frame counts when the line before the filter is at least this loud (the bot's echo).
+    static constexpr double kEchoPresentDbfs = -50.0;
 
   private:
     struct SpeexState;
@@ -98,6 +117,12 @@ class EchoCanceller {
     std::uint64_t caller_received_ = 0;   // caller samples announced by on_caller_audio
     std::uint64_t caller_processed_ = 0;  // caller samples through process()
     std::uint64_t cancelled_frames_ = 0, frames_ = 0;
+    void measure_reduction(double in_dbfs, double out_dbfs);
+    // Per-frame reduction (dB) of the last kErleWindow echo frames, and a scratch copy.
+    std::vector<double> erle_, erle_sorted_;
+    std::size_t erle_next_ = 0, erle_count_ = 0;
+    double reduction_db_ = 0.0;
+    bool was_active_ = false;
 };
 
 }  // namespace ringoverbot::agent

@@ -7,6 +7,7 @@
 //   EchoCanceller, and for webrtc-audio-processing's AEC when it was found at build time;
 // - barge-in over 6 dB echo: the engine's VAD and turn detector (with the echo gate) on the raw
 //   and the cancelled line: false barge-ins on echo alone, and the delay to detect a caller;
+// - the filter's tail length against the delays: ERLE and cost per tail (choosing the default);
 // - the cost per 20 ms frame (the canceller running, and idle), for each canceller.
 //
 //   echo_eval [--seconds S] [--quick]
@@ -239,7 +240,9 @@ void barge_in_table(const std::vector<std::int16_t>& bot_voice, bool quick) {
         "\nBarge-in over 6 dB echo at 150 ms (the engine's VAD + echo gate, barge_in_ms 200; "
         "the bot talks throughout, the caller from 8 s)\n");
     std::printf("%-22s %18s %22s\n", "line", "false barge-ins", "caller detected after");
-    for (int mode = 0; mode < 2; ++mode) {
+    // Mode 1 is the gate unaware of the canceller (before), mode 2 the gate lowered by the
+    // canceller's measured reduction once converged (the engine's).
+    for (int mode = 0; mode < 3; ++mode) {
         auto line = path.line(echo, near);
         Speex speex(400);
         agent::EchoReference gate(kRate, 1200);
@@ -254,8 +257,10 @@ void barge_in_table(const std::vector<std::int16_t>& bot_voice, bool quick) {
             auto played = std::span<const std::int16_t>(bot).subspan(f * kFrame, kFrame);
             auto frame = std::span<std::int16_t>(line).subspan(f * kFrame, kFrame);
             gate.on_sent(now, played);
-            if (mode == 1) speex.frame(now, played, frame);
-            const bool speech = vad.is_speech(frame, 0.02, gate.level_at(now + kFrameUs));
+            if (mode >= 1) speex.frame(now, played, frame);
+            const double reduction = mode == 2 ? speex.aec().echo_reduction_db() : 0.0;
+            const bool speech =
+                vad.is_speech(frame, 0.02, gate.level_at(now + kFrameUs) - reduction);
             if (detector.feed(speech, 20, true) == agent::TurnEvent::speech_started) {
                 const std::size_t at = (f + 1) * kFrame;
                 if (at <= first_voice)
@@ -264,9 +269,8 @@ void barge_in_table(const std::vector<std::int16_t>& bot_voice, bool quick) {
                     detected_ms = double(at - first_voice) * 1000.0 / kRate;
             }
         }
-        std::printf("%-22s %18d %19.0f ms\n",
-                    mode == 0 ? "raw (echo gate only)" : "cancelled + gate", false_starts,
-                    detected_ms);
+        const char* names[] = {"raw (echo gate only)", "cancelled + gate", "cancelled + gate-ERLE"};
+        std::printf("%-22s %18d %19.0f ms\n", names[mode], false_starts, detected_ms);
     }
 }
 
@@ -276,6 +280,51 @@ double us_per_frame(F&& f, std::size_t frames) {
     for (std::size_t i = 0; i < frames; ++i) f(i);
     const auto t1 = std::chrono::steady_clock::now();
     return std::chrono::duration<double, std::micro>(t1 - t0).count() / double(frames);
+}
+
+// The filter's tail against the bench's delays: ERLE alone and with the caller talking (6 dB,
+// after 4 s), and what each tail costs per 20 ms frame at 8 kHz while the bot speaks. The
+// echo path is the delay plus a 15 ms room response, so a tail must reach past both.
+void tail_table(const std::vector<std::int16_t>& bot_voice, double seconds, bool quick) {
+    const std::size_t n = static_cast<std::size_t>(seconds * kRate);
+    const auto bot = looped(bot_voice, n);
+    const auto caller = caller_voice(n, -20);
+    const std::vector<std::uint32_t> delays =
+        quick ? std::vector<std::uint32_t>{100} : std::vector<std::uint32_t>{50, 100, 200, 300};
+    const std::vector<std::uint32_t> tails =
+        quick ? std::vector<std::uint32_t>{400}
+              : std::vector<std::uint32_t>{120, 200, 250, 300, 350, 400, 600};
+    std::printf(
+        "\nTail length at 8 kHz, 6 dB return loss: ERLE alone / after double talk (dB) "
+        "per delay, and the cost while the bot speaks\n");
+    std::printf("%-10s", "tail");
+    for (auto d : delays) std::printf("   %4u ms delay", d);
+    std::printf(" %10s %8s\n", "us/frame", "% core");
+    for (std::uint32_t tail : tails) {
+        std::printf("%4u ms   ", tail);
+        for (std::uint32_t d : delays) {
+            rob_test::EchoPath path{
+                .rate_hz = kRate, .delay_ms = d, .return_loss_db = 6, .noise_dbfs = -65};
+            Speex a(tail), b(tail);
+            const PathResult alone = run_path(a, bot, caller, path, false);
+            const PathResult dbl = run_path(b, bot, caller, path, true);
+            std::printf("   %5.1f / %5.1f", alone.erle, dbl.erle_after);
+        }
+        const std::size_t frames = quick ? 100 : 2000;
+        auto line = bot;
+        for (auto& v : line) v = static_cast<std::int16_t>(v / 2);
+        Speex s(tail);
+        std::vector<std::int16_t> buf(kFrame);
+        const double us = us_per_frame(
+            [&](std::size_t i) {
+                const std::size_t at = (i * kFrame) % (n - kFrame);
+                std::copy_n(line.begin() + static_cast<std::ptrdiff_t>(at), kFrame, buf.begin());
+                s.frame(static_cast<std::int64_t>(i) * kFrameUs,
+                        std::span<const std::int16_t>(bot).subspan(at, kFrame), buf);
+            },
+            frames);
+        std::printf(" %10.1f %7.2f%%\n", us, us / 200.0);
+    }
 }
 
 void cost_table(const std::vector<std::int16_t>& bot_voice, bool quick) {
@@ -370,6 +419,7 @@ int main(int argc, char** argv) {
     }
     erle_table(*voice, seconds, quick);
     barge_in_table(*voice, quick);
+    tail_table(*voice, seconds, quick);
     cost_table(*voice, quick);
     return 0;
 }

@@ -9,10 +9,17 @@
 //   recognition_eval [--min-confidence 0.5] [--dialog NAME]... [--condition NAME]...
 //                    [--subset all|ci] [--jobs 2] [--max-confusions 25]
 //                    [--assert-accuracy X] [--assert-false-accepts Y] [--corpus DIR]
+//                    [--echo-canceller] [--noise-suppression]
+// --echo-canceller runs each turn through the engine's echo canceller (speexdsp MDF) with the
+// bot's voice as its reference, as a call does: on the "over the bot" condition the canceller
+// first hears the ~2 s the bot played before the caller started (a barge-in comes while the bot
+// talks), on the others it has no reference and passes the line untouched. --noise-suppression
+// runs speexdsp's denoiser on every frame (alone, or after the canceller).
 // Exit 1 when an asserted goal is missed in any condition or a decode failed, 2 on bad usage.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/echo_canceller.hpp"
 #include "recognition/bot_voice.hpp"
 #include "recognition/corpus.hpp"
 #include "recognition/decode_turn.hpp"
@@ -39,6 +47,7 @@ struct Options {
     bool ci = false;
     std::size_t jobs = 2, max_confusions = 25;
     double assert_accuracy = -1, assert_false_accepts = -1;
+    bool echo_canceller = false, noise_suppression = false;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -46,7 +55,7 @@ struct Options {
                  "recognition_eval: %s\nusage: recognition_eval [--min-confidence X] "
                  "[--dialog NAME]... [--condition NAME]... [--subset all|ci] [--jobs N] "
                  "[--max-confusions N] [--assert-accuracy X] [--assert-false-accepts Y] "
-                 "[--corpus DIR]\n",
+                 "[--corpus DIR] [--echo-canceller] [--noise-suppression]\n",
                  why);
     std::exit(2);
 }
@@ -86,6 +95,10 @@ Options parse(int argc, char** argv) {
             o.assert_accuracy = number(value());
         else if (arg == "--assert-false-accepts")
             o.assert_false_accepts = number(value());
+        else if (arg == "--echo-canceller")
+            o.echo_canceller = true;
+        else if (arg == "--noise-suppression")
+            o.noise_suppression = true;
         else
             usage(("unknown option " + arg).c_str());
     }
@@ -100,6 +113,41 @@ double median(std::vector<double> v) {
     if (v.empty()) return 1000;
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
+}
+
+// The engine's front end on one turn, frame by frame as a call feeds it: each 20 ms of the
+// bot's audio is sent as it starts to play, and the caller's line arrives when its 20 ms are
+// complete (the echo_eval bench's timing). The bot's earlier audio primes the canceller.
+ringoverbot::Status filter_turn(Turn& turn, std::uint32_t rate, const Options& opt) {
+    namespace agent = ringoverbot::agent;
+    auto created = agent::EchoCanceller::create({.line_rate_hz = rate,
+                                                 .noise_suppression = opt.noise_suppression,
+                                                 .cancel_echo = opt.echo_canceller});
+    if (!created) return created.error();
+    agent::EchoCanceller& aec = **created;
+    const std::size_t frame = aec.frame_samples();
+    constexpr std::int64_t kFrameUs = 20000;
+    std::int64_t now = 0;
+    std::vector<std::int16_t> line(frame), silent(frame, 0);
+    auto step = [&](std::span<const std::int16_t> played, std::span<std::int16_t> caller) {
+        aec.on_sent(now, played);
+        aec.on_caller_audio(now + kFrameUs, caller.size());
+        aec.process(caller);
+        now += kFrameUs;
+    };
+    for (std::size_t at = 0; at + frame <= turn.bot_before.size(); at += frame) {
+        auto played = std::span<const std::int16_t>(turn.bot_before).subspan(at, frame);
+        for (std::size_t i = 0; i < frame; ++i)
+            line[i] = static_cast<std::int16_t>(std::lround(turn.bot_gain * played[i]));
+        step(played, line);
+    }
+    for (std::size_t at = 0; at + frame <= turn.samples.size(); at += frame) {
+        auto played = turn.bot_played.empty()
+                          ? std::span<const std::int16_t>(silent)
+                          : std::span<const std::int16_t>(turn.bot_played).subspan(at, frame);
+        step(played, std::span<std::int16_t>(turn.samples).subspan(at, frame));
+    }
+    return {};
 }
 
 }  // namespace
@@ -144,6 +192,8 @@ int main(int argc, char** argv) {
     const auto utterances = utterances_of(dialogs, *recordings, opt.ci, ambiguous);
     std::printf("corpus: %zu recordings, %zu dialogs, subset %s, %zu ambiguous pairs left out\n",
                 recordings->size(), dialogs.size(), opt.ci ? "ci" : "all", ambiguous);
+    std::printf("front end: echo canceller %s, noise suppression %s\n",
+                opt.echo_canceller ? "on" : "off", opt.noise_suppression ? "on" : "off");
     for (std::size_t d = 0; d < dialogs.size(); ++d) {
         std::size_t in = 0, out = 0;
         for (const auto& u : utterances)
@@ -195,6 +245,12 @@ int main(int argc, char** argv) {
             if (!turn) {
                 o.heard.error = turn.error().message;
                 continue;
+            }
+            if (opt.echo_canceller || opt.noise_suppression) {
+                if (auto st = filter_turn(*turn, cond.rate_hz, opt); !st) {
+                    o.heard.error = st.error().message;
+                    continue;
+                }
             }
             providers::SttOptions so;
             so.sample_rate_hz = cond.rate_hz;

@@ -247,6 +247,20 @@ TEST_CASE("agent: the bot's echo on a speakerphone never interrupts it with the 
         CHECK(sim.count("break") == 1);
         CHECK(sim.call->turns().at(idx).interrupted);
     }
+    SUBCASE("6 dB: a caller quieter than the raw echo barges in once the canceller converged") {
+        // The echo arrives at -26 dBFS, right at the gate's expectation (bot - 12 + 6 dB); the
+        // caller at -30 dBFS is under it. Only a gate that counts what the converged canceller
+        // takes off the echo hears the caller.
+        auto owner = make(true, -6.0);
+        Sim& sim = *owner;
+        const std::size_t idx = ask_and_wait_for_reply(sim, "when are you open");
+        sim.silence(700);
+        REQUIRE(sim.count("break") == 0);
+        CHECK(sim.call->stats().echo_cancelled_frames > 0);
+        sim.speak(400, -30.0);
+        CHECK(sim.count("break") == 1);
+        CHECK(sim.call->turns().at(idx).interrupted);
+    }
     SUBCASE("3 dB: the gate alone lets the echo through, the canceller does not") {
         for (bool cancel : {false, true}) {
             CAPTURE(cancel);

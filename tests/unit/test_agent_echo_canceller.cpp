@@ -56,6 +56,32 @@ TEST_CASE("agent: the echo canceller removes the bot's echo from the caller's li
     }
 }
 
+TEST_CASE("agent: the echo canceller reports what it takes off the echo once converged") {
+    const std::size_t n = 8000 * 6;
+    const auto bot = rob_test::speech_like(n, 8000, 1, -20);
+    rob_test::EchoPath path{.rate_hz = 8000, .delay_ms = 150, .return_loss_db = 6};
+    const auto echo = path.echo_of(bot);
+    SUBCASE("echo alone: nothing at first, then about the ERLE") {
+        auto aec = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 400});
+        REQUIRE(aec);
+        const auto line = path.line(echo, {});
+        run(*aec.value(), bot, std::span<const std::int16_t>(line).first(8000 / 5));
+        CHECK(aec.value()->echo_reduction_db() == 0.0);  // 200 ms: not converged
+        auto aec2 = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 400});
+        const auto out = run(*aec2.value(), bot, line);
+        const double erle = rob_test::erle_db(echo, out, {}, 8000 * 4, n);
+        CHECK(aec2.value()->echo_reduction_db() > 6.0);
+        CHECK(aec2.value()->echo_reduction_db() <= erle + 3.0);  // a low percentile
+    }
+    SUBCASE("a caller on a line without echo: nothing is counted") {
+        auto aec = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 400});
+        REQUIRE(aec);
+        const auto near = rob_test::speech_like(n, 8000, 9, -20);
+        run(*aec.value(), bot, near);
+        CHECK(aec.value()->echo_reduction_db() < 3.0);
+    }
+}
+
 TEST_CASE("agent: the echo canceller keeps the caller's own speech over the bot's echo") {
     auto aec = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 400});
     REQUIRE(aec);

@@ -104,8 +104,16 @@ Result<Turn> make_turn(std::span<const std::int16_t> recording, std::uint32_t re
         const double gain = speech_rms * std::pow(10.0, condition.bot_level_db / 20.0) /
                             std::max(1.0, active_rms(bot, 8000));
         const std::size_t offset = std::size_t(seed % bot.size());
-        for (std::size_t i = 0; i < line.size(); ++i)
-            line[i] += gain * bot[(offset + i) % bot.size()];
+        turn.bot_gain = gain;
+        turn.bot_played.resize(line.size());
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            turn.bot_played[i] = bot[(offset + i) % bot.size()];
+            line[i] += gain * turn.bot_played[i];
+        }
+        const std::size_t before = std::size_t{rate} * 2;
+        turn.bot_before.resize(before);
+        for (std::size_t i = 0; i < before; ++i)
+            turn.bot_before[i] = bot[(offset + bot.size() * 2 - before + i) % bot.size()];
     }
     turn.samples.resize(line.size());
     std::transform(line.begin(), line.end(), turn.samples.begin(), saturate);

@@ -29,6 +29,10 @@ std::vector<Condition> all_conditions();
 struct Turn {
     std::vector<std::int16_t> samples;  // at the condition's rate
     std::size_t onset = 0;              // where the recording starts (the speech start)
+    // With the bot's voice: what the bot played over the turn (its reference, sample for
+    // sample under `samples`), the ~2 s it played before, and the gain it reached the line at.
+    std::vector<std::int16_t> bot_played, bot_before;
+    double bot_gain = 0;
 };
 
 inline constexpr std::uint32_t kLeadMs = 300;
