@@ -120,6 +120,15 @@ void InboxTtsSink::on_audio(std::span<const std::int16_t> samples, std::uint32_t
     e.sample_rate_hz = sample_rate_hz;
     inbox_->push(std::move(e));
 }
+void InboxTtsSink::on_shared_audio(std::shared_ptr<const void> owner,
+                                   std::span<const std::int16_t> samples,
+                                   std::uint32_t sample_rate_hz) {
+    InboxEvent e = make(InboxEventKind::tts_audio, id_);
+    e.shared_owner = std::move(owner);
+    e.shared_samples = samples;
+    e.sample_rate_hz = sample_rate_hz;
+    inbox_->push(std::move(e));
+}
 void InboxTtsSink::on_done() {
     inbox_->push(make(InboxEventKind::tts_done, id_));
 }

@@ -42,3 +42,36 @@ TEST_CASE("agent: reply audio gives its buffer back once the pacer has taken it 
     q.reset();
     CHECK(q.held_bytes() == 0);
 }
+
+TEST_CASE("agent: reply audio reads shared samples in place, in order with copied ones") {
+    auto cached = std::make_shared<const std::vector<std::int16_t>>(
+        std::vector<std::int16_t>(4000, 5));  // a cached phrase
+    const std::span<const std::int16_t> all(*cached);
+    ReplyAudio q(100000);
+    // Adjacent chunks of one owner make one segment; nothing is copied.
+    CHECK(q.append_shared(cached, all.first(1000)) == 1000);
+    CHECK(q.append_shared(cached, all.subspan(1000)) == 3000);
+    CHECK(q.held_bytes() < 200);  // the segment list only, not 8000 bytes of audio
+    CHECK(q.peek(160).data() == all.data());
+    const std::vector<std::int16_t> tail(300, 9);
+    CHECK(q.append(tail) == 300);  // a streamed sentence after the cached one
+    CHECK(q.synthesized() == 4300);
+    q.consume(3900);
+    CHECK(q.peek(100).data() == all.data() + 3900);
+    // Across the boundary: joined, in order.
+    const auto joined = q.peek(160);
+    REQUIRE(joined.size() == 160);
+    CHECK(joined[99] == 5);
+    CHECK(joined[100] == 9);
+    q.consume(160);
+    CHECK(q.peek(1)[0] == 9);
+    q.consume(240);
+    CHECK(q.queued_samples() == 0);
+    CHECK(q.held_bytes() == 0);
+    CHECK(q.sent() == 4300);
+    // The queue limit holds for shared samples too.
+    ReplyAudio small(1000);
+    CHECK(small.append_shared(cached, all) == 1000);
+    CHECK(small.full());
+    CHECK(small.append(tail) == 0);
+}
