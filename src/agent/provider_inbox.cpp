@@ -7,6 +7,7 @@ namespace {
 
 // Spare audio buffers kept for reuse; more would only hold memory after a burst.
 constexpr std::size_t kMaxSpareBuffers = 16;
+constexpr std::size_t kKeptEvents = 8;  // event slots a drained array keeps between batches
 
 }  // namespace
 
@@ -45,6 +46,10 @@ void ProviderInbox::recycle(std::vector<InboxEvent>& processed) {
         spare_.push_back(std::move(e.samples));
     }
     processed.clear();
+    // A burst (a cached greeting arrives as dozens of chunks at once) must not leave its event
+    // array behind for the rest of the call: drain() swaps it into the queue, so both would
+    // keep it. A few events, the common case, keep their storage.
+    if (processed.capacity() > kKeptEvents) std::vector<InboxEvent>().swap(processed);
 }
 
 void ProviderInbox::close() {
