@@ -6,6 +6,9 @@
 // Exit status: 0 after SIGINT/SIGTERM once the live calls are drained, 1 on a runtime failure
 // (the port is in use, an engine cannot start), 2 on bad flags, config or dialog.
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 
 #include <atomic>
@@ -112,6 +115,13 @@ class SignalWaiter {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+    // A call's larger buffers (the echo canceller's filter and reference ring, ~150 KiB) live
+    // only while the bot speaks. Served by mmap, they go back to the system when freed; from
+    // glibc's heap they would stay in its free lists, and a silent call would keep the RSS of
+    // its greeting (measured at 100 silent calls: 216 -> 149 KiB per call).
+    mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+#endif
     std::vector<std::string_view> args(argv + 1, argv + argc);
     const agenthost::EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
         const char* v = std::getenv(std::string(name).c_str());

@@ -162,6 +162,15 @@ class TtsSink {
     virtual ~TtsSink() = default;
     // Mono signed 16-bit samples at `sample_rate_hz` (the same for every chunk of a request).
     virtual void on_audio(std::span<const std::int16_t> samples, std::uint32_t sample_rate_hz) = 0;
+    // The same, for samples that are immutable and stay valid while `owner` lives (a cached
+    // phrase): a sink may keep `owner` and read them later instead of copying them. By default
+    // they are copied through on_audio().
+    virtual void on_shared_audio(std::shared_ptr<const void> owner,
+                                 std::span<const std::int16_t> samples,
+                                 std::uint32_t sample_rate_hz) {
+        (void)owner;
+        on_audio(samples, sample_rate_hz);
+    }
     virtual void on_done() = 0;
     virtual void on_error(const Error& error) = 0;
 };

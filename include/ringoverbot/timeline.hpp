@@ -26,7 +26,8 @@ class Call;
 // When the call outgrows them, neighbouring buckets merge and each spans twice as long: the
 // memory is bounded (capacity * 2 bytes) whatever the call's length, and the picture still
 // covers the whole call. Times are the host clock in microseconds; the first add() sets the
-// origin. Allocates only in the constructor.
+// origin. Buckets are allocated as the lane reaches them, a step at a time (a call that is
+// never drawn, or a lane that stays short, holds little).
 class RINGOVERBOT_API AudioEnvelope {
   public:
     AudioEnvelope() : AudioEnvelope(20, 2048) {}
@@ -43,11 +44,14 @@ class RINGOVERBOT_API AudioEnvelope {
     std::int64_t bucket_us() const noexcept { return bucket_us_; }
     // peaks()[i] is the largest |sample| in [origin + i * bucket, origin + (i+1) * bucket).
     std::span<const std::uint16_t> peaks() const noexcept { return {peaks_.data(), used_}; }
+    std::size_t held_bytes() const noexcept { return peaks_.capacity() * sizeof(std::uint16_t); }
 
   private:
     void coarsen();
+    void reach(std::size_t bucket);  // allocates buckets up to `bucket` (< capacity_)
 
-    std::vector<std::uint16_t> peaks_;
+    std::vector<std::uint16_t> peaks_;  // grows to capacity_, then the buckets merge
+    std::size_t capacity_;
     std::size_t used_ = 0;
     std::int64_t origin_us_ = -1;
     std::int64_t bucket_us_;

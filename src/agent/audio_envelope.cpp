@@ -7,8 +7,23 @@
 namespace ringoverbot::agent {
 
 AudioEnvelope::AudioEnvelope(std::uint32_t bucket_ms, std::size_t capacity)
-    : peaks_(std::max<std::size_t>(capacity, 2), 0),
+    : capacity_(std::max<std::size_t>(capacity, 2)),
       bucket_us_(std::int64_t{std::max<std::uint32_t>(bucket_ms, 1)} * 1000) {}
+
+namespace {
+// Buckets are added this many at a time: one allocation every ~5 s of a lane at 20 ms buckets.
+constexpr std::size_t kGrowthStep = 256;
+}  // namespace
+
+void AudioEnvelope::reach(std::size_t bucket) {
+    if (bucket < peaks_.size()) return;
+    const std::size_t size = std::min(capacity_, (bucket / kGrowthStep + 1) * kGrowthStep);
+    std::vector<std::uint16_t> grown;
+    grown.reserve(size);  // exactly: a vector's own growth would double
+    grown.assign(peaks_.begin(), peaks_.end());
+    grown.resize(size, 0);
+    peaks_.swap(grown);
+}
 
 void AudioEnvelope::coarsen() {
     const std::size_t half = (used_ + 1) / 2;
@@ -34,10 +49,11 @@ void AudioEnvelope::add(std::span<const std::int16_t> samples, std::uint32_t rat
     while (pos < n) {
         const std::int64_t t = at_us + pos * 1000000 / rate;
         auto bucket = static_cast<std::size_t>((t - origin_us_) / bucket_us_);
-        while (bucket >= peaks_.size()) {
+        while (bucket >= capacity_) {
             coarsen();
             bucket = static_cast<std::size_t>((t - origin_us_) / bucket_us_);
         }
+        reach(bucket);
         // The samples before the bucket's end.
         const std::int64_t bucket_end =
             origin_us_ + static_cast<std::int64_t>(bucket + 1) * bucket_us_;

@@ -718,8 +718,7 @@ struct Call::Impl {
                 }
                 return;
             case InboxEventKind::tts_audio:
-                if (reply.active && e.request == reply.tts_id)
-                    on_tts_audio(e.samples, e.sample_rate_hz, now);
+                if (reply.active && e.request == reply.tts_id) on_tts_audio(e, now);
                 return;
             case InboxEventKind::tts_done:
                 if (reply.active && e.request == reply.tts_id) on_tts_done(now);
@@ -1188,7 +1187,10 @@ struct Call::Impl {
         arm_actions(now);
     }
 
-    void on_tts_audio(std::span<const std::int16_t> samples, std::uint32_t rate, std::int64_t now) {
+    void on_tts_audio(InboxEvent& e, std::int64_t now) {
+        const std::span<const std::int16_t> samples =
+            e.shared_owner ? e.shared_samples : std::span<const std::int16_t>(e.samples);
+        const std::uint32_t rate = e.sample_rate_hz;
         TurnMetrics& t = turns[reply.turn];
         if (rate == 0) {
             on_tts_failure(now, false);
@@ -1196,7 +1198,9 @@ struct Call::Impl {
         }
         if (t.first_audio_us < 0) t.first_audio_us = now;
         reply.tts_deadline = now + ms_to_us(cfg.tts_first_audio_timeout_ms);
-        if (rate == out_rate) {
+        if (rate == out_rate && e.shared_owner) {  // a cached phrase: read, never copied
+            reply.tts_samples += reply_audio.append_shared(std::move(e.shared_owner), samples);
+        } else if (rate == out_rate) {
             reply.tts_samples += reply_audio.append(samples);
         } else {
             if (!tts_resampler || tts_resampler->in_rate() != rate) {

@@ -29,11 +29,16 @@ std::size_t slot(std::int64_t pos, std::size_t size) {
 }  // namespace
 
 struct EchoCanceller::SpeexState {
-    SpeexEchoState* echo = nullptr;
+    int frame = 0, tail = 0, rate = 0;
+    SpeexEchoState* echo = nullptr;  // while allocated (allocate_filter)
     SpeexPreprocessState* denoise = nullptr;
+    void destroy_echo() {
+        if (echo != nullptr) speex_echo_state_destroy(echo);
+        echo = nullptr;
+    }
     ~SpeexState() {
         if (denoise != nullptr) speex_preprocess_state_destroy(denoise);
-        if (echo != nullptr) speex_echo_state_destroy(echo);
+        destroy_echo();
     }
 };
 
@@ -51,12 +56,10 @@ Result<std::unique_ptr<EchoCanceller>> EchoCanceller::create(const EchoCanceller
     const int frame = static_cast<int>(c.line_rate_hz * kFrameMs / 1000);
     const int tail = static_cast<int>(std::uint64_t{c.line_rate_hz} * c.tail_ms / 1000);
     auto speex = std::make_unique<SpeexState>();
-    speex->echo = speex_echo_state_init(frame, tail);
-    if (speex->echo == nullptr)
-        return Result<std::unique_ptr<EchoCanceller>>(Errc::internal,
-                                                      "speex_echo_state_init failed");
     int rate = static_cast<int>(c.line_rate_hz);
-    speex_echo_ctl(speex->echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
+    speex->frame = frame;
+    speex->tail = tail;
+    speex->rate = rate;
     if (c.noise_suppression) {
         speex->denoise = speex_preprocess_state_init(frame, rate);
         if (speex->denoise == nullptr)
@@ -85,14 +88,33 @@ EchoCanceller::EchoCanceller(const EchoCancellerConfig& c, std::unique_ptr<Speex
       frame_(c.line_rate_hz * kFrameMs / 1000),
       tail_samples_(std::int64_t{c.line_rate_hz} * c.tail_ms / 1000),
       cancel_echo_(c.cancel_echo),
+      ring_samples_(std::size_t{c.line_rate_hz} * (c.max_queued_ms + c.tail_ms + kSlackMs) / 1000),
+      release_samples_(std::int64_t{c.line_rate_hz} * kReleaseMs / 1000),
       speex_(std::move(speex)),
-      ring_(std::size_t{c.line_rate_hz} * (c.max_queued_ms + c.tail_ms + kSlackMs) / 1000),
       ref_frame_(frame_),
       out_frame_(frame_),
       erle_(kErleWindow),
       erle_sorted_(kErleWindow) {}
 
 EchoCanceller::~EchoCanceller() = default;
+
+bool EchoCanceller::filter_allocated() const {
+    return speex_->echo != nullptr;
+}
+
+bool EchoCanceller::allocate_filter() {
+    if (speex_->echo != nullptr) return true;
+    speex_->echo = speex_echo_state_init(speex_->frame, speex_->tail);
+    if (speex_->echo == nullptr) return false;
+    speex_echo_ctl(speex_->echo, SPEEX_ECHO_SET_SAMPLING_RATE, &speex_->rate);
+    ring_.assign(ring_samples_, 0);
+    return true;
+}
+
+void EchoCanceller::release_filter() {
+    speex_->destroy_echo();
+    std::vector<std::int16_t>().swap(ring_);
+}
 
 void EchoCanceller::start_timeline(std::int64_t t_us) {
     epoch_us_ = t_us;
@@ -119,7 +141,7 @@ void EchoCanceller::write_reference(std::int64_t pos, std::span<const std::int16
 }
 
 void EchoCanceller::on_sent(std::int64_t start_us, std::span<const std::int16_t> samples) {
-    if (samples.empty()) return;
+    if (samples.empty() || !cancel_echo_ || !allocate_filter()) return;
     if (epoch_us_ < 0) start_timeline(start_us);
     std::int64_t pos = position_of(start_us);
     if (!to_line_) {
@@ -137,7 +159,7 @@ void EchoCanceller::on_sent(std::int64_t start_us, std::span<const std::int16_t>
 }
 
 void EchoCanceller::on_break(std::int64_t now_us) {
-    if (epoch_us_ < 0) return;
+    if (epoch_us_ < 0 || ring_.empty()) return;
     const std::int64_t from = std::max(position_of(now_us), read_end_);
     const std::int64_t to =
         std::min(reference_end_, read_end_ + static_cast<std::int64_t>(ring_.size()));
@@ -164,6 +186,14 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
     const std::int64_t pos = position_of(anchor_us_) + static_cast<std::int64_t>(caller_processed_);
     caller_processed_ += frame_;
     const std::int64_t end = pos + static_cast<std::int64_t>(frame_);
+    if (ring_.empty()) {  // the filter is released: no reference to read, nothing to cancel
+        read_end_ = std::max(read_end_, end);
+        if (speex_->denoise != nullptr) {
+            speex_preprocess_ctl(speex_->denoise, SPEEX_PREPROCESS_SET_ECHO_STATE, nullptr);
+            speex_preprocess_run(speex_->denoise, frame.data());
+        }
+        return false;
+    }
     // Reference skipped over (the timeline jumped ahead) is dropped, never read a ring later.
     if (pos > read_end_) {
         const std::int64_t stop =
@@ -205,6 +235,10 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
         ++cancelled_frames_;
     }
     read_end_ = std::max(read_end_, end);
+    // Long quiet, nothing queued to play: give the filter's memory back until the bot speaks.
+    if (!active && reference_end_ <= read_end_ &&
+        pos >= last_played_ + tail_samples_ + release_samples_)
+        release_filter();
     if (speex_->denoise != nullptr) {
         // The canceller's residual-echo estimate is only current on the frames it ran on.
         SpeexEchoState* residual = active ? speex_->echo : nullptr;

@@ -15,7 +15,11 @@
 // Cost: the filter runs only while the bot has played within the last tail (a silent call, or
 // a caller speaking to a quiet bot, costs a ring lookup per frame). It keeps running for one
 // tail after the bot stops, so that its history holds only silence when it pauses and the next
-// reply starts clean. Everything is allocated at construction; process() allocates nothing.
+// reply starts clean. The filter and the reference ring (together ~150 KiB at 8 kHz with a
+// 400 ms tail) exist only around the bot's speech: allocated by the first on_sent(), freed
+// once the bot has been quiet for kReleaseMs past the tail (a silent call after its greeting
+// holds neither; a caller answering within that time keeps the filter's adaptation for the
+// next reply). process() allocates nothing.
 //
 // The echo gate behind it (EchoReference + EnergyVad) expects the echo at the line's return
 // loss below the bot; once the filter has converged the echo is weaker by what the filter takes
@@ -56,6 +60,8 @@ struct EchoCancellerConfig {
 class EchoCanceller {
   public:
     static constexpr std::uint32_t kFrameMs = 20;
+    // Bot silence (past the tail) after which the filter and the ring are freed.
+    static constexpr std::uint32_t kReleaseMs = 5000;
 
     // invalid_argument for a rate without whole 20 ms frames or a tail outside 20..2000 ms.
     static Result<std::unique_ptr<EchoCanceller>> create(const EchoCancellerConfig& config);
@@ -88,6 +94,8 @@ class EchoCanceller {
     static constexpr std::size_t kErleConverged = 30;
     // A frame counts when the line before the filter is at least this loud (the bot's echo).
     static constexpr double kEchoPresentDbfs = -50.0;
+    // The filter and its reference ring are allocated (around the bot's speech only).
+    bool filter_allocated() const;
 
   private:
     struct SpeexState;
@@ -95,16 +103,21 @@ class EchoCanceller {
     void start_timeline(std::int64_t t_us);
     std::int64_t position_of(std::int64_t t_us) const;
     void write_reference(std::int64_t pos, std::span<const std::int16_t> samples);
+    bool allocate_filter();  // false: out of memory (the frame then passes uncancelled)
+    void release_filter();
 
     std::uint32_t rate_;
     std::size_t frame_;
     std::int64_t tail_samples_;
     bool cancel_echo_;
+    std::size_t ring_samples_;  // the ring's size while allocated
+    std::int64_t release_samples_;
     std::unique_ptr<SpeexState> speex_;
     std::optional<audio::Resampler> to_line_;  // reference rate -> line rate, when they differ
     std::vector<std::int16_t> resampled_;
 
     // The reference, by line-rate sample position from epoch_us_; slots are zeroed once read.
+    // Empty while the filter is released.
     std::vector<std::int16_t> ring_;
     std::vector<std::int16_t> ref_frame_, out_frame_;
     std::int64_t epoch_us_ = -1;

@@ -7,6 +7,7 @@ namespace {
 
 // Spare audio buffers kept for reuse; more would only hold memory after a burst.
 constexpr std::size_t kMaxSpareBuffers = 16;
+constexpr std::size_t kKeptEvents = 8;  // event slots a drained array keeps between batches
 
 }  // namespace
 
@@ -45,6 +46,10 @@ void ProviderInbox::recycle(std::vector<InboxEvent>& processed) {
         spare_.push_back(std::move(e.samples));
     }
     processed.clear();
+    // A burst (a cached greeting arrives as dozens of chunks at once) must not leave its event
+    // array behind for the rest of the call: drain() swaps it into the queue, so both would
+    // keep it. A few events, the common case, keep their storage.
+    if (processed.capacity() > kKeptEvents) std::vector<InboxEvent>().swap(processed);
 }
 
 void ProviderInbox::close() {
@@ -117,6 +122,15 @@ void InboxTtsSink::on_audio(std::span<const std::int16_t> samples, std::uint32_t
     InboxEvent e = make(InboxEventKind::tts_audio, id_);
     e.samples = inbox_->take_buffer();
     e.samples.assign(samples.begin(), samples.end());
+    e.sample_rate_hz = sample_rate_hz;
+    inbox_->push(std::move(e));
+}
+void InboxTtsSink::on_shared_audio(std::shared_ptr<const void> owner,
+                                   std::span<const std::int16_t> samples,
+                                   std::uint32_t sample_rate_hz) {
+    InboxEvent e = make(InboxEventKind::tts_audio, id_);
+    e.shared_owner = std::move(owner);
+    e.shared_samples = samples;
     e.sample_rate_hz = sample_rate_hz;
     inbox_->push(std::move(e));
 }

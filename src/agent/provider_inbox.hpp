@@ -54,7 +54,9 @@ struct InboxEvent {
     bool is_final = false;                              // stt_transcript
     double confidence = providers::kUnknownConfidence;  // stt_transcript
     providers::Action action;                           // llm_action
-    std::vector<std::int16_t> samples;                  // tts_audio
+    std::vector<std::int16_t> samples;                  // tts_audio (copied)
+    std::shared_ptr<const void> shared_owner;           // tts_audio (shared): keeps...
+    std::span<const std::int16_t> shared_samples;       // ...these alive, instead of samples
     std::uint32_t sample_rate_hz = 0;                   // tts_audio
     Errc error = Errc::ok;                              // *_error
 };
@@ -122,6 +124,8 @@ class InboxTtsSink final : public providers::TtsSink {
     InboxTtsSink(std::shared_ptr<ProviderInbox> inbox, std::uint64_t id)
         : inbox_(std::move(inbox)), id_(id) {}
     void on_audio(std::span<const std::int16_t> samples, std::uint32_t sample_rate_hz) override;
+    void on_shared_audio(std::shared_ptr<const void> owner, std::span<const std::int16_t> samples,
+                         std::uint32_t sample_rate_hz) override;
     void on_done() override;
     void on_error(const Error& error) override;
 

@@ -3,7 +3,9 @@
 // A miss forwards to the inner provider and tees its audio, chunk for chunk, into an entry that
 // is stored once the synthesis completes; a hit replays the stored chunks to the sink at once,
 // inside synthesize(). Entries are immutable and shared, so a replay runs outside the lock while
-// the entry may already have been evicted. Eviction is least recently used, by audio bytes.
+// the entry may already have been evicted, and a sink may keep the entry rather than copy its
+// audio (on_shared_audio: every call greeted with one phrase reads one copy). Eviction is least
+// recently used, by audio bytes.
 //
 // An entry holds its audio at the rate the request asked for (the rate it is played at), even
 // when the provider speaks at another one: the miss resamples it once on its way into the
@@ -223,7 +225,7 @@ class PhraseCache final : public CachedTts {
         if (auto entry = store_->find(key)) {
             std::size_t at = 0;
             for (const std::size_t n : entry->chunk_sizes) {
-                sink->on_audio(std::span(entry->samples).subspan(at, n), entry->rate);
+                sink->on_shared_audio(entry, std::span(entry->samples).subspan(at, n), entry->rate);
                 at += n;
             }
             sink->on_done();

@@ -80,3 +80,16 @@ TEST_CASE("audio envelope: a long call halves its resolution instead of growing"
     for (std::size_t i = 0; i < env.peaks().size(); ++i)
         if (i != loud) CHECK(env.peaks()[i] == 100);
 }
+
+TEST_CASE("audio envelope: buckets are allocated as the lane reaches them, never past capacity") {
+    AudioEnvelope env;             // 2048 buckets of 20 ms
+    CHECK(env.held_bytes() == 0);  // a lane that never had audio holds nothing
+    const auto frame = tone(160, 100);
+    for (int i = 0; i < 150; ++i) env.add(frame, 8000, std::int64_t{i} * 20'000);  // 3 s
+    CHECK(env.peaks().size() == 150);
+    CHECK(env.held_bytes() < 2048 * 2 / 4);  // a short greeting: a step, not the whole lane
+    for (int i = 150; i < 5000; ++i) env.add(frame, 8000, std::int64_t{i} * 20'000);  // 100 s
+    CHECK(env.held_bytes() == 2048 * 2);
+    CHECK(env.bucket_us() == 80'000);
+    for (const auto p : env.peaks()) CHECK(p == 100);
+}

@@ -172,3 +172,35 @@ TEST_CASE("agent: the echo canceller takes a reference at another rate, and refu
     }
     CHECK(rob_test::erle_db(echo, out, {}, 8000 * 4, 8000 * 8) > 12.0);
 }
+
+TEST_CASE("agent: the echo canceller holds its filter only around the bot's speech") {
+    auto created = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 200});
+    REQUIRE(created);
+    EchoCanceller& aec = *created.value();
+    std::vector<std::int16_t> frame(160, 0);
+    std::size_t f = 0;
+    auto step = [&] {
+        aec.on_caller_audio(static_cast<std::int64_t>(++f) * kFrameUs, 160);
+        return aec.process(frame);
+    };
+    for (int i = 0; i < 25; ++i) CHECK_FALSE(step());
+    CHECK_FALSE(aec.filter_allocated());  // a call whose bot has not spoken holds none
+    const auto bot = rob_test::speech_like(8000, 8000, 4, -20);  // 1 s from t = 0.6 s
+    aec.on_sent(600'000, bot);
+    CHECK(aec.filter_allocated());
+    std::size_t ran = 0;
+    // The bot plays 0.6..1.6 s, the tail runs to 1.8 s; released kReleaseMs after that.
+    const std::size_t release_frame = (1'800'000 + EchoCanceller::kReleaseMs * 1000) / kFrameUs;
+    while (f < release_frame - 2) ran += step() ? 1 : 0;
+    CHECK(ran == 60);               // 1.2 s of frames: the speech and the tail
+    CHECK(aec.filter_allocated());  // a caller answering soon keeps the adapted filter
+    for (int i = 0; i < 4; ++i) CHECK_FALSE(step());
+    CHECK_FALSE(aec.filter_allocated());  // long quiet: given back
+    // The next reply allocates it again and is cancelled as before.
+    const std::int64_t next = static_cast<std::int64_t>(f + 5) * kFrameUs;
+    aec.on_sent(next, bot);
+    CHECK(aec.filter_allocated());
+    ran = 0;
+    for (int i = 0; i < 80; ++i) ran += step() ? 1 : 0;
+    CHECK(ran == 60);
+}

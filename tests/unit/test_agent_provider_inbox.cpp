@@ -75,3 +75,39 @@ TEST_CASE("agent: inbox takes events from many threads, close() is a barrier for
     CHECK(late_wakes.load() == 0);
     CHECK(wakes.load() >= 1);
 }
+
+TEST_CASE("agent: inbox passes shared tts audio by reference and lets it go once processed") {
+    auto inbox = std::make_shared<ProviderInbox>([] {});
+    InboxTtsSink tts(inbox, 3);
+    auto cached =
+        std::make_shared<const std::vector<std::int16_t>>(std::vector<std::int16_t>{4, 5});
+    tts.on_shared_audio(cached, *cached, 8000);
+    std::vector<InboxEvent> out;
+    REQUIRE(inbox->drain(out));
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].kind == InboxEventKind::tts_audio);
+    CHECK(out[0].samples.empty());
+    CHECK(out[0].shared_samples.data() == cached->data());
+    CHECK(out[0].sample_rate_hz == 8000);
+    CHECK(cached.use_count() == 2);
+    inbox->recycle(out);
+    CHECK(cached.use_count() == 1);  // the call keeps no reference after the event
+}
+
+TEST_CASE("agent: inbox lets a burst's event array go once it is processed") {
+    auto inbox = std::make_shared<ProviderInbox>([] {});
+    InboxTtsSink tts(inbox, 3);
+    auto cached = std::make_shared<const std::vector<std::int16_t>>(std::vector<std::int16_t>(64));
+    for (int i = 0; i < 60; ++i) tts.on_shared_audio(cached, *cached, 8000);  // a greeting
+    std::vector<InboxEvent> out;
+    REQUIRE(inbox->drain(out));
+    CHECK(out.size() == 60);
+    inbox->recycle(out);
+    CHECK(out.capacity() == 0);
+    // The queue holds the previous (small) array: the next batch allocates no burst's worth.
+    tts.on_shared_audio(cached, *cached, 8000);
+    REQUIRE(inbox->drain(out));
+    CHECK(out.capacity() <= 8);
+    inbox->recycle(out);
+    CHECK(out.capacity() <= 8);
+}

@@ -258,3 +258,43 @@ TEST_CASE("providers: tts cache says when its prewarms are done") {
     CHECK(cache->prewarmed());
     CHECK(cache->cached_bytes() > 0);
 }
+
+namespace {
+// Keeps what on_shared_audio() hands over, as a call's engine does.
+struct SharingSink final : TtsSink {
+    std::vector<std::shared_ptr<const void>> owners;
+    std::vector<std::span<const std::int16_t>> shared;
+    std::size_t copied = 0;
+    int done = 0;
+    void on_audio(std::span<const std::int16_t> s, std::uint32_t) override { copied += s.size(); }
+    void on_shared_audio(std::shared_ptr<const void> owner, std::span<const std::int16_t> s,
+                         std::uint32_t) override {
+        owners.push_back(std::move(owner));
+        shared.push_back(s);
+    }
+    void on_done() override { ++done; }
+    void on_error(const Error&) override {}
+};
+}  // namespace
+
+TEST_CASE("providers: tts cache hands a hit's audio over shared, one copy for every call") {
+    auto cache = CachedTts::create(std::make_shared<FakeTts>());
+    const auto first = say(*cache, {"Welcome to the line.", 8000, {}});
+    auto a = std::make_shared<SharingSink>();
+    auto b = std::make_shared<SharingSink>();
+    REQUIRE(cache->synthesize({"Welcome to the line.", 8000, {}}, a).ok());
+    REQUIRE(cache->synthesize({"Welcome to the line.", 8000, {}}, b).ok());
+    CHECK(a->done == 1);
+    CHECK(a->copied == 0);  // nothing copied into the sink
+    REQUIRE(a->shared.size() == first->chunk_sizes().size());
+    REQUIRE(b->shared.size() == a->shared.size());
+    std::vector<std::int16_t> replayed;
+    for (std::size_t i = 0; i < a->shared.size(); ++i) {
+        CHECK(a->owners[i] == a->owners[0]);
+        CHECK(a->shared[i].data() == b->shared[i].data());  // the same samples, not a copy
+        replayed.insert(replayed.end(), a->shared[i].begin(), a->shared[i].end());
+    }
+    CHECK(replayed == first->audio());
+    // A sink that does not override on_shared_audio still gets the chunks copied.
+    CHECK(say(*cache, {"Welcome to the line.", 8000, {}})->audio() == first->audio());
+}

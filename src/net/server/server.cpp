@@ -282,9 +282,11 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     }
 
     m.protocols[0] = {"http", http_callback, sizeof(void*), 0, 0, nullptr, 0};
-    // tx_packet_size: a whole streamAudio message (~4-9 KB) in one send() instead of lws cutting
-    // it at rx_buffer_size and buffering the rest until the next POLLOUT.
-    m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 4096, 0, nullptr, 65536};
+    // rx_buffer_size: lws allocates it per connection; 1024 bytes hold a 20 ms frame (binary L16
+    // up to 24 kHz, JSON at 8 kHz) in one callback, and a larger message arrives in pieces that
+    // on_receive() joins. tx_packet_size: a whole streamAudio message (~4-9 KB) in one send()
+    // instead of lws cutting it at rx_buffer_size and buffering the rest until the next POLLOUT.
+    m.protocols[1] = {kStreamProtocol, stream_callback, sizeof(void*), 1024, 0, nullptr, 65536};
     // A worker's own listener (net/server/shared_listener.hpp), a raw descriptor on the loop.
     m.protocols[2] = {kListenProtocol, listen_callback, 0, 0, 0, nullptr, 0};
     m.protocols[3] = {kRedisProtocol, redis_callback, 0, 0, 0, nullptr, 0};
