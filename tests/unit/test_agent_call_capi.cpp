@@ -387,6 +387,7 @@ TEST_CASE("agent: C ABI call params and refusals") {
     p.echo_tail_ms = 5000;  // the canceller's tail has bounds too
     CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
     CHECK(std::string(rob_last_error_message()).find("echo_tail_ms") != std::string::npos);
+    rob_call_params_init(&p, sizeof p);
     p.speculate_after_ms = 10001;  // the field reaches the engine
     CHECK(rob_call_create(&p, &set, &c) == ROB_ERR_INVALID_ARGUMENT);
     CHECK(std::string(rob_last_error_message()).find("speculate_after_ms") != std::string::npos);

@@ -42,7 +42,7 @@ CallDirectory::CallDirectory(lws_context* ctx, lws_vhost* vhost, const Directory
     // The inbox read comes back at least this often, so a dead socket is noticed.
     settings_.inbox_block_ms = std::max<std::int64_t>(100, ms(config.heartbeat_s) * 2);
     heartbeat_timer_.owner = reaper_timer_.owner = watchdog_timer_.owner = this;
-    metrics_.directory_enabled.store(true, std::memory_order_relaxed);
+    metrics_.directory_enabled.store(1, std::memory_order_relaxed);
 }
 
 CallDirectory::~CallDirectory() {

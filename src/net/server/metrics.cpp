@@ -118,6 +118,7 @@ void Metrics::add_from(const Metrics& o) noexcept {
     both(speculations_kept, o.speculations_kept);
     both(speculations_cancelled, o.speculations_cancelled);
     // directory_up sums to the number of the group's workers that reach Redis.
+    both(directory_enabled, o.directory_enabled);
     both(directory_up, o.directory_up);
     both(directory_outages, o.directory_outages);
     both(directory_commands, o.directory_commands);
@@ -336,7 +337,7 @@ std::string Metrics::render(bool draining, std::size_t max_calls,
             p.sample("ringoverbot_provider_failures_total",
                      label("provider", row.provider) + "," + label("kind", row.kind), row.count);
     }
-    if (directory_enabled.load(std::memory_order_relaxed)) {
+    if (get(directory_enabled) != 0) {
         p.gauge("ringoverbot_directory_up", "1 while the call directory's Redis answers.",
                 get(directory_up) != 0 ? 1 : 0);
         p.counter("ringoverbot_directory_outages_total",

@@ -83,7 +83,7 @@ class Metrics {
     std::array<Counter, 3> provider_errors{};
     std::array<Histogram, kStageCount> stages{};
     // The call directory in Redis (rendered only when it is configured).
-    std::atomic<bool> directory_enabled{false};
+    Counter directory_enabled{0};  // non-zero once configured (a group sums its workers')
     Counter directory_up{0};  // 1 while Redis answers
     Counter directory_outages{0}, directory_commands{0};
     Counter directory_inbox_applied{0}, directory_parked_applied{0}, calls_orphaned{0};
