@@ -179,8 +179,11 @@ struct TurnMetrics {
     bool misheard = false;      // gated (low confidence, or speech without words): the fallback
     bool confirmation = false;  // the reply asks to confirm an end_call or transfer
     std::uint32_t resumes = 0;  // false interruptions after which the reply went on
-    bool reprompt = false;      // said to an idle caller (reprompt or the idle goodbye)
-    bool speculative = false;   // the reply is a kept speculative request (CallConfig)
+    // Each pause of the reply for caller speech, and (same index) when a taken-back one went
+    // on (the call's timeline draws both).
+    std::vector<std::int64_t> paused_us, resumed_us;
+    bool reprompt = false;     // said to an idle caller (reprompt or the idle goodbye)
+    bool speculative = false;  // the reply is a kept speculative request (CallConfig)
 };
 
 // audio_bytes_out counts the PCM bytes streamed; turns counts caller turns (not the greeting);

@@ -1438,6 +1438,7 @@ struct Call::Impl {
         drop_late_final = false;
         TurnMetrics& t = turns[reply.turn];
         t.interrupted = true;  // unless it resumes
+        t.paused_us.push_back(now);
         t.heard_text = reply.spoken.heard(paused_at);
         t.playout_end_us = std::min(now, clock.playout_end_us());
         // Actions whose time had come but that have not run wait for their audio again.
@@ -1474,6 +1475,7 @@ struct Call::Impl {
         if (reply_audio.queued_samples() > 0 || !reply.synthesis_complete()) {
             ++stats.resumes;
             ++t.resumes;
+            t.resumed_us.push_back(now);
         }
         advance_tts(now);
         pump(now);

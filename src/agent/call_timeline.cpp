@@ -30,6 +30,13 @@ CallTimeline call_timeline(const Call& call, std::int64_t start_us, std::int64_t
         if (m.interrupted && m.playout_end_us >= 0)
             t.marks.push_back(
                 {MarkKind::barge_in, m.playout_end_us, "barge-in #" + std::to_string(m.index)});
+        // A barge-in taken back (a cough, a backchannel): the pause, then where the reply went on.
+        for (std::size_t i = 0; i < m.resumed_us.size() && i < m.paused_us.size(); ++i) {
+            t.marks.push_back(
+                {MarkKind::barge_in, m.paused_us[i], "paused #" + std::to_string(m.index)});
+            t.marks.push_back(
+                {MarkKind::resume, m.resumed_us[i], "resumed #" + std::to_string(m.index)});
+        }
         const std::int64_t action_at = m.playout_end_us >= 0 ? m.playout_end_us
                                        : m.stt_final_us >= 0 ? m.stt_final_us
                                                              : m.speech_end_us;

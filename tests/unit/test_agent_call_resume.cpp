@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "ringoverbot/timeline.hpp"
 #include "test_agent_fakes.hpp"
 
 using namespace rob_test;
@@ -102,6 +103,14 @@ TEST_CASE("agent: a cough over the bot pauses it, then the reply goes on from th
     CHECK(st.interruptions == 0);
     CHECK(st.misheard == 0);
     CHECK(st.fallbacks == 0);
+    // The call's picture shows the pause and where the reply went on.
+    REQUIRE(t.paused_us.size() == 1);
+    REQUIRE(t.resumed_us.size() == 1);
+    CHECK(t.resumed_us[0] > t.paused_us[0]);
+    const agent::CallTimeline picture = agent::call_timeline(*sim.call, 0, sim.now);
+    CHECK(std::count_if(
+              picture.marks.begin(), picture.marks.end(),
+              [](const agent::TimelineMark& m) { return m.kind == agent::MarkKind::resume; }) == 1);
 
     // The caller heard the whole reply: what played before the break plus everything sent
     // after it covers the reply, repeating at most the cut word (the longest here, "eight ",
