@@ -89,7 +89,9 @@ def test_timeline_of_a_call_from_the_simulator_and_the_agent(start_agent, tmp_pa
     calls = tmp_path / "calls"
     calls.mkdir()
     config = tmp_path / "agent.json"
-    config.write_text(json.dumps({"recording_dir": str(calls)}))
+    # The transfer is acted on without a confirmation question (the engine's gates are tested
+    # elsewhere): the picture must show it as an action.
+    config.write_text(json.dumps({"recording_dir": str(calls), "call": {"action_confidence": 0}}))
     agent = start_agent("--config", str(config))
     svg = tmp_path / "call.svg"
     r = run_call("--url", agent.ws_url, "--say", "what are your opening hours",
@@ -113,7 +115,7 @@ def test_timeline_of_a_call_from_the_simulator_and_the_agent(start_agent, tmp_pa
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not list(calls.glob("*.svg")):
         time.sleep(0.05)
-    written = list(calls.iterdir())
+    written = list(calls.glob("*.svg"))  # beside the call's recording (.opus)
     assert len(written) == 1, written
     assert re.fullmatch(re.escape(call["call_id"]) + r"-\d{8}T\d{6}Z\.svg", written[0].name)
     seen = rendered(written[0], tmp_path)
@@ -125,8 +127,11 @@ def test_timeline_of_a_call_from_the_simulator_and_the_agent(start_agent, tmp_pa
 def test_a_recording_dir_that_cannot_be_written_costs_the_picture_not_the_call(start_agent,
                                                                                tmp_path):
     config = tmp_path / "agent.json"
-    config.write_text(json.dumps({"recording_dir": str(tmp_path / "missing")}))
+    missing = tmp_path / "missing"
+    missing.mkdir()  # the agent checks that it exists when it starts
+    config.write_text(json.dumps({"recording_dir": str(missing)}))
     agent = start_agent("--config", str(config))
+    missing.rmdir()  # then the disk goes away under it
     r = run_call("--url", agent.ws_url, "--say", "what are your opening hours",
                  "--transcribe", "off", "--json")
     assert r.returncode == 0, r.stderr
