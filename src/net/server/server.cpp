@@ -114,24 +114,9 @@ void give_up_timer_fired(lws_sorted_usec_list_t* sul) {
 
 // Why binding failed, for the error message: lws only logs "ERROR on binding".
 std::string bind_problem(const std::string& host, std::uint16_t port) {
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    int family = AF_INET;
-    if (inet_pton(AF_INET, host.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
-        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-        a->sin_family = AF_INET;
-        a->sin_port = htons(port);
-        len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(),
-                         &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) == 1) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons(port);
-        len = sizeof(sockaddr_in6);
-        family = AF_INET6;
-    } else {
-        return "not an IP address";
-    }
+    auto ip = ip_address(host, port);
+    if (!ip) return "not an IP address";
+    auto& [ss, len, family] = *ip;
     const int fd = socket(family, SOCK_STREAM, 0);
     if (fd < 0) return std::strerror(errno);
     const int one = 1;

@@ -11,25 +11,31 @@
 
 namespace ringoverbot::net {
 
-Result<int> open_shared_listener(const std::string& host, std::uint16_t port) {
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    int family = AF_INET;
-    if (inet_pton(AF_INET, host.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
-        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+std::optional<IpAddress> ip_address(const std::string& host, std::uint16_t port) {
+    IpAddress ip;
+    if (inet_pton(AF_INET, host.c_str(), &reinterpret_cast<sockaddr_in*>(&ip.ss)->sin_addr) == 1) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ip.ss);
         a->sin_family = AF_INET;
         a->sin_port = htons(port);
-        len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(),
-                         &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) == 1) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        ip.len = sizeof(sockaddr_in);
+        return ip;
+    }
+    if (inet_pton(AF_INET6, host.c_str(), &reinterpret_cast<sockaddr_in6*>(&ip.ss)->sin6_addr) ==
+        1) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ip.ss);
         a->sin6_family = AF_INET6;
         a->sin6_port = htons(port);
-        len = sizeof(sockaddr_in6);
-        family = AF_INET6;
-    } else {
-        return Error{Errc::invalid_argument, "host '" + host + "' is not an IP address"};
+        ip.len = sizeof(sockaddr_in6);
+        ip.family = AF_INET6;
+        return ip;
     }
+    return std::nullopt;
+}
+
+Result<int> open_shared_listener(const std::string& host, std::uint16_t port) {
+    auto ip = ip_address(host, port);
+    if (!ip) return Error{Errc::invalid_argument, "host '" + host + "' is not an IP address"};
+    auto& [ss, len, family] = *ip;
     const std::string where =
         (family == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
     const int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

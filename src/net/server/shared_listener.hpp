@@ -7,9 +7,11 @@
 #pragma once
 
 #include <libwebsockets.h>
+#include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ringoverbot/error.hpp"
@@ -17,6 +19,15 @@
 namespace ringoverbot::net {
 
 inline constexpr const char* kListenProtocol = "ringoverbot-listen";
+
+// An IP literal (v4 or v6) and a port as a socket address; nullopt when `host` is none (the
+// server, the workers' supervisor and each worker's listener all bind by literal: no DNS).
+struct IpAddress {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    int family = AF_INET;
+};
+std::optional<IpAddress> ip_address(const std::string& host, std::uint16_t port);
 
 // Bound and listening, non-blocking, close-on-exec, SO_REUSEADDR + SO_REUSEPORT. io with the
 // reason when it cannot be bound.

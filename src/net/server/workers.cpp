@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "net/log.hpp"
+#include "net/server/shared_listener.hpp"
 #include "net/server/worker_board.hpp"
 
 namespace ringoverbot::net {
@@ -55,25 +56,11 @@ double mono_s() {
 class ReservedPort {
   public:
     static Result<ReservedPort> bind_shared(const std::string& host, std::uint16_t port) {
-        sockaddr_storage ss{};
-        socklen_t len = 0;
-        int family = AF_INET;
-        if (inet_pton(AF_INET, host.c_str(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
-            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-            a->sin_family = AF_INET;
-            a->sin_port = htons(port);
-            len = sizeof(sockaddr_in);
-        } else if (inet_pton(AF_INET6, host.c_str(),
-                             &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) == 1) {
-            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-            a->sin6_family = AF_INET6;
-            a->sin6_port = htons(port);
-            len = sizeof(sockaddr_in6);
-            family = AF_INET6;
-        } else {
+        auto ip = ip_address(host, port);
+        if (!ip)
             return Error{Errc::invalid_argument,
                          "workers: host '" + host + "' is not an IP address"};
-        }
+        auto& [ss, len, family] = *ip;
         ReservedPort r;
         r.fd_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (r.fd_ < 0) return Error{Errc::io, std::string("socket: ") + std::strerror(errno)};
