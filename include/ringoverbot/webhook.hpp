@@ -240,11 +240,20 @@ class RINGOVERBOT_API Event {
 // verifier reuses its own. Safe on any bytes.
 RINGOVERBOT_API Status parse_event(std::string_view json, Event& out);
 
+// What the verifier recorded of an accepted delivery (its signature and its event) to refuse
+// a repeat of it as a duplicate. Verifier::forget() takes it back.
+struct Receipt {
+    std::array<std::uint8_t, 32> signature{};
+    std::array<std::uint8_t, 32> event{};
+    bool held = false;  // something was recorded (reject_replays on, a signed delivery)
+};
+
 struct Verdict {
     Reason reason = Reason::missing_signature;
     std::string detail;  // which check failed, for logs (never contains key material)
     Scheme scheme = Scheme::none;
-    Event event;  // kind() == Kind::none unless ok() or duplicate()
+    Event event;      // kind() == Kind::none unless ok() or duplicate()
+    Receipt receipt;  // held only when ok()
     bool ok() const noexcept { return reason == Reason::ok; }
     // A repeated delivery of an accepted webhook: answer 2xx, do not act on it again.
     bool duplicate() const noexcept { return reason == Reason::duplicate; }
@@ -262,6 +271,9 @@ class RINGOVERBOT_API Verifier {
     Verdict verify(const Request& request);
     // Same, reusing `out`'s buffers (no allocation once warm, for the common path).
     void verify(const Request& request, Verdict& out);
+    // Un-records an accepted delivery its receiver could not act upon (it answered 5xx): the
+    // sender retries what got no 2xx, and that retry must be taken, not refused as a duplicate.
+    void forget(const Receipt& receipt) noexcept;
 
     const Config& config() const noexcept;
     std::size_t replay_entries() const noexcept;

@@ -53,9 +53,17 @@ void ReplayCache::erase_slot(std::size_t slot) noexcept {
     index_[hole] = 0;
 }
 
+void ReplayCache::forget(const Digest& d) noexcept {
+    const std::size_t slot = find_slot(d);
+    if (slot == index_.size()) return;
+    ring_[index_[slot] - 1].live = false;
+    erase_slot(slot);
+    --count_;
+}
+
 void ReplayCache::record(const Digest& d, double now) noexcept {
-    // A digest already known (an expired entry): refresh it where it is, so the ring never
-    // holds holes; it keeps its place in the eviction order.
+    // A digest already known (an expired entry): refresh it where it is; it keeps its place in
+    // the eviction order.
     if (const std::size_t slot = find_slot(d); slot != index_.size()) {
         ring_[index_[slot] - 1].time = now;
         return;

@@ -25,6 +25,9 @@ class ReplayCache {
     // Records `d` at `now`, evicting the oldest entry when full; a known `d` only gets its time
     // refreshed (it keeps its place in the eviction order).
     void record(const Digest& d, double now) noexcept;
+    // Removes `d` (nothing when it is not held); its ring position stays free until it is
+    // written again in turn.
+    void forget(const Digest& d) noexcept;
 
     std::size_t size() const noexcept { return count_; }
     std::size_t capacity() const noexcept { return ring_.size(); }

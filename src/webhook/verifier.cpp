@@ -251,6 +251,9 @@ struct Verifier::Impl {
                 return reject(Reason::duplicate,
                               "this event was already accepted (a retry with a higher attempt)");
             events.record(id, req->now);
+            out->receipt.signature = *digest;
+            out->receipt.event = id;
+            out->receipt.held = true;
         }
         out->reason = Reason::ok;
         out->detail.assign("accepted (");
@@ -429,6 +432,7 @@ struct Verifier::Impl {
         verdict.detail.clear();
         verdict.scheme = Scheme::none;
         verdict.event.clear();
+        verdict.receipt.held = false;
         if (request.body.size() > config.max_body_bytes)
             return reject(Reason::body_too_large, "body of " + std::to_string(request.body.size()) +
                                                       " bytes exceeds max_body_bytes " +
@@ -488,6 +492,12 @@ Verdict Verifier::verify(const Request& request) {
 
 void Verifier::verify(const Request& request, Verdict& out) {
     impl_->verify(request, out);
+}
+
+void Verifier::forget(const Receipt& receipt) noexcept {
+    if (!receipt.held) return;
+    impl_->replay.forget(receipt.signature);
+    impl_->events.forget(receipt.event);
 }
 
 const Config& Verifier::config() const noexcept {

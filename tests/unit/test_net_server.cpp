@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "net/client/client.hpp"
 #include "ringoverbot/server.hpp"
+#include "test_webhook_util.hpp"
 
 using namespace ringoverbot;
 
@@ -284,4 +286,48 @@ TEST_CASE("net: server hosts the cloud client: its requests run on the server's 
     CHECK(after->failure == net::FailureKind::connect);
     // (The server's thread has ended, so its id may be reused: only the test thread is known.)
     CHECK(after->thread != std::this_thread::get_id());
+}
+
+TEST_CASE("net: a webhook its handler answered 5xx is taken again when the sender retries") {
+    // Ringover retries what got no 2xx with a higher `attempt`. The verifier had recorded the
+    // first delivery as accepted, so the retry used to be refused as a duplicate (2xx, no
+    // effect): the event was lost. (Seen with Redis paused: 503 directory_unavailable.)
+    net::ServerConfig c = config();
+    c.public_url = "http://bot.test";
+    c.webhook.call_events_key = std::string(webhook_test::key);
+    std::vector<std::string> attempts;  // loop thread only, read after the join
+    c.on_webhook = [&](const webhook::Event& e) {
+        attempts.emplace_back(e.field(webhook::Field::attempt).value_or(""));
+        return net::WebhookReply{attempts.size() == 1 ? 503 : 200, {}};
+    };
+    auto created = net::Server::create(c, fakes());
+    REQUIRE(created.ok());
+    net::Server& server = **created;
+    std::thread loop([&] { (void)server.run(); });
+
+    const auto post = [&](int attempt) {
+        const std::string body = R"({"resource":"call","event":"hangup","timestamp":1767258061,)"
+                                 R"("attempt":)" +
+                                 std::to_string(attempt) +
+                                 R"(,"data":{"call_id":8812004471932250113}})";
+        const std::string ts = std::to_string(static_cast<long long>(std::time(nullptr)));
+        const std::string sig = webhook_test::v3_signature(
+            webhook_test::key, "POST", "http://bot.test/webhooks/ringover", body, ts);
+        const int fd = connect_to(server.port());
+        send_all(fd,
+                 "POST /webhooks/ringover HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                 "application/json\r\nX-Ringover-Webhook-Signature-V3: " +
+                     sig + "\r\nX-Ringover-Request-Signature-V3-Timestamp: " + ts +
+                     "\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\nConnection: close\r\n\r\n" + body);
+        const std::string reply = read_until(fd, "\r\n\r\n");
+        close(fd);
+        return reply.substr(0, reply.find("\r\n"));
+    };
+    CHECK(post(1) == "HTTP/1.1 503 Service Unavailable");
+    CHECK(post(2) == "HTTP/1.1 200 OK");  // taken: before the fix, 200 as a duplicate
+    CHECK(post(3) == "HTTP/1.1 200 OK");  // a duplicate of an event acted upon
+    server.request_stop();
+    loop.join();
+    CHECK(attempts == std::vector<std::string>{"1", "2"});
 }

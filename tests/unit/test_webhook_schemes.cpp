@@ -187,6 +187,65 @@ TEST_CASE("webhook: replay cache index survives collisions and evictions") {
     CHECK(cache.seen(all[950], 2100.0));
 }
 
+TEST_CASE("webhook: a delivery answered 5xx is forgotten, so its retry is taken") {
+    auto v = make();
+    Req first = signed_request(envelope("call", "hangup", 1), key);
+    const auto accepted = verify(v, first);
+    REQUIRE(accepted.reason == Reason::ok);
+    CHECK(accepted.receipt.held);
+    // The receiver could not act on it (it answered 503): both records are taken back.
+    v.forget(accepted.receipt);
+    CHECK(v.replay_entries() == 0);
+    Req retry = signed_request(envelope("call", "hangup", 2), key);
+    const auto retried = verify(v, retry);
+    CHECK(retried.reason == Reason::ok);  // before forget(): a duplicate
+    CHECK(verify(v, retry).reason == Reason::duplicate);
+    CHECK(verify(v, first).reason == Reason::ok);  // the exact redelivery is new again too
+    // A duplicate or a refusal holds no receipt: forgetting it changes nothing.
+    const auto dup = verify(v, retry);
+    CHECK_FALSE(dup.receipt.held);
+    v.forget(dup.receipt);
+    CHECK(verify(v, retry).reason == Reason::duplicate);
+    // Without replay protection nothing is recorded.
+    wh::Config off = config();
+    off.reject_replays = false;
+    auto lax = make(off);
+    CHECK_FALSE(verify(lax, first).receipt.held);
+}
+
+TEST_CASE("webhook: replay cache forget keeps the index and the eviction order whole") {
+    using ringoverbot::webhook::detail::ReplayCache;
+    ReplayCache cache(50, 600);
+    std::mt19937_64 rng(11);
+    std::vector<ReplayCache::Digest> all;
+    for (int i = 0; i < 400; ++i) {
+        ReplayCache::Digest d{};
+        const std::uint64_t bucket = rng() % 5;  // long probe chains
+        for (int b = 0; b < 8; ++b) d[b] = static_cast<std::uint8_t>(bucket >> (8 * b));
+        for (std::size_t b = 8; b < d.size(); ++b) d[b] = static_cast<std::uint8_t>(rng());
+        all.push_back(d);
+    }
+    std::vector<bool> held(all.size(), false);
+    for (int i = 0; i < 400; ++i) {
+        cache.record(all[i], 1000.0 + i);
+        held[i] = true;
+        if (i >= 50) held[i - 50] = false;  // the entry 50 places back is evicted (or was freed)
+        if (i % 3 == 0) {                   // forget one of the live ones now and then
+            const int victim = i - static_cast<int>(rng() % std::min(i + 1, 50));
+            cache.forget(all[victim]);
+            held[victim] = false;
+        }
+        std::size_t live = 0;
+        for (int j = std::max(0, i - 60); j <= i; ++j) {
+            CHECK(cache.seen(all[j], 1000.0 + i) == held[j]);
+            live += held[j] ? 1 : 0;
+        }
+        CHECK(cache.size() == live);
+    }
+    cache.forget(all[0]);  // not held: nothing happens
+    CHECK(cache.size() <= 50);
+}
+
 TEST_CASE("webhook: V3 signature, timestamp window and the signed URL") {
     auto v = make();
     const std::string body = envelope("call", "answered");

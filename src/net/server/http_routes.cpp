@@ -27,6 +27,7 @@ struct HttpExchange {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     bool too_large = false;
+    webhook::Receipt receipt;  // what the verifier recorded of it, taken back on a 5xx
     // The response.
     bool responding = false;
     bool headers_sent = false;
@@ -41,6 +42,7 @@ struct HttpExchange {
     void reset() {
         route = Route::error;
         head = too_large = responding = headers_sent = close_after = false;
+        receipt.held = false;
         target.clear();
         headers.clear();
         body.clear();
@@ -283,6 +285,7 @@ void handle_webhook(Server::Impl& impl, lws* wsi, HttpExchange& ex) {
         respond_error(wsi, ex, webhook::http_status(v.reason), webhook::reason_name(v.reason));
         return;
     }
+    ex.receipt = v.receipt;
     const webhook::Event& event = v.event;
     const std::string_view call_id = event.field(webhook::Field::call_id).value_or("");
     if (impl.directory && event.resource() == "call" && !call_id.empty()) {
@@ -322,7 +325,8 @@ void finish_webhook(Server::Impl& impl, HttpExchange& ex, const webhook::Event& 
     if (ended) line.flag("ended_call", true);
 
     if (routed == RouteOutcome::unavailable && !stream) {
-        // Not ours, and nobody can say whose: the sender retries later.
+        // Not ours, and nobody can say whose: the sender retries later, and that retry is new.
+        if (impl.verifier) impl.verifier->forget(ex.receipt);
         ex.status = 503;
         ex.content_type = kJson;
         ex.response = error_body("directory_unavailable");
@@ -341,6 +345,8 @@ void finish_webhook(Server::Impl& impl, HttpExchange& ex, const webhook::Event& 
         reply.status = expects_reply(event.kind()) ? 204 : 200;
     }
     if (reply.status < 200 || reply.status > 599) reply.status = 500;
+    // Not handled: the sender's retry must be taken, not refused as a duplicate.
+    if (reply.status >= 500 && impl.verifier) impl.verifier->forget(ex.receipt);
     ex.status = reply.status;
     ex.content_type = reply.body.empty() ? std::string() : kJson;
     ex.response = std::move(reply.body);
