@@ -9,7 +9,7 @@ PACKAGES=(
   libbenchmark-dev clang libclang-rt-14-dev libwebrtc-audio-processing-dev
   libpocketsphinx-dev pocketsphinx-en-us flite1-dev flite
   pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en
-  python3 python3-pytest python3-websockets sox redis-server opus-tools
+  python3 python3-pytest python3-pytest-xdist python3-websockets sox redis-server opus-tools
   python3-venv python3-setuptools python3-wheel
   openssl ca-certificates
   chromium
