@@ -141,6 +141,12 @@ constexpr std::uint32_t kProviderEndMinSilenceMs = 150;
 // is assumed to have when a barge-in cuts it (so the words credited as heard are not
 // overstated by a short partial synthesis).
 constexpr std::uint64_t kCharsPerSecond = 14;
+// How far before a pause the bot's words may come back in the caller's turn as its echo: the
+// barge-in confirmation, the STT's lead before the onset and the echo's delay (up to the
+// canceller's tail).
+constexpr std::uint32_t kEchoWordsMs = 1500;
+// The cut word: played partly, its echo heard whole (a word is rarely longer).
+constexpr std::uint32_t kCutWordMs = 400;
 // The sent audio a paused reply keeps beyond what the pacer can have queued: the longest word
 // it may have to repeat.
 constexpr std::uint32_t kResumeMarginMs = 2000;
@@ -1486,14 +1492,35 @@ struct Call::Impl {
     }
 
     // Words that interrupt: at least min_interruption_words of them, not all backchannel
-    // (unless the reply asks a question they may answer).
+    // (unless the reply asks a question they may answer), and not all words the bot itself was
+    // saying when it paused: over a speakerphone the STT's turn holds the bot's echo around the
+    // noise that paused it, and hears its words there (the canceller leaves enough of them at
+    // 6 dB of return loss).
     bool interrupting_words(std::string_view text) const {
         const auto words = text::normalize_words(text);
         if (words.empty() || words.size() < cfg.min_interruption_words) return false;
         if (turns[reply.turn].confirmation) return true;
+        const auto own = echo_words();
         return std::any_of(words.begin(), words.end(), [&](const std::string& w) {
-            return std::find(backchannel.begin(), backchannel.end(), w) == backchannel.end();
+            return std::find(backchannel.begin(), backchannel.end(), w) == backchannel.end() &&
+                   std::find(own.begin(), own.end(), w) == own.end();
         });
+    }
+
+    // The reply's words whose echo may be in the paused turn: those played within
+    // kEchoWordsMs before the pause, and the word it cut.
+    std::vector<std::string> echo_words() const {
+        if (!reply.active) return {};
+        const std::uint64_t window = std::uint64_t{out_rate} * kEchoWordsMs / 1000;
+        const std::uint64_t cut_end = paused_at + std::uint64_t{out_rate} * kCutWordMs / 1000;
+        auto played = text::normalize_words(reply.spoken.heard(cut_end));
+        const std::size_t before =
+            text::normalize_words(reply.spoken.heard(paused_at > window ? paused_at - window : 0))
+                .size();
+        // The word being played at the window's start may be partly in it.
+        played.erase(played.begin(),
+                     played.begin() + static_cast<std::ptrdiff_t>(before > 0 ? before - 1 : 0));
+        return played;
     }
 
     // The caller's words so far (their finals) interrupt the paused reply.

@@ -10,9 +10,11 @@ simulator's stereo recording (--out) gives the speech onset (the first 20 ms fra
 dBFS from the line's start); the simulator's own clock gives the break's arrival. Prints
 p50/p95/max of onset -> break, and for --noise how much of the bot's reply played after the
 line (a resumed reply keeps playing), how soon after the line's end it came, and the agent's
-resume counters from /metrics. Not a ctest
-(real time, about 10 s per call). Usage:
-  python3 tests/bench/barge_in.py [--build build] [--calls 5] [--noise] [--json] [-- AGENT FLAGS]"""
+resume counters from /metrics. With --echo-db the simulator plays a speakerphone (the bot's
+audio back into the caller's line, DB down, --echo-delay-ms late, line noise at -60 dBFS).
+Not a ctest (real time, about 10 s per call). Usage:
+  python3 tests/bench/barge_in.py [--build build] [--calls 5] [--noise] [--echo-db DB]
+                                  [--echo-delay-ms MS] [--json] [-- AGENT FLAGS]"""
 import argparse
 import json
 import math
@@ -74,6 +76,8 @@ def main():
     ap.add_argument("--build", default=os.environ.get("ROB_BUILD_DIR", str(ROOT / "build")))
     ap.add_argument("--calls", type=int, default=5)
     ap.add_argument("--noise", action="store_true", help="talk over the bot with a noise burst")
+    ap.add_argument("--echo-db", type=float, help="a speakerphone echo this far down")
+    ap.add_argument("--echo-delay-ms", type=int, default=120)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("agent_args", nargs="*", help="extra ringoverbot-agent flags (after --)")
     args = ap.parse_args()
@@ -91,6 +95,9 @@ def main():
                        "off", "--url", url.replace("http:", "ws:") + "/ws", "--barge-in",
                        "--out", str(out), "--say", "what are your opening hours"]
                 cmd += ["--wav", str(noise)] if args.noise else ["--say", "transfer me to sales"]
+                if args.echo_db is not None:
+                    cmd += ["--echo-db", f"{args.echo_db:g}", "--echo-delay-ms",
+                            str(args.echo_delay_ms), "--noise-dbfs", "-60"]
                 r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
                 try:
                     call = json.loads(r.stdout)["calls"][0]
@@ -119,7 +126,8 @@ def main():
                 if not args.json:
                     print(f"call {i + 1}/{args.calls}: exit {r.returncode}", file=sys.stderr)
             counters = {k: metric(url, "ringoverbot_" + k + "_total")
-                        for k in ("barge_ins", "interruptions", "false_interruptions", "resumes")}
+                        for k in ("barge_ins", "interruptions", "false_interruptions", "resumes",
+                                "misheard_turns")}
         finally:
             agent.send_signal(signal.SIGTERM)
             try:
@@ -127,7 +135,7 @@ def main():
             except subprocess.TimeoutExpired:
                 agent.kill()
             log.close()
-    result = {"calls": args.calls, "noise": args.noise,
+    result = {"calls": args.calls, "noise": args.noise, "echo_db": args.echo_db,
               "onset_to_break_ms": percentiles(onset_to_break),
               "bot_audio_after_line_ms": percentiles(after_break),
               "line_end_to_bot_audio_ms": percentiles(resume_gap),

@@ -201,6 +201,36 @@ TEST_CASE("agent: a backchannel over the bot resumes it; real words interrupt it
         CHECK(st.false_interruptions == 0);
         CHECK(st.resumes == 0);
     }
+    SUBCASE("the bot's own words heard around the noise (its echo) resume it") {
+        // Over a speakerphone the STT's turn holds the bot's echo around a cough.
+        Sim sim(basic_config());
+        const std::size_t idx = ask(sim, "when are you open");
+        sim.silence(800);
+        sim.world->transcripts.push_back("are open");
+        REQUIRE(talk_over(sim, 300) > 0);
+        REQUIRE(sim.silence_until([&] { return sim.finished.size() > idx; }, 10000));
+        const TurnMetrics t = sim.call->turns().at(idx);
+        CHECK_FALSE(t.interrupted);
+        CHECK(t.heard_text == kReply);
+        CHECK(sim.call->stats().false_interruptions == 1);
+        CHECK(sim.call->stats().resumes == 1);
+        CHECK(sim.call->stats().interruptions == 0);
+    }
+    SUBCASE("the reply's words from long before the pause still interrupt") {
+        Sim sim(basic_config());
+        sim.world->script = [](const providers::LlmRequest&) {
+            return FakeWorld::words(
+                "We are open from eight to six. Come and see us, we bake bread every morning.");
+        };
+        const std::size_t idx = ask(sim, "when are you open");
+        sim.silence(3500);  // "we are open" played more than kEchoWordsMs before the pause
+        sim.world->transcripts.push_back("we are open");
+        REQUIRE(talk_over(sim, 300) > 0);
+        REQUIRE(sim.silence_until([&] { return sim.call->turns().size() > idx + 1; }, 3000));
+        CHECK(sim.call->turns().at(idx).interrupted);
+        CHECK(sim.call->stats().interruptions == 1);
+        CHECK(sim.call->stats().resumes == 0);
+    }
     SUBCASE("false_interruption_ms 0: every barge-in stands at once") {
         CallConfig cfg = basic_config();
         cfg.false_interruption_ms = 0;
