@@ -139,14 +139,17 @@ std::int64_t EchoCanceller::position_of(std::int64_t t_us) const {
 void EchoCanceller::write_reference(std::int64_t pos, std::span<const std::int16_t> samples) {
     // Only ahead of what was read, and never so far ahead that a slot still unread is reused.
     const auto size = static_cast<std::int64_t>(ring_.size());
-    bool any = false;
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-        const std::int64_t p = pos + static_cast<std::int64_t>(i);
-        if (p < read_end_ || p >= read_end_ + size) continue;
-        ring_[slot(p, ring_.size())] = samples[i];
-        any = true;
+    const auto n = static_cast<std::int64_t>(samples.size());
+    // The part of [pos, pos + n) inside [read_end_, read_end_ + size), written with one
+    // wrapping index (a division per sample was most of this function).
+    const std::int64_t from = std::max(pos, read_end_);
+    const std::int64_t to = std::min(pos + n, read_end_ + size);
+    std::size_t at = from < to ? slot(from, ring_.size()) : 0;
+    for (std::int64_t p = from; p < to; ++p) {
+        ring_[at] = samples[static_cast<std::size_t>(p - pos)];
+        if (++at == ring_.size()) at = 0;
     }
-    if (any)
+    if (from < to)
         reference_end_ = std::max(reference_end_, pos + static_cast<std::int64_t>(samples.size()));
 }
 
@@ -213,13 +216,14 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
     }
     // This frame's reference, taken out of the ring.
     bool playing = false;
-    for (std::size_t i = 0; i < frame_; ++i) {
+    std::size_t at = slot(pos, ring_.size());
+    for (std::size_t i = 0; i < frame_; ++i, at = at + 1 == ring_.size() ? 0 : at + 1) {
         const std::int64_t p = pos + static_cast<std::int64_t>(i);
         if (p < read_end_) {  // read already (the anchor moved back a little): silence
             ref_frame_[i] = 0;
             continue;
         }
-        std::int16_t& s = ring_[slot(p, ring_.size())];
+        std::int16_t& s = ring_[at];
         ref_frame_[i] = s;
         playing = playing || s != 0;
         s = 0;
@@ -231,7 +235,9 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
         // The filter restarts: what it takes off at the start of a reply is measured anew
         // (its first frames after a pause leave more echo than it took off before).
         restart_reduction();
-        silent_while_playing_ = 0;  // each reply shows anew whether the line echoes
+        // Each reply shows anew whether the line echoes (what the last one counted may be its
+        // echo's delay), unless the line had already shown it does not.
+        if (silent_while_playing_ <= tail_samples_) silent_while_playing_ = 0;
     }
     was_active_ = active;
     bool run_filter = active;

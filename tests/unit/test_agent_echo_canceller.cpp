@@ -254,3 +254,19 @@ TEST_CASE("agent: the echo canceller keeps running over the echo delay and the b
     CHECK(created.value()->cancelled_frames() > 200);
     CHECK(rob_test::erle_db(echo, out, {}, 8000 * 4, 8000 * 8) > 6.0);
 }
+
+TEST_CASE("agent: the echo canceller stays off for the next reply while the line stays silent") {
+    auto created = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 200});
+    REQUIRE(created);
+    EchoCanceller& aec = *created.value();
+    // Two replies of a steady tone (no pauses), 1 s each, 1 s apart; the line is all zeros.
+    std::vector<std::int16_t> bot(8000 * 3, 0);
+    for (std::size_t i = 0; i < bot.size(); ++i)
+        if (i < 8000 || i >= 16000) bot[i] = static_cast<std::int16_t>(i % 16 < 8 ? 3000 : -3000);
+    const std::vector<std::int16_t> line(8000 * 4, 0);
+    run(aec, bot, line);
+    // The first reply runs the filter for one tail (10 frames), then passes over its last 40
+    // frames and its tail; the second reply (50 frames and its tail) is passed over whole.
+    CHECK(aec.cancelled_frames() == 10);
+    CHECK(aec.skipped_frames() == 40 + 10 + 50 + 10);
+}
