@@ -153,6 +153,15 @@ void EchoCanceller::write_reference(std::int64_t pos, std::span<const std::int16
         reference_end_ = std::max(reference_end_, pos + static_cast<std::int64_t>(samples.size()));
 }
 
+void EchoCanceller::zero_reference(std::int64_t from, std::int64_t to) {
+    if (from >= to) return;
+    const std::size_t at = slot(from, ring_.size());
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(to - from, ring_.size()));
+    const std::size_t first = std::min(n, ring_.size() - at);
+    std::fill_n(ring_.begin() + static_cast<std::ptrdiff_t>(at), first, std::int16_t{0});
+    std::fill_n(ring_.begin(), n - first, std::int16_t{0});
+}
+
 void EchoCanceller::on_sent(std::int64_t start_us, std::span<const std::int16_t> samples) {
     if (samples.empty() || !cancel_echo_ || !allocate_filter()) return;
     if (epoch_us_ < 0) start_timeline(start_us);
@@ -176,7 +185,7 @@ void EchoCanceller::on_break(std::int64_t now_us) {
     const std::int64_t from = std::max(position_of(now_us), read_end_);
     const std::int64_t to =
         std::min(reference_end_, read_end_ + static_cast<std::int64_t>(ring_.size()));
-    for (std::int64_t p = from; p < to; ++p) ring_[slot(p, ring_.size())] = 0;
+    zero_reference(from, to);
     reference_end_ = std::min(reference_end_, std::max(position_of(now_us), read_end_));
     next_ref_pos_ = -1;
 }
@@ -211,7 +220,7 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
     if (pos > read_end_) {
         const std::int64_t stop =
             std::min(pos, read_end_ + static_cast<std::int64_t>(ring_.size()));
-        for (std::int64_t p = read_end_; p < stop; ++p) ring_[slot(p, ring_.size())] = 0;
+        zero_reference(read_end_, stop);
         read_end_ = pos;
     }
     // This frame's reference, taken out of the ring.
