@@ -13,21 +13,12 @@ namespace {
 // Slack beyond the queued audio and the tail: how far the caller's timeline may lag the
 // bot's before reference is refused (a caller stream that stalls while the bot talks).
 constexpr std::uint32_t kSlackMs = 2000;
-// A bot frame at least this loud leaves an echo above digital silence on any line the echo gate
-// would need the filter for (return loss under ~30 dB).
-constexpr double kAudibleBotDbfs = -40.0;
 
 double level_dbfs(std::span<const std::int16_t> frame) {
     double sum = 0.0;
     for (const auto s : frame) sum += static_cast<double>(s) * static_cast<double>(s);
     const double rms = std::sqrt(sum / static_cast<double>(frame.size())) / 32768.0;
     return rms <= 1e-6 ? -120.0 : 20.0 * std::log10(rms);
-}
-
-bool digital_silence(std::span<const std::int16_t> frame, std::int16_t peak) {
-    for (const auto s : frame)
-        if (s > peak || s < -peak) return false;
-    return true;
 }
 
 std::size_t slot(std::int64_t pos, std::size_t size) {
@@ -122,7 +113,6 @@ bool EchoCanceller::allocate_filter() {
 
 void EchoCanceller::release_filter() {
     speex_->destroy_echo();
-    filter_stale_ = false;  // the next one starts fresh
     std::vector<std::int16_t>().swap(ring_);
 }
 
@@ -243,31 +233,11 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
     if (active && !was_active_) {
         // The filter restarts: what it takes off at the start of a reply is measured anew
         // (its first frames after a pause leave more echo than it took off before).
-        restart_reduction();
-        // Each reply shows anew whether the line echoes (what the last one counted may be its
-        // echo's delay), unless the line had already shown it does not.
-        if (silent_while_playing_ <= tail_samples_) silent_while_playing_ = 0;
+        erle_count_ = erle_next_ = 0;
+        reduction_db_ = 0.0;
     }
     was_active_ = active;
-    bool run_filter = active;
-    if (cancel_echo_) {
-        if (!digital_silence(frame, kSilentLinePeak)) {
-            silent_while_playing_ = 0;
-        } else if (playing && level_dbfs(ref_frame_) >= kAudibleBotDbfs) {
-            // Only the bot's speech counts: the echo of its pauses may well be digital silence.
-            silent_while_playing_ += static_cast<std::int64_t>(frame_);
-        }
-        if (active && silent_while_playing_ > tail_samples_) {
-            run_filter = false;  // no echo path: nothing to learn, nothing to take off
-            filter_stale_ = true;
-            ++skipped_frames_;
-        } else if (active && filter_stale_) {
-            speex_echo_state_reset(speex_->echo);
-            restart_reduction();
-            filter_stale_ = false;
-        }
-    }
-    if (run_filter) {
+    if (active) {
         speex_echo_cancellation(speex_->echo, frame.data(), ref_frame_.data(), out_frame_.data());
         // Counted only where the bot plays and the line is loud with it, yet no louder than
         // what is played (an echo never is: louder is the caller, whom the filter leaves).
@@ -284,16 +254,11 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
         release_filter();
     if (speex_->denoise != nullptr) {
         // The canceller's residual-echo estimate is only current on the frames it ran on.
-        SpeexEchoState* residual = run_filter ? speex_->echo : nullptr;
+        SpeexEchoState* residual = active ? speex_->echo : nullptr;
         speex_preprocess_ctl(speex_->denoise, SPEEX_PREPROCESS_SET_ECHO_STATE, residual);
         speex_preprocess_run(speex_->denoise, frame.data());
     }
-    return run_filter;
-}
-
-void EchoCanceller::restart_reduction() {
-    erle_count_ = erle_next_ = 0;
-    reduction_db_ = 0.0;
+    return active;
 }
 
 void EchoCanceller::measure_reduction(double in_dbfs, double out_dbfs) {

@@ -31,15 +31,6 @@
 // by it. Until enough such frames were seen since the filter last started (each reply after a
 // pause starts anew) it reports 0 dB: the gate as without a canceller.
 //
-// A line that returned nothing but digital silence (every sample within kSilentLinePeak: the
-// idle pattern of a G.711 trunk, a muted or silence-suppressed caller) over a whole tail of the
-// bot's speech (its frames above -40 dBFS; counted afresh for each reply) has no echo path: an echo
-// would have come back within the tail. The filter then stops running on its silent frames (they
-// pass as they are), which is most of what a silent caller costs while the bot talks (the filter is
-// ~70 us a frame; the check is a pass over 160 samples). Skipped frames leave the filter's
-// reference history behind, so the first frame with sound on it restarts the filter from scratch
-// (and its reduction figure with it): what it had learned was only that there is no echo.
-//
 // Noise suppression (speexdsp's preprocessor) is an option: it then runs on every frame, with
 // the canceller's residual-echo estimate while the canceller runs.
 #pragma once
@@ -103,11 +94,6 @@ class EchoCanceller {
     static constexpr std::size_t kErleConverged = 30;
     // A frame counts when the line before the filter is at least this loud (the bot's echo).
     static constexpr double kEchoPresentDbfs = -50.0;
-    // A frame whose samples all lie within +-kSilentLinePeak is digital silence (G.711's
-    // smallest step is 8 in L16; -72 dBFS).
-    static constexpr std::int16_t kSilentLinePeak = 8;
-    // Frames the filter passed over because the line was silent past a tail of bot audio.
-    std::uint64_t skipped_frames() const { return skipped_frames_; }
     // The filter and its reference ring are allocated (around the bot's speech only).
     bool filter_allocated() const;
 
@@ -151,11 +137,6 @@ class EchoCanceller {
     std::size_t erle_next_ = 0, erle_count_ = 0;
     double reduction_db_ = 0.0;
     bool was_active_ = false;
-    void restart_reduction();
-    // Line samples of digital silence in a row over which the bot played (any sound resets it).
-    std::int64_t silent_while_playing_ = 0;
-    bool filter_stale_ = false;  // frames were skipped since the filter last ran: reset it first
-    std::uint64_t skipped_frames_ = 0;
 };
 
 }  // namespace ringoverbot::agent
