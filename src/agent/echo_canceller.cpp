@@ -129,15 +129,27 @@ std::int64_t EchoCanceller::position_of(std::int64_t t_us) const {
 void EchoCanceller::write_reference(std::int64_t pos, std::span<const std::int16_t> samples) {
     // Only ahead of what was read, and never so far ahead that a slot still unread is reused.
     const auto size = static_cast<std::int64_t>(ring_.size());
-    bool any = false;
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-        const std::int64_t p = pos + static_cast<std::int64_t>(i);
-        if (p < read_end_ || p >= read_end_ + size) continue;
-        ring_[slot(p, ring_.size())] = samples[i];
-        any = true;
+    const auto n = static_cast<std::int64_t>(samples.size());
+    // The part of [pos, pos + n) inside [read_end_, read_end_ + size), written with one
+    // wrapping index (a division per sample was most of this function).
+    const std::int64_t from = std::max(pos, read_end_);
+    const std::int64_t to = std::min(pos + n, read_end_ + size);
+    std::size_t at = from < to ? slot(from, ring_.size()) : 0;
+    for (std::int64_t p = from; p < to; ++p) {
+        ring_[at] = samples[static_cast<std::size_t>(p - pos)];
+        if (++at == ring_.size()) at = 0;
     }
-    if (any)
+    if (from < to)
         reference_end_ = std::max(reference_end_, pos + static_cast<std::int64_t>(samples.size()));
+}
+
+void EchoCanceller::zero_reference(std::int64_t from, std::int64_t to) {
+    if (from >= to) return;
+    const std::size_t at = slot(from, ring_.size());
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(to - from, ring_.size()));
+    const std::size_t first = std::min(n, ring_.size() - at);
+    std::fill_n(ring_.begin() + static_cast<std::ptrdiff_t>(at), first, std::int16_t{0});
+    std::fill_n(ring_.begin(), n - first, std::int16_t{0});
 }
 
 void EchoCanceller::on_sent(std::int64_t start_us, std::span<const std::int16_t> samples) {
@@ -163,7 +175,7 @@ void EchoCanceller::on_break(std::int64_t now_us) {
     const std::int64_t from = std::max(position_of(now_us), read_end_);
     const std::int64_t to =
         std::min(reference_end_, read_end_ + static_cast<std::int64_t>(ring_.size()));
-    for (std::int64_t p = from; p < to; ++p) ring_[slot(p, ring_.size())] = 0;
+    zero_reference(from, to);
     reference_end_ = std::min(reference_end_, std::max(position_of(now_us), read_end_));
     next_ref_pos_ = -1;
 }
@@ -198,18 +210,19 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
     if (pos > read_end_) {
         const std::int64_t stop =
             std::min(pos, read_end_ + static_cast<std::int64_t>(ring_.size()));
-        for (std::int64_t p = read_end_; p < stop; ++p) ring_[slot(p, ring_.size())] = 0;
+        zero_reference(read_end_, stop);
         read_end_ = pos;
     }
     // This frame's reference, taken out of the ring.
     bool playing = false;
-    for (std::size_t i = 0; i < frame_; ++i) {
+    std::size_t at = slot(pos, ring_.size());
+    for (std::size_t i = 0; i < frame_; ++i, at = at + 1 == ring_.size() ? 0 : at + 1) {
         const std::int64_t p = pos + static_cast<std::int64_t>(i);
         if (p < read_end_) {  // read already (the anchor moved back a little): silence
             ref_frame_[i] = 0;
             continue;
         }
-        std::int16_t& s = ring_[slot(p, ring_.size())];
+        std::int16_t& s = ring_[at];
         ref_frame_[i] = s;
         playing = playing || s != 0;
         s = 0;

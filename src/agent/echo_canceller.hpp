@@ -103,6 +103,7 @@ class EchoCanceller {
     void start_timeline(std::int64_t t_us);
     std::int64_t position_of(std::int64_t t_us) const;
     void write_reference(std::int64_t pos, std::span<const std::int16_t> samples);
+    void zero_reference(std::int64_t from, std::int64_t to);  // ring positions [from, to)
     bool allocate_filter();  // false: out of memory (the frame then passes uncancelled)
     void release_filter();
 

@@ -256,3 +256,25 @@ TEST_CASE("audio: dtmf survives white noise at 15 dB SNR, low levels and twist l
     CHECK(detect(rate, pair(770.0, 1336.0, -13, -10, rate, 800)) == "5");
     CHECK(detect(rate, pair(770.0, 1336.0, -16, -10, rate, 800)).empty());
 }
+
+TEST_CASE("audio: dtmf the quiet-block shortcut keeps every key just above the level floor") {
+    // The detector skips its filters on blocks too quiet to hold a tone at the -38 dBFS floor;
+    // every key 1 dB above that floor is still found, at both rates and with the weaker group
+    // at the twist limit, and 3 dB below it none is.
+    for (const std::uint32_t rate : {8000u, 16000u}) {
+        CAPTURE(rate);
+        for (const char key : std::string("0123456789*#ABCD")) {
+            CAPTURE(key);
+            std::vector<std::int16_t> near_floor;
+            append_key(near_floor, key, rate, 100, -37.0f);
+            append_silence(near_floor, ms(rate, 60));
+            CHECK(detect(rate, near_floor) == std::string(1, key));
+            std::vector<std::int16_t> below;
+            append_key(below, key, rate, 100, -41.0f);
+            CHECK(detect(rate, below).empty());
+        }
+        float row = 0, col = 0;
+        REQUIRE(dtmf_frequencies('5', row, col));
+        CHECK(detect(rate, pair(row, col, -30, -37, rate, ms(rate, 100))) == "5");
+    }
+}
