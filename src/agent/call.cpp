@@ -1376,7 +1376,17 @@ struct Call::Impl {
         finished_turns.push_back(reply.turn);
         reply.reset();
         reply_audio.reset();
+        release_send_buffers();
         maybe_answer(now);
+    }
+
+    // The encoder's message buffer (the largest chunk's JSON, ~9 KiB at 8 kHz) and the padded
+    // tail go once the reply has played: a caller who stays silent keeps neither.
+    void release_send_buffers() {
+        // Swapped out, not assigned: a string assigned an empty one keeps its capacity.
+        streamer::OutboundEncoder spent;
+        std::swap(encoder, spent);
+        std::vector<std::int16_t>().swap(pad);
     }
 
     // ---- barge-in and the end ------------------------------------------------------------
