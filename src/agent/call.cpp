@@ -295,8 +295,9 @@ struct Reply {
 }  // namespace
 
 struct Call::Impl {
-    Impl(CallConfig c, Providers p, Waker waker)
-        : cfg(std::move(c)),
+    Impl(std::shared_ptr<const CallConfig> c, Providers p, Waker waker)
+        : cfg_owner(std::move(c)),
+          cfg(*cfg_owner),
           prov(std::move(p)),
           inbox(std::make_shared<ProviderInbox>(std::move(waker))),
           decoder(cfg.decoder),
@@ -329,7 +330,8 @@ struct Call::Impl {
     }
 
     // ---- configuration and parts --------------------------------------------------------
-    CallConfig cfg;
+    std::shared_ptr<const CallConfig> cfg_owner;  // shared by the calls of a server
+    const CallConfig& cfg;
     Providers prov;
     std::shared_ptr<ProviderInbox> inbox;
     streamer::InboundDecoder decoder;
@@ -1727,7 +1729,14 @@ struct Call::Impl {
 // ---- the public face ----------------------------------------------------------------------
 
 Result<std::unique_ptr<Call>> Call::create(CallConfig config, Providers providers, Waker waker) {
-    if (auto st = validate(config, providers); !st) return st.error();
+    return create(std::make_shared<const CallConfig>(std::move(config)), std::move(providers),
+                  std::move(waker));
+}
+
+Result<std::unique_ptr<Call>> Call::create(std::shared_ptr<const CallConfig> config,
+                                           Providers providers, Waker waker) {
+    if (!config) return Error{Errc::invalid_argument, "no call config"};
+    if (auto st = validate(*config, providers); !st) return st.error();
     return std::unique_ptr<Call>(new Call(
         std::make_unique<Impl>(std::move(config), std::move(providers), std::move(waker))));
 }
