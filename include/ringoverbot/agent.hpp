@@ -249,6 +249,10 @@ class RINGOVERBOT_API Call {
     // invalid_argument when a required provider is missing or a setting is out of range.
     static Result<std::unique_ptr<Call>> create(CallConfig config, Providers providers,
                                                 Waker waker = {});
+    // The same with a config shared by many calls (a server's): each call holds a reference,
+    // not a copy of its few dozen strings. invalid_argument for a null config too.
+    static Result<std::unique_ptr<Call>> create(std::shared_ptr<const CallConfig> config,
+                                                Providers providers, Waker waker = {});
     ~Call();
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;

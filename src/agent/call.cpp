@@ -301,8 +301,9 @@ struct Reply {
 }  // namespace
 
 struct Call::Impl {
-    Impl(CallConfig c, Providers p, Waker waker)
-        : cfg(std::move(c)),
+    Impl(std::shared_ptr<const CallConfig> c, Providers p, Waker waker)
+        : cfg_owner(std::move(c)),
+          cfg(*cfg_owner),
           prov(std::move(p)),
           inbox(std::make_shared<ProviderInbox>(std::move(waker))),
           decoder(cfg.decoder),
@@ -335,7 +336,8 @@ struct Call::Impl {
     }
 
     // ---- configuration and parts --------------------------------------------------------
-    CallConfig cfg;
+    std::shared_ptr<const CallConfig> cfg_owner;  // shared by the calls of a server
+    const CallConfig& cfg;
     Providers prov;
     std::shared_ptr<ProviderInbox> inbox;
     streamer::InboundDecoder decoder;
@@ -1382,7 +1384,17 @@ struct Call::Impl {
         finished_turns.push_back(reply.turn);
         reply.reset();
         reply_audio.reset();
+        release_send_buffers();
         maybe_answer(now);
+    }
+
+    // The encoder's message buffer (the largest chunk's JSON, ~9 KiB at 8 kHz) and the padded
+    // tail go once the reply has played: a caller who stays silent keeps neither.
+    void release_send_buffers() {
+        // Swapped out, not assigned: a string assigned an empty one keeps its capacity.
+        streamer::OutboundEncoder spent;
+        std::swap(encoder, spent);
+        std::vector<std::int16_t>().swap(pad);
     }
 
     // ---- barge-in and the end ------------------------------------------------------------
@@ -1744,7 +1756,14 @@ struct Call::Impl {
 // ---- the public face ----------------------------------------------------------------------
 
 Result<std::unique_ptr<Call>> Call::create(CallConfig config, Providers providers, Waker waker) {
-    if (auto st = validate(config, providers); !st) return st.error();
+    return create(std::make_shared<const CallConfig>(std::move(config)), std::move(providers),
+                  std::move(waker));
+}
+
+Result<std::unique_ptr<Call>> Call::create(std::shared_ptr<const CallConfig> config,
+                                           Providers providers, Waker waker) {
+    if (!config) return Error{Errc::invalid_argument, "no call config"};
+    if (auto st = validate(*config, providers); !st) return st.error();
     return std::unique_ptr<Call>(new Call(
         std::make_unique<Impl>(std::move(config), std::move(providers), std::move(waker))));
 }

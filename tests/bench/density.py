@@ -8,9 +8,15 @@ at 8 kHz) and 100 talking calls (the caller says a pre-rendered flite phrase the
 answers, every ~6 s once the reply has played). For each row the agent is started afresh, warmed
 by one call, and its RSS read idle; the calls then ramp up (100 calls/s), and over a steady
 window after every greeting has played the bench samples the agent's utime+stime
-(/proc/PID/stat), its RSS (/proc/PID/status) and its live calls (/health, at both ends of the
-window). It prints per row: the live calls and the agent's CPU % of one core, then per live call
-the CPU % and the KiB of RSS ((peak RSS in the window - idle RSS) / live calls),
+(/proc/PID/stat), its RSS (/proc/PID/status, every 0.5 s) and its live calls (/health, at both
+ends of the window). It prints per row: the live calls and the agent's CPU % of one core, then
+per live call the CPU % and the KiB of RSS ((RSS - idle RSS) / live calls) three ways: KiB/call
+from the window's median RSS (the steady figure the README quotes), peak (the highest sample)
+and quiet (the lowest). On the agent's defaults a silent caller is not left in silence: 8 s
+after the bot stops it says the reprompt (twice, then the idle goodbye), so a silent row's
+window holds the bot's speech too, and the calls started within the same second speak
+together. While the bot speaks a call holds its echo canceller (~60 KiB, freed 5 s after); the
+peak is that, the quiet sample is the calls between two utterances, the median lies between.
   greeting latency p50/p95 (connect -> first bot audio), reply latency p50/p95 (talking rows),
   failed calls, calls with an audio gap, and the generator's own CPU (it must not be the
   bottleneck).
@@ -24,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +43,7 @@ from agent_process import Agent, finish_load, render_phrase, start_load  # noqa:
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASELINE = "31cfbe0"
 GREETING_SETTLE_S = 8  # the greeting (about 4 s of audio) has played for every call by then
+RSS_SAMPLE_S = 0.5
 
 
 def build(src, build_dir, targets, jobs):
@@ -89,10 +97,10 @@ def run_row(agent_exe, call_exe, kind, calls, window_s, talk_wav, workdir):
         time.sleep(ramp_s + GREETING_SETTLE_S)
         live = [agent.live_calls()]
         cpu0, t0 = agent.cpu_s(), time.monotonic()
-        rss_peak = agent.rss_kib()
+        rss = [agent.rss_kib()]
         while time.monotonic() - t0 < window_s and agent.alive():
-            time.sleep(min(1.0, window_s - (time.monotonic() - t0)))
-            rss_peak = max(rss_peak, agent.rss_kib())
+            time.sleep(min(RSS_SAMPLE_S, max(0.0, window_s - (time.monotonic() - t0))))
+            rss.append(agent.rss_kib())
         cpu1, t1 = agent.cpu_s(), time.monotonic()
         live.append(agent.live_calls())
         report = finish_load(load, duration_s + 120)
@@ -101,13 +109,17 @@ def run_row(agent_exe, call_exe, kind, calls, window_s, talk_wav, workdir):
     cpu_pct = 100.0 * (cpu1 - cpu0) / (t1 - t0)
     # Per call alive in the window: calls that failed early (an overloaded agent) cost nothing.
     alive = max(1.0, sum(live) / len(live))
+    per_call = lambda kib: round((kib - rss_idle) / alive, 1)
+    rss_median = statistics.median_low(rss)
     return {
         "kind": kind, "calls": calls, "window_s": round(t1 - t0, 2),
         "live_calls": round(alive, 1),
         "agent_cpu_pct": round(cpu_pct, 3),
         "cpu_pct_per_call": round(cpu_pct / alive, 5),
-        "rss_idle_kib": rss_idle, "rss_kib": rss_peak,
-        "kib_per_call": round((rss_peak - rss_idle) / alive, 1),
+        "rss_idle_kib": rss_idle, "rss_kib": rss_median, "rss_peak_kib": max(rss),
+        "kib_per_call": per_call(rss_median),
+        "kib_per_call_peak": per_call(max(rss)),
+        "kib_per_call_quiet": per_call(min(rss)),
         "greeted": report["greeted"], "failed": report["failed"],
         "greeting_p50_ms": report["greeting_ms"]["p50"],
         "greeting_p95_ms": report["greeting_ms"]["p95"],
@@ -125,7 +137,7 @@ def fmt(v, spec):
 
 
 def print_table(results, with_baseline):
-    head = (f"{'row':<12} {'agent':<8} {'live':>5} {'CPU%':>6} {'CPU%/call':>10} {'KiB/call':>9} {'greet p50':>9} "
+    head = (f"{'row':<12} {'agent':<8} {'live':>5} {'CPU%':>6} {'CPU%/call':>10} {'KiB/call':>9} {'peak':>6} {'quiet':>6} {'greet p50':>9} "
             f"{'p95 ms':>7} {'reply p50':>9} {'p95 ms':>7} {'failed':>6} {'gaps':>5} {'gen CPU%':>8}")
     print(head)
     print("-" * len(head))
@@ -135,6 +147,7 @@ def print_table(results, with_baseline):
             print(f"{x['kind'] + ':' + str(x['calls']):<12} {side:<8} "
                   f"{x['live_calls']:>5.0f} {x['agent_cpu_pct']:>6.1f} "
                   f"{fmt(x['cpu_pct_per_call'], '.4f'):>10} {fmt(x['kib_per_call'], '.1f'):>9} "
+                  f"{fmt(x.get('kib_per_call_peak'), '.0f'):>6} {fmt(x.get('kib_per_call_quiet'), '.0f'):>6} "
                   f"{fmt(x['greeting_p50_ms'], '.0f'):>9} {fmt(x['greeting_p95_ms'], '.0f'):>7} "
                   f"{fmt(x['reply_p50_ms'], '.0f'):>9} {fmt(x['reply_p95_ms'], '.0f'):>7} "
                   f"{x['failed']:>6} {x['gap_calls']:>5} {fmt(x['generator_cpu_pct'], '.1f'):>8}")
@@ -142,7 +155,9 @@ def print_table(results, with_baseline):
             new, old = r["new"], r["old"]
             ratio = lambda a, b: f"{a / b:.2f}" if b else "-"
             print(f"{'':<12} {'new/old':<8} {'':>5} {'':>6} {ratio(new['cpu_pct_per_call'], old['cpu_pct_per_call']):>10} "
-                  f"{ratio(new['kib_per_call'], old['kib_per_call']):>9}")
+                  f"{ratio(new['kib_per_call'], old['kib_per_call']):>9} "
+                  f"{ratio(new['kib_per_call_peak'], old['kib_per_call_peak']):>6} "
+                  f"{ratio(new['kib_per_call_quiet'], old['kib_per_call_quiet']):>6}")
     for r in results:
         for side, x in r.items():
             for f in x["failures"]:

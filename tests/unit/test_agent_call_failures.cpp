@@ -331,6 +331,28 @@ TEST_CASE("agent: protocol garbage is counted and the call goes on") {
     CHECK(t.heard_text == sim.world->reply);
 }
 
+TEST_CASE("agent: calls created from a shared config hold it, not a copy") {
+    auto world = std::make_shared<FakeWorld>();
+    Providers p;
+    p.stt = std::make_shared<FakeStt>(world);
+    p.llm = std::make_shared<FakeLlm>(world);
+    p.tts = std::make_shared<FakeTts>(world);
+    auto shared = std::make_shared<const CallConfig>(basic_config());
+    {
+        auto a = Call::create(shared, p);
+        auto b = Call::create(shared, p);
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        CHECK(shared.use_count() == 3);
+    }
+    CHECK(shared.use_count() == 1);
+    CHECK(Call::create(std::shared_ptr<const CallConfig>(), p).code() == Errc::invalid_argument);
+    CallConfig bad;
+    bad.chunk_ms = 50;
+    CHECK(Call::create(std::make_shared<const CallConfig>(bad), p).code() ==
+          Errc::invalid_argument);
+}
+
 TEST_CASE("agent: Call::create refuses missing providers and out-of-range settings") {
     auto world = std::make_shared<FakeWorld>();
     Providers p;

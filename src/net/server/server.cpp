@@ -58,6 +58,7 @@ void WakeQueue::take(std::vector<StreamId>& out) {
 Server::Impl::Impl(ServerConfig cfg, agent::Providers prov)
     : config(std::move(cfg)),
       providers(std::move(prov)),
+      call_config(std::make_shared<const agent::CallConfig>(config.call)),
       logger(config.log, config.min_level),
       metrics(config.worker ? config.worker->impl().slot().metrics : own_metrics),
       linker(agent::LinkerConfig{config.link_window_s, 4 * 3600.0, 4096}) {

@@ -56,6 +56,7 @@ struct Server::Impl {
 
     ServerConfig config;
     agent::Providers providers;
+    std::shared_ptr<const agent::CallConfig> call_config;  // config.call, shared by every call
     Logger logger;
     std::optional<LwsLogRoute> lws_log;
     // In a worker group the counters live in the worker's slot of the shared board (so that

@@ -175,7 +175,7 @@ int on_established(Server::Impl& impl, lws* wsi, Session** slot) {
     }
     const StreamId id = impl.next_stream++;
     agent::Waker waker = [queue = impl.wakes, id] { queue->wake(id); };
-    auto call = agent::Call::create(impl.config.call, impl.providers, std::move(waker));
+    auto call = agent::Call::create(impl.call_config, impl.providers, std::move(waker));
     if (!call) {
         impl.metrics.refuse(Refusal::failed);
         LogLine(impl.logger, LogLevel::error, "call_failed")
