@@ -9,12 +9,13 @@
 //   recognition_eval [--min-confidence 0.5] [--dialog NAME]... [--condition NAME]...
 //                    [--subset all|ci] [--jobs 2] [--max-confusions 25]
 //                    [--assert-accuracy X] [--assert-false-accepts Y] [--corpus DIR]
-//                    [--echo-canceller] [--noise-suppression]
+//                    [--echo-canceller] [--noise-suppression] [--dump FILE]
 // --echo-canceller runs each turn through the engine's echo canceller (speexdsp MDF) with the
 // bot's voice as its reference, as a call does: on the "over the bot" condition the canceller
 // first hears the ~2 s the bot played before the caller started (a barge-in comes while the bot
 // talks), on the others it has no reference and passes the line untouched. --noise-suppression
-// runs speexdsp's denoiser on every frame (alone, or after the canceller).
+// runs speexdsp's denoiser on every frame (alone, or after the canceller). --dump writes every
+// turn as a tab-separated line (condition, dialog, recording, expected intent, heard, confidence).
 // Exit 1 when an asserted goal is missed in any condition or a decode failed, 2 on bad usage.
 #include <algorithm>
 #include <atomic>
@@ -48,6 +49,7 @@ struct Options {
     std::size_t jobs = 2, max_confusions = 25;
     double assert_accuracy = -1, assert_false_accepts = -1;
     bool echo_canceller = false, noise_suppression = false;
+    std::string dump;  // a TSV of every turn, to study a confidence offline
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -55,7 +57,7 @@ struct Options {
                  "recognition_eval: %s\nusage: recognition_eval [--min-confidence X] "
                  "[--dialog NAME]... [--condition NAME]... [--subset all|ci] [--jobs N] "
                  "[--max-confusions N] [--assert-accuracy X] [--assert-false-accepts Y] "
-                 "[--corpus DIR] [--echo-canceller] [--noise-suppression]\n",
+                 "[--corpus DIR] [--echo-canceller] [--noise-suppression] [--dump FILE]\n",
                  why);
     std::exit(2);
 }
@@ -99,6 +101,8 @@ Options parse(int argc, char** argv) {
             o.echo_canceller = true;
         else if (arg == "--noise-suppression")
             o.noise_suppression = true;
+        else if (arg == "--dump")
+            o.dump = value();
         else
             usage(("unknown option " + arg).c_str());
     }
@@ -271,6 +275,9 @@ int main(int argc, char** argv) {
 
     print_report(stdout, outcomes, dialogs, *recordings, condition_names, opt.min_confidence,
                  opt.max_confusions);
+    if (!opt.dump.empty() &&
+        !dump_outcomes(opt.dump, outcomes, dialogs, *recordings, condition_names))
+        usage(("cannot write " + opt.dump).c_str());
 
     int status = 0;
     for (std::size_t c = 0; c < conditions.size(); ++c) {

@@ -40,11 +40,17 @@ constexpr const char* kPhones[] = {"AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH
                                    "T",  "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
 constexpr const char* kWordInsertionPenalty = "1e-4";
 
-// The confidence of a phrase the grammar heard: a logistic of the share of the caller's speech
-// (frames of words, silence and noise left out) that the phrase's words explain, the rest
-// being the filler loop's. Half of the speech in the phrase gives 0.8; a phrase in a run of
-// fillers is how out-of-dialog speech that beat the phone loop looks (README.md).
-constexpr double kCoverageMidpoint = 0.33, kCoverageSlope = 8.0;
+// The confidence of a phrase the grammar heard: a logistic of two pieces of evidence (README.md
+// has the numbers that chose them). The coverage: the share of the caller's speech (frames of
+// words, silence and noise left out) that the phrase's words explain, the rest being fillers
+// and phones; a phrase in a run of fillers is how out-of-dialog speech that beat the phone loop
+// looks. The acoustic fit: the phrase's acoustic score per frame. pocketsphinx scores each
+// frame's senones relative to the best active one (the phone loop's phones are always active),
+// so this is a per-frame log-likelihood ratio of the phrase against the best any state of the
+// model (in practice the phone loop) does over the same frames, in the decoder's score units
+// (about -45 for a phrase said clearly, -75 for one forced onto other words).
+constexpr double kAcousticWeight = 0.03;
+constexpr double kConfidenceMidpoint = -1.35, kConfidenceSlope = 4.0;
 
 // The cepstral mean of phone-band speech (8 kHz, upsampled to 16 kHz), measured live over
 // Debian's asterisk-core-sounds-en recordings; the model's own -cmninit is a wideband one.
@@ -186,8 +192,10 @@ Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phr
     // Only grammar decoders have the phone words (ps_get_search would tell too, but leaks a
     // hash iterator on every call in 5prealpha).
     if (!in_dictionary(ps, garbage_word(kPhones[0]))) return {hyp, kUnknownConfidence};
-    long speech = 0, outside_fillers = 0;
+    long speech = 0, outside_fillers = 0, outside_fillers_ascr = 0;
     std::vector<std::pair<std::string, long>> words;  // the words heard and their frames
+    std::vector<long> word_ascr;
+    long speech_ascr = 0;
     std::string text;
     for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
         std::string_view w = ps_seg_word(seg);
@@ -196,8 +204,15 @@ Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phr
         int sf = 0, ef = 0;
         ps_seg_frames(seg, &sf, &ef);
         speech += ef - sf + 1;
+        int32 ascr = 0, lscr = 0, lback = 0;
+        ps_seg_prob(seg, &ascr, &lscr, &lback);
+        speech_ascr += ascr;
         if (w.starts_with(kGarbagePrefix)) continue;  // speech no word explains
-        if (!is_filler(w)) outside_fillers += ef - sf + 1;
+        word_ascr.push_back(ascr);
+        if (!is_filler(w)) {
+            outside_fillers += ef - sf + 1;
+            outside_fillers_ascr += ascr;
+        }
         words.emplace_back(std::string(w), ef - sf + 1);
         if (!text.empty()) text.push_back(' ');
         text += w;
@@ -205,22 +220,33 @@ Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phr
     // The phrase's share: the longest run of words that is one of the phrases, its filler words
     // included ("check my order", "no"); a partial hypothesis that holds none yet counts the
     // words that are no fillers.
-    long phrase = 0;
+    long phrase = 0, phrase_ascr = 0;
     for (const auto& p : phrases) {
         const auto pw = normalize_words(p);
         if (pw.empty() || pw.size() > words.size()) continue;
         for (std::size_t i = 0; i + pw.size() <= words.size(); ++i) {
-            long frames = 0;
+            long frames = 0, a = 0;
             std::size_t k = 0;
-            for (; k < pw.size() && words[i + k].first == pw[k]; ++k) frames += words[i + k].second;
-            if (k == pw.size()) phrase = std::max(phrase, frames);
+            for (; k < pw.size() && words[i + k].first == pw[k]; ++k) {
+                frames += words[i + k].second;
+                a += word_ascr[i + k];
+            }
+            if (k == pw.size() && frames > phrase) {
+                phrase = frames;
+                phrase_ascr = a;
+            }
         }
     }
-    if (phrase <= 0) phrase = outside_fillers;
+    if (phrase <= 0) {
+        phrase = outside_fillers;
+        phrase_ascr = outside_fillers_ascr;
+    }
     if (speech <= 0 || phrase <= 0) return {};  // the phone loop alone: no dialog phrase
     const double coverage = static_cast<double>(phrase) / static_cast<double>(speech);
+    const double acoustic = static_cast<double>(phrase_ascr) / static_cast<double>(phrase);
+    const double evidence = coverage + kAcousticWeight * acoustic;
     return {std::move(text),
-            1.0 / (1.0 + std::exp(-kCoverageSlope * (coverage - kCoverageMidpoint)))};
+            1.0 / (1.0 + std::exp(-kConfidenceSlope * (evidence - kConfidenceMidpoint)))};
 }
 
 Result<Hypothesis> decode_whole(ps_decoder_s* ps, std::span<const std::int16_t> pcm,

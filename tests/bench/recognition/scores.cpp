@@ -128,4 +128,22 @@ void print_report(std::FILE* out, const std::vector<Outcome>& outcomes,
     }
 }
 
+bool dump_outcomes(const std::string& path, const std::vector<Outcome>& outcomes,
+                   const std::vector<EvalDialog>& dialogs, const std::vector<Recording>& recordings,
+                   const std::vector<std::string>& condition_names) {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) return false;
+    for (const auto& o : outcomes) {
+        const EvalDialog& d = dialogs[o.utterance.dialog];
+        const int got = gated_intent(d, o.heard, 0.0);
+        const double conf = o.heard.confidence >= 0 ? o.heard.confidence : -1.0;
+        std::fprintf(
+            f, "%s\t%s\t%s\t%s\t%s\t%.6f\t%s\n", condition_names[o.condition].c_str(),
+            d.name.c_str(), recordings[o.utterance.recording].id.c_str(),
+            o.utterance.expected >= 0 ? d.labels[std::size_t(o.utterance.expected)].c_str() : "-",
+            got >= 0 ? d.labels[std::size_t(got)].c_str() : "-", conf, o.heard.text.c_str());
+    }
+    return std::fclose(f) == 0;
+}
+
 }  // namespace recognition

@@ -40,4 +40,11 @@ void print_report(std::FILE* out, const std::vector<Outcome>& outcomes,
                   const std::vector<std::string>& condition_names, double min_confidence,
                   std::size_t max_confusions);
 
+// Every turn as a tab-separated line: condition, dialog, recording id, the expected intent's
+// label (or "-"), the intent the gate-free match gives (or "-"), the confidence (%.6f, -1 when
+// unknown), the heard text. False when the file cannot be written.
+bool dump_outcomes(const std::string& path, const std::vector<Outcome>& outcomes,
+                   const std::vector<EvalDialog>& dialogs, const std::vector<Recording>& recordings,
+                   const std::vector<std::string>& condition_names);
+
 }  // namespace recognition
