@@ -3,6 +3,8 @@
 // The queue lives in a shared state the threads co-own, so the pool may be destroyed by one of
 // its own jobs (a job holding the last reference to a provider that owns the pool): that thread
 // cannot join itself, so it is detached and exits on its own after its job returns.
+#include <pthread.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -21,6 +23,9 @@ struct PoolState {
 };
 
 void serve(const std::shared_ptr<PoolState>& state) {
+    // Named so that tools (top -H, perf, the density bench) can tell the providers' work
+    // (decoding, synthesis) from the media path on the loop thread.
+    pthread_setname_np(pthread_self(), "rob-worker");
     for (;;) {
         std::function<void()> job;
         {

@@ -27,6 +27,22 @@ def proc_stat_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_worker_cpu_s(pid, prefix="rob-worker"):
+    """utime + stime of the process's threads named prefix* (the provider worker pool: the
+    recognizer's decoding, synthesis); None when no thread has that name (an older build)."""
+    total, found = 0, False
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if not (task / "comm").read_text().startswith(prefix):
+                continue
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+        found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def proc_rss_kib(pid):
     m = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
     return int(m.group(1)) if m else 0
@@ -82,6 +98,9 @@ class Agent:
 
     def cpu_s(self):
         return proc_stat_cpu_s(self.pid)
+
+    def worker_cpu_s(self):
+        return proc_worker_cpu_s(self.pid)
 
     def rss_kib(self):
         return proc_rss_kib(self.pid)

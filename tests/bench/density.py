@@ -10,7 +10,9 @@ by one call, and its RSS read idle; the calls then ramp up (100 calls/s), and ov
 window after every greeting has played the bench samples the agent's utime+stime
 (/proc/PID/stat), its RSS (/proc/PID/status, every 0.5 s) and its live calls (/health, at both
 ends of the window). It prints per row: the live calls and the agent's CPU % of one core, then
-per live call the CPU % and the KiB of RSS ((RSS - idle RSS) / live calls) three ways: KiB/call
+per live call the CPU %, the media path's CPU % (media%: all but the threads named rob-worker*,
+the provider pool that decodes and synthesizes; '-' for a build that does not name them) and
+the KiB of RSS ((RSS - idle RSS) / live calls) three ways: KiB/call
 from the window's median RSS (the steady figure the README quotes), peak (the highest sample)
 and quiet (the lowest). On the agent's defaults a silent caller is not left in silence: 8 s
 after the bot stops it says the reprompt (twice, then the idle goodbye), so a silent row's
@@ -96,17 +98,20 @@ def run_row(agent_exe, call_exe, kind, calls, window_s, talk_wav, workdir):
                           talk_wav if kind == "talk" else None)
         time.sleep(ramp_s + GREETING_SETTLE_S)
         live = [agent.live_calls()]
-        cpu0, t0 = agent.cpu_s(), time.monotonic()
+        cpu0, workers0, t0 = agent.cpu_s(), agent.worker_cpu_s(), time.monotonic()
         rss = [agent.rss_kib()]
         while time.monotonic() - t0 < window_s and agent.alive():
             time.sleep(min(RSS_SAMPLE_S, max(0.0, window_s - (time.monotonic() - t0))))
             rss.append(agent.rss_kib())
-        cpu1, t1 = agent.cpu_s(), time.monotonic()
+        cpu1, workers1, t1 = agent.cpu_s(), agent.worker_cpu_s(), time.monotonic()
         live.append(agent.live_calls())
         report = finish_load(load, duration_s + 120)
     finally:
         agent.stop()
     cpu_pct = 100.0 * (cpu1 - cpu0) / (t1 - t0)
+    # The media path: everything but the provider workers' threads (decoding, synthesis).
+    media_pct = None if workers0 is None or workers1 is None else \
+        100.0 * ((cpu1 - cpu0) - (workers1 - workers0)) / (t1 - t0)
     # Per call alive in the window: calls that failed early (an overloaded agent) cost nothing.
     alive = max(1.0, sum(live) / len(live))
     per_call = lambda kib: round((kib - rss_idle) / alive, 1)
@@ -116,6 +121,7 @@ def run_row(agent_exe, call_exe, kind, calls, window_s, talk_wav, workdir):
         "live_calls": round(alive, 1),
         "agent_cpu_pct": round(cpu_pct, 3),
         "cpu_pct_per_call": round(cpu_pct / alive, 5),
+        "media_cpu_pct_per_call": None if media_pct is None else round(media_pct / alive, 5),
         "rss_idle_kib": rss_idle, "rss_kib": rss_median, "rss_peak_kib": max(rss),
         "kib_per_call": per_call(rss_median),
         "kib_per_call_peak": per_call(max(rss)),
@@ -137,7 +143,7 @@ def fmt(v, spec):
 
 
 def print_table(results, with_baseline):
-    head = (f"{'row':<12} {'agent':<8} {'live':>5} {'CPU%':>6} {'CPU%/call':>10} {'KiB/call':>9} {'peak':>6} {'quiet':>6} {'greet p50':>9} "
+    head = (f"{'row':<12} {'agent':<8} {'live':>5} {'CPU%':>6} {'CPU%/call':>10} {'media%':>7} {'KiB/call':>9} {'peak':>6} {'quiet':>6} {'greet p50':>9} "
             f"{'p95 ms':>7} {'reply p50':>9} {'p95 ms':>7} {'failed':>6} {'gaps':>5} {'gen CPU%':>8}")
     print(head)
     print("-" * len(head))
@@ -146,7 +152,8 @@ def print_table(results, with_baseline):
             x = r[side]
             print(f"{x['kind'] + ':' + str(x['calls']):<12} {side:<8} "
                   f"{x['live_calls']:>5.0f} {x['agent_cpu_pct']:>6.1f} "
-                  f"{fmt(x['cpu_pct_per_call'], '.4f'):>10} {fmt(x['kib_per_call'], '.1f'):>9} "
+                  f"{fmt(x['cpu_pct_per_call'], '.4f'):>10} {fmt(x.get('media_cpu_pct_per_call'), '.4f'):>7} "
+                  f"{fmt(x['kib_per_call'], '.1f'):>9} "
                   f"{fmt(x.get('kib_per_call_peak'), '.0f'):>6} {fmt(x.get('kib_per_call_quiet'), '.0f'):>6} "
                   f"{fmt(x['greeting_p50_ms'], '.0f'):>9} {fmt(x['greeting_p95_ms'], '.0f'):>7} "
                   f"{fmt(x['reply_p50_ms'], '.0f'):>9} {fmt(x['reply_p95_ms'], '.0f'):>7} "
@@ -154,7 +161,7 @@ def print_table(results, with_baseline):
         if with_baseline:
             new, old = r["new"], r["old"]
             ratio = lambda a, b: f"{a / b:.2f}" if b else "-"
-            print(f"{'':<12} {'new/old':<8} {'':>5} {'':>6} {ratio(new['cpu_pct_per_call'], old['cpu_pct_per_call']):>10} "
+            print(f"{'':<12} {'new/old':<8} {'':>5} {'':>6} {ratio(new['cpu_pct_per_call'], old['cpu_pct_per_call']):>10} {'':>7} "
                   f"{ratio(new['kib_per_call'], old['kib_per_call']):>9} "
                   f"{ratio(new['kib_per_call_peak'], old['kib_per_call_peak']):>6} "
                   f"{ratio(new['kib_per_call_quiet'], old['kib_per_call_quiet']):>6}")
