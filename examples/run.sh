@@ -4,7 +4,8 @@
 # free port, and runs one simulated call with a question, a barge-in and a transfer. Prints the
 # per-turn table (caller said | bot said | commands | latency) and the agent's stage latencies;
 # writes the call's stereo WAV (caller left, bot right) and its timeline (SVG). Exits with the
-# call's status.
+# call's status, or 3 when the agent's log does not show what the demo is for: the question
+# answered, the barge-in (an interrupted reply) and the transfer.
 # Extra arguments go to ringoverbot-call (e.g. --json, --inbound json, --rate 16000).
 # ROB_BUILD_DIR picks the build folder (default build/).
 set -euo pipefail
@@ -74,4 +75,31 @@ if rows:
     print("\n".join(rows))
 EOF
 stop_agent
+
+# The demo checks itself on the agent's turn log: the question answered, the reply interrupted by
+# the caller's barge-in, and the transfer sent.
+if ! python3 - "$log" <<'EOF'
+import json, sys
+turns = []
+for line in open(sys.argv[1], errors="replace"):
+    try:
+        d = json.loads(line)
+    except ValueError:
+        continue
+    if d.get("event") == "turn":
+        turns.append(d)
+missing = []
+if not any(t.get("reply", "").startswith("We are open") for t in turns):
+    missing.append("the answer to the question")
+if not any(t.get("interrupted") for t in turns):
+    missing.append("the barge-in")
+if not any(a.get("kind") == "transfer" for t in turns for a in t.get("actions") or []):
+    heard = [t.get("transcript") for t in turns if t.get("turn", 0) >= 2]
+    missing.append(f"the transfer (heard {heard})")
+if missing:
+    sys.exit("run.sh: the demo call lacks " + ", ".join(missing))
+EOF
+then
+  [[ "$status" -ne 0 ]] || status=3
+fi
 exit "$status"

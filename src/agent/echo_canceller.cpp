@@ -13,12 +13,21 @@ namespace {
 // Slack beyond the queued audio and the tail: how far the caller's timeline may lag the
 // bot's before reference is refused (a caller stream that stalls while the bot talks).
 constexpr std::uint32_t kSlackMs = 2000;
+// A bot frame at least this loud leaves an echo above digital silence on any line the echo gate
+// would need the filter for (return loss under ~30 dB).
+constexpr double kAudibleBotDbfs = -40.0;
 
 double level_dbfs(std::span<const std::int16_t> frame) {
     double sum = 0.0;
     for (const auto s : frame) sum += static_cast<double>(s) * static_cast<double>(s);
     const double rms = std::sqrt(sum / static_cast<double>(frame.size())) / 32768.0;
     return rms <= 1e-6 ? -120.0 : 20.0 * std::log10(rms);
+}
+
+bool digital_silence(std::span<const std::int16_t> frame, std::int16_t peak) {
+    for (const auto s : frame)
+        if (s > peak || s < -peak) return false;
+    return true;
 }
 
 std::size_t slot(std::int64_t pos, std::size_t size) {
@@ -113,6 +122,8 @@ bool EchoCanceller::allocate_filter() {
 
 void EchoCanceller::release_filter() {
     speex_->destroy_echo();
+    no_echo_ = false;  // the next filter looks at the line afresh
+    silent_while_playing_ = 0;
     std::vector<std::int16_t>().swap(ring_);
 }
 
@@ -237,7 +248,17 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
         reduction_db_ = 0.0;
     }
     was_active_ = active;
-    if (active) {
+    if (active && !no_echo_) {
+        if (!digital_silence(frame, kSilentLinePeak)) {
+            silent_while_playing_ = 0;
+        } else if (playing && level_dbfs(ref_frame_) >= kAudibleBotDbfs) {
+            // Only the bot's speech counts: the echo of its pauses may well be digital silence.
+            silent_while_playing_ += static_cast<std::int64_t>(frame_);
+            no_echo_ = silent_while_playing_ > tail_samples_;
+        }
+    }
+    const bool run_filter = active && !no_echo_;
+    if (run_filter) {
         speex_echo_cancellation(speex_->echo, frame.data(), ref_frame_.data(), out_frame_.data());
         // Counted only where the bot plays and the line is loud with it, yet no louder than
         // what is played (an echo never is: louder is the caller, whom the filter leaves).
@@ -254,11 +275,11 @@ bool EchoCanceller::process(std::span<std::int16_t> frame) {
         release_filter();
     if (speex_->denoise != nullptr) {
         // The canceller's residual-echo estimate is only current on the frames it ran on.
-        SpeexEchoState* residual = active ? speex_->echo : nullptr;
+        SpeexEchoState* residual = run_filter ? speex_->echo : nullptr;
         speex_preprocess_ctl(speex_->denoise, SPEEX_PREPROCESS_SET_ECHO_STATE, residual);
         speex_preprocess_run(speex_->denoise, frame.data());
     }
-    return active;
+    return run_filter;
 }
 
 void EchoCanceller::measure_reduction(double in_dbfs, double out_dbfs) {

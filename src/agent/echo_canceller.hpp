@@ -31,6 +31,18 @@
 // by it. Until enough such frames were seen since the filter last started (each reply after a
 // pause starts anew) it reports 0 dB: the gate as without a canceller.
 //
+// A line that returned nothing but digital silence (every sample within kSilentLinePeak: the
+// idle pattern of a G.711 trunk, a muted or silence-suppressed caller, the simulator without
+// --echo-db) over more than a tail of the bot's speech (its frames above -40 dBFS) has no echo
+// path: an echo would have come back within the tail. From then on the filter no longer runs,
+// until it is released after the bot's long quiet: a caller who then talks over the bot reaches
+// the VAD and the STT as they spoke. Running it there is what must not happen: a filter that
+// never saw an echo adapts at its start-up rate, takes the caller's voice over the bot's
+// reference for echo and removes part of it for as long as the reference lasts plus a tail (the
+// demo's barge-in "transfer me to sales" reached the STT distorted over its first 0.7 s and was
+// heard as "transfer me a um"). An echo path that appears later in the call (a caller who
+// switches to a speakerphone) is then left to the echo gate behind, until the filter is freed.
+//
 // Noise suppression (speexdsp's preprocessor) is an option: it then runs on every frame, with
 // the canceller's residual-echo estimate while the canceller runs.
 #pragma once
@@ -94,6 +106,11 @@ class EchoCanceller {
     static constexpr std::size_t kErleConverged = 30;
     // A frame counts when the line before the filter is at least this loud (the bot's echo).
     static constexpr double kEchoPresentDbfs = -50.0;
+    // A frame whose samples all lie within +-kSilentLinePeak is digital silence (G.711's
+    // smallest step is 8 in L16; -72 dBFS).
+    static constexpr std::int16_t kSilentLinePeak = 8;
+    // The line showed it has no echo path: the filter no longer runs.
+    bool line_without_echo() const { return no_echo_; }
     // The filter and its reference ring are allocated (around the bot's speech only).
     bool filter_allocated() const;
 
@@ -137,6 +154,9 @@ class EchoCanceller {
     std::size_t erle_next_ = 0, erle_count_ = 0;
     double reduction_db_ = 0.0;
     bool was_active_ = false;
+    // Line samples of digital silence in a row over which the bot played (any sound resets it).
+    std::int64_t silent_while_playing_ = 0;
+    bool no_echo_ = false;  // that silence outlasted a tail: the line has no echo path
 };
 
 }  // namespace ringoverbot::agent

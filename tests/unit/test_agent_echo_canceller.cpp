@@ -177,10 +177,13 @@ TEST_CASE("agent: the echo canceller holds its filter only around the bot's spee
     auto created = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 200});
     REQUIRE(created);
     EchoCanceller& aec = *created.value();
-    std::vector<std::int16_t> frame(160, 0);
+    // A line with its own faint noise (-66 dBFS), as real lines have: not digital silence.
+    const auto noise = rob_test::speech_like(160, 8000, 5, -66);
+    std::vector<std::int16_t> frame;
     std::size_t f = 0;
     auto step = [&] {
         aec.on_caller_audio(static_cast<std::int64_t>(++f) * kFrameUs, 160);
+        frame.assign(noise.begin(), noise.end());
         return aec.process(frame);
     };
     for (int i = 0; i < 25; ++i) CHECK_FALSE(step());
@@ -203,4 +206,41 @@ TEST_CASE("agent: the echo canceller holds its filter only around the bot's spee
     ran = 0;
     for (int i = 0; i < 80; ++i) ran += step() ? 1 : 0;
     CHECK(ran == 60);
+}
+
+TEST_CASE(
+    "agent: the echo canceller leaves a caller alone who talks over the bot on a line without "
+    "echo") {
+    // The demo's barge-in: the line returns digital silence while the bot speaks (no echo path),
+    // then the caller talks over the bot. A filter that runs there adapts to the caller's voice
+    // as if it were echo and takes part of it off ("transfer me to sales" was heard as
+    // "transfer me a um"): the caller must reach the VAD and the STT as they spoke.
+    auto created = EchoCanceller::create({.line_rate_hz = 8000, .tail_ms = 400});
+    REQUIRE(created);
+    EchoCanceller& aec = *created.value();
+    const std::size_t n = 8000 * 4;
+    const auto bot = rob_test::speech_like(n, 8000, 1, -20);
+    auto line = rob_test::speech_like(n, 8000, 9, -20);
+    std::fill(line.begin(), line.begin() + 8000, std::int16_t{0});  // talks from 1 s on
+    const auto out = run(aec, bot, line);
+    CHECK(std::equal(out.begin() + 8000, out.end(), line.begin() + 8000));
+    CHECK(aec.line_without_echo());
+    // The filter ran over the first tail of the bot's speech only (20 frames of 400 ms), then
+    // stopped: a silent line was all it had seen.
+    CHECK(aec.cancelled_frames() >= 20);
+    CHECK(aec.cancelled_frames() < 30);
+    // Once the bot was quiet long enough for the filter to be freed, a new one looks afresh.
+    std::vector<std::int16_t> frame(160, 0);
+    std::size_t f = n / 160;
+    auto step = [&] {
+        aec.on_caller_audio(static_cast<std::int64_t>(++f) * kFrameUs, 160);
+        std::fill(frame.begin(), frame.end(), std::int16_t{0});
+        return aec.process(frame);
+    };
+    while (aec.filter_allocated()) step();
+    CHECK_FALSE(aec.line_without_echo());
+    const std::uint64_t before = aec.cancelled_frames();
+    aec.on_sent(static_cast<std::int64_t>(f) * kFrameUs, std::span(bot).first(1600));
+    for (int i = 0; i < 10; ++i) CHECK(step());
+    CHECK(aec.cancelled_frames() == before + 10);
 }
