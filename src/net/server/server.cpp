@@ -113,6 +113,12 @@ void give_up_timer_fired(lws_sorted_usec_list_t* sul) {
     LogLine(impl.logger, LogLevel::warn, "drain_give_up").unum("calls", impl.sessions.size());
 }
 
+void call_timer_fired(lws_sorted_usec_list_t* sul) {
+    Server::Impl& m = *reinterpret_cast<LoopTimer*>(sul)->owner;
+    m.call_timer_at = agent::Call::kNever;  // lws unlinked it before this call
+    m.serve_deadlines();
+}
+
 // Why binding failed, for the error message: lws only logs "ERROR on binding".
 std::string bind_problem(const std::string& host, std::uint16_t port) {
     auto ip = ip_address(host, port);
@@ -237,6 +243,33 @@ void Server::Impl::process_wakes() {
     }
 }
 
+void Server::Impl::arm_call_timer(std::int64_t now) {
+    if (serving_deadlines) return;
+    const std::int64_t next = call_deadlines.next();
+    if (next == call_timer_at) return;
+    call_timer_at = next;
+    if (next == agent::Call::kNever) {
+        lws_sul_cancel(&call_timer.sul);
+        return;
+    }
+    // At least 500 us ahead, as each call's own lws timer was before.
+    lws_sul_schedule(ctx, 0, &call_timer.sul, call_timer_fired,
+                     static_cast<lws_usec_t>(std::max<std::int64_t>(next - now, 500)));
+}
+
+void Server::Impl::serve_deadlines() {
+    const std::int64_t now = now_us();
+    due_scratch.clear();
+    call_deadlines.take_due(now, due_scratch);
+    serving_deadlines = true;
+    for (const StreamId id : due_scratch) {
+        const auto it = sessions.find(id);
+        if (it != sessions.end()) service_session(*this, *it->second, now);
+    }
+    serving_deadlines = false;
+    arm_call_timer(now);
+}
+
 // ---- Server ---------------------------------------------------------------------------------
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -262,6 +295,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, agent::Provi
     m.give_up_timer.owner = &m;
     m.ready_timer.owner = &m;
     m.cloud_timer.owner = &m;
+    m.call_timer.owner = &m;
     if (c.worker) {
         const Worker::Impl& w = c.worker->impl();
         m.cloud_base = w.board->cloud_of(w.index);
@@ -421,6 +455,7 @@ Status Server::run() {
     lws_sul_cancel(&m.give_up_timer.sul);
     lws_sul_cancel(&m.ready_timer.sul);
     lws_sul_cancel(&m.cloud_timer.sul);
+    lws_sul_cancel(&m.call_timer.sul);
     m.publish_cloud();
     if (m.directory) m.directory->leave();
     const ServerStats s = m.metrics.snapshot(true);

@@ -18,6 +18,7 @@
 
 #include "agent/call_linker.hpp"
 #include "net/log.hpp"
+#include "net/server/call_deadlines.hpp"
 #include "net/server/call_directory.hpp"
 #include "net/server/metrics.hpp"
 #include "net/server/recording_encoder.hpp"
@@ -73,6 +74,9 @@ struct Server::Impl {
     std::unordered_map<StreamId, std::unique_ptr<Session>> sessions;
     StreamId next_stream = 1;
     std::vector<StreamId> wake_scratch;
+    // Every call's next wake-up, served by the one call_timer (net/server/call_deadlines.hpp).
+    CallDeadlines call_deadlines;
+    std::vector<StreamId> due_scratch;
 
     lws_context* ctx = nullptr;
     std::uint16_t bound_port = 0;
@@ -95,6 +99,9 @@ struct Server::Impl {
     LoopTimer give_up_timer{};
     LoopTimer ready_timer{};  // a worker publishes its readiness to the group's board
     LoopTimer cloud_timer{};  // ... and its cloud failure counts, once a second
+    LoopTimer call_timer{};   // fires at call_deadlines.next()
+    std::int64_t call_timer_at = agent::Call::kNever;            // when call_timer is armed for
+    bool serving_deadlines = false;                              // re-armed once, after the batch
     std::vector<providers::CloudClient::ErrorCount> cloud_base;  // its slot's at start
 
     // The call directory in Redis (nullptr without redis_url), and the webhook requests
@@ -111,6 +118,9 @@ struct Server::Impl {
     void begin_drain();
     void on_drain_timeout();
     void process_wakes();
+    // Keeps call_timer on the earliest call deadline; serve_deadlines() runs the due calls.
+    void arm_call_timer(std::int64_t now);
+    void serve_deadlines();
     // GET /health and GET /metrics (the group's in a worker group, ServerConfig::worker).
     std::string health_page(int& status) const;
     std::string metrics_page() const;

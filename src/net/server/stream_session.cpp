@@ -1,6 +1,7 @@
 // The streamer WebSocket protocol: one agent::Call per connection. Inbound messages are
 // reassembled (capped) and fed to the Call; its outputs are written one per WRITEABLE; its
-// timers run on a per-connection lws timer; provider results wake it through the WakeQueue.
+// wake-ups wait in the server's CallDeadlines (one loop timer for all the calls); provider
+// results wake it through the WakeQueue.
 #include "net/server/stream_session.hpp"
 
 #include <algorithm>
@@ -146,15 +147,9 @@ bool link_metadata(Server::Impl& impl, Session& s) {
     return hung_up;
 }
 
-void arm_timer(Session& s, std::int64_t now) {
-    const std::int64_t next = std::min(s.call->next_wakeup_us(), control_wakeup(s));
-    if (next == s.timer_at) return;
-    s.timer_at = next;
-    if (next == agent::Call::kNever) {
-        lws_set_timer_usecs(s.wsi, LWS_SET_TIMER_USEC_CANCEL);
-        return;
-    }
-    lws_set_timer_usecs(s.wsi, static_cast<lws_usec_t>(std::max<std::int64_t>(next - now, 500)));
+void arm_timer(Server::Impl& impl, Session& s, std::int64_t now) {
+    impl.call_deadlines.set(s.id, std::min(s.call->next_wakeup_us(), control_wakeup(s)));
+    impl.arm_call_timer(now);
 }
 
 void set_close_reason(lws* wsi, int status, std::string_view reason) {
@@ -314,6 +309,7 @@ void on_closed(Server::Impl& impl, Session* s) {
     impl.metrics.calls_active.fetch_sub(1, std::memory_order_relaxed);
     impl.linker.on_stream_end(s->id);
     if (impl.directory && !s->claimed_call.empty()) impl.directory->release(s->claimed_call);
+    impl.call_deadlines.remove(s->id);
     impl.sessions.erase(s->id);  // destroys the Call: its requests are cancelled
 }
 
@@ -355,7 +351,7 @@ void service_session(Server::Impl& impl, Session& s, std::int64_t now) {
         write = true;
     }
     if (write) lws_callback_on_writable(s.wsi);
-    arm_timer(s, now);
+    arm_timer(impl, s, now);
 }
 
 bool end_call_from_webhook(Server::Impl& impl, StreamId id, std::int64_t now) {
@@ -393,12 +389,6 @@ int handle_stream(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         case LWS_CALLBACK_SERVER_WRITEABLE:
             if (slot == nullptr || *slot == nullptr) return 0;
             return on_writeable(impl_of(wsi), **slot);
-        case LWS_CALLBACK_TIMER:
-            if (slot != nullptr && *slot != nullptr) {
-                (*slot)->timer_at = agent::Call::kNever;
-                service_session(impl_of(wsi), **slot, Server::Impl::now_us());
-            }
-            return 0;
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
             if (slot != nullptr && *slot != nullptr && len >= 2) {
                 const auto* p = static_cast<const unsigned char*>(in);

@@ -32,11 +32,10 @@ struct Session {
     std::deque<agent::Output> outbox;  // popped from the Call, not yet written
     std::vector<unsigned char> tx;     // LWS_PRE + the message being written
     agent::CallStats seen{};           // counted into the metrics so far
-    std::int64_t timer_at = agent::Call::kNever;
-    bool linked = false;       // the metadata went to the CallLinker
-    std::string claimed_call;  // the call id claimed in the directory (released at the end)
-    bool closing = false;      // close once the outbox is written
-    bool close_now = false;    // close at the next writeable, outbox or not
+    bool linked = false;               // the metadata went to the CallLinker
+    std::string claimed_call;          // the call id claimed in the directory (released at the end)
+    bool closing = false;              // close once the outbox is written
+    bool close_now = false;            // close at the next writeable, outbox or not
     int close_status = 1000;
     std::string close_reason;
     std::shared_ptr<CallControl> control;  // Ringover REST, when the server has a client
