@@ -14,17 +14,6 @@
 using ringoverbot::agenthost::HeapTrimmer;
 using namespace std::chrono_literals;
 
-namespace {
-
-long rss_kib() {
-    std::ifstream statm("/proc/self/statm");
-    long size = 0, resident = 0;
-    statm >> size >> resident;
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-}  // namespace
-
 TEST_CASE("heap trimmer: runs its trim once per period until destroyed") {
     std::atomic<int> trims{0};
     {
@@ -54,6 +43,17 @@ TEST_CASE("heap trimmer: destruction does not wait for the period") {
 #endif
 #endif
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(ROB_TEST_OTHER_ALLOCATOR)
+namespace {
+
+long rss_kib() {
+    std::ifstream statm("/proc/self/statm");
+    long size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+}  // namespace
+
 TEST_CASE("heap trimmer: the default trim gives freed heap pages back to the system") {
     // 24 MiB in 2 KiB blocks (served from the heap, not mmap), then all freed but the last,
     // which pins the top of the heap: only a trim can return the pages below it.
