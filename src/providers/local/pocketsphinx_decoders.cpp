@@ -195,7 +195,6 @@ Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phr
     long speech = 0, outside_fillers = 0, outside_fillers_ascr = 0;
     std::vector<std::pair<std::string, long>> words;  // the words heard and their frames
     std::vector<long> word_ascr;
-    long speech_ascr = 0;
     std::string text;
     for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
         std::string_view w = ps_seg_word(seg);
@@ -206,7 +205,6 @@ Hypothesis read_hypothesis(ps_decoder_s* ps, const std::vector<std::string>& phr
         speech += ef - sf + 1;
         int32 ascr = 0, lscr = 0, lback = 0;
         ps_seg_prob(seg, &ascr, &lscr, &lback);
-        speech_ascr += ascr;
         if (w.starts_with(kGarbagePrefix)) continue;  // speech no word explains
         word_ascr.push_back(ascr);
         if (!is_filler(w)) {
